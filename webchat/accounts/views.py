@@ -1,0 +1,147 @@
+"""Register, sign in, sign out (here or everywhere), and the reader's settings."""
+
+from __future__ import annotations
+
+import re
+
+from quart import Blueprint, current_app, flash, g, render_template, request
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from webchat import web
+from webchat.accounts.passwords import hash_password, verify_password
+from webchat.accounts.sessions import sign_in, sign_out
+from webchat.live import publish
+from webchat.models import ANNOUNCE_CHOICES, User
+
+bp = Blueprint("accounts", __name__)
+
+USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+MAX_DISPLAY_NAME = 64
+
+
+def client_key() -> str:
+    # remote_addr is the socket peer, or in production the one trusted proxy hop's client.
+    return request.remote_addr or "unknown"
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path only: '/rooms/3' yes; '//evil.example', 'https://…', '/\\evil' no."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ch in target for ch in "\r\n\t\\") or len(target) > 512:
+        return None
+    return target
+
+
+async def _limited(name: str, key: str, what: str):
+    limit = current_app.config["RATE_LIMITS"][name]
+    wait = await g.runtime.limiter.hit(f"{name}:{key}", limit)
+    return web.rate_limited(wait, what) if wait else None
+
+
+@bp.route("/register", methods=["GET", "POST"])
+async def register():
+    if request.method == "GET":
+        return await render_template("accounts/register.html", values={}, errors=web.FormErrors())
+    form = web.form()
+    values = {
+        "username": form.get("username", "").strip(),
+        "display_name": form.get("display_name", "").strip(),
+    }
+    password = form.get("password", "")
+    errors = web.FormErrors()
+    if not USERNAME.fullmatch(values["username"]):
+        errors.add("username", "Choose a username of 3 to 32 letters, digits, “_”, “-” or “.”.")
+    if len(values["display_name"]) > MAX_DISPLAY_NAME:
+        errors.add("display_name", f"Keep the display name under {MAX_DISPLAY_NAME + 1} characters.")
+    elif any(ord(ch) < 32 for ch in values["display_name"]):
+        errors.add("display_name", "The display name cannot contain control characters.")
+    if len(password) < MIN_PASSWORD:
+        errors.add("password", f"Choose a password of at least {MIN_PASSWORD} characters.")
+    elif len(password) > MAX_PASSWORD:
+        errors.add("password", f"Choose a password of at most {MAX_PASSWORD} characters.")
+    if not errors and await User.filter(username_key=values["username"].lower()).exists():
+        errors.add("username", "That username is taken. Choose another.")
+    if errors:
+        return await _register_form(values, errors)
+    if limited := await _limited("register", client_key(), "new accounts from your address"):
+        return await limited
+    try:
+        user = await User.create(
+            username=values["username"],
+            username_key=values["username"].lower(),
+            display_name=values["display_name"] or values["username"],
+            password_hash=await hash_password(password),
+        )
+    except IntegrityError:  # lost a race for the same name
+        errors.add("username", "That username is taken. Choose another.")
+        return await _register_form(values, errors)
+    sign_in(user)
+    return web.see_other("/rooms")
+
+
+async def _register_form(values, errors):
+    body = await render_template("accounts/register.html", values=values, errors=errors)
+    return body, 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+async def login():
+    if request.method == "GET":
+        values = {"next": safe_next(request.args.get("next")) or ""}
+        return await render_template("accounts/login.html", values=values, errors=web.FormErrors())
+    form = web.form()
+    values = {"username": form.get("username", "").strip()[:64], "next": form.get("next", "")[:512]}
+    password = form.get("password", "")
+    errors = web.FormErrors()
+    if not values["username"]:
+        errors.add("username", "Enter your username.")
+    if not password:
+        errors.add("password", "Enter your password.")
+    if errors:
+        body = await render_template("accounts/login.html", values=values, errors=errors)
+        return body, 422
+    limit = current_app.config["RATE_LIMITS"]["login"]
+    key = f"login:{client_key()}"
+    if wait := await g.runtime.limiter.peek(key, limit):
+        return await web.rate_limited(wait, "failed sign-ins from your address")
+    user = await User.get_or_none(username_key=values["username"].lower())
+    if not await verify_password(user.password_hash if user else None, password[:MAX_PASSWORD]):
+        await g.runtime.limiter.hit(key, limit)
+        errors.add("username", "That username and password do not match. Try again.")
+        body = await render_template("accounts/login.html", values=values, errors=errors)
+        return body, 401
+    sign_in(user)
+    return web.see_other(safe_next(values["next"]) or "/rooms")
+
+
+@bp.post("/logout")
+async def logout():
+    sign_out()
+    return web.see_other("/login")
+
+
+@bp.post("/logout/everywhere")
+async def logout_everywhere():
+    user = g.user
+    await User.filter(id=user.id).update(session_version=F("session_version") + 1)
+    await publish.revoke_user(user.id)
+    sign_out()
+    return web.see_other("/login")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+async def settings():
+    if request.method == "POST":
+        choice = web.form().get("announce", "")
+        if choice not in ANNOUNCE_CHOICES:
+            errors = web.FormErrors()
+            errors.add("announce-all", "Choose which new messages are announced.")
+            return await render_template("accounts/settings.html", errors=errors), 422
+        await User.filter(id=g.user.id).update(announce=choice)
+        await flash("Settings saved.")
+        return web.see_other("/settings")
+    return await render_template("accounts/settings.html", errors=web.FormErrors())

@@ -1,0 +1,92 @@
+"""Settings from the environment (12-factor), read and validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot start webchat; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    rate_limits: bool
+    production: bool
+    instance_dir: Path
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+
+def _environment(env: dict[str, str]) -> bool:
+    name = env.get("WEBCHAT_ENV") or ("production" if env.get("DYNO") else "development")
+    if name not in ("production", "development"):
+        raise ConfigError(f"WEBCHAT_ENV must be 'production' or 'development', not {name!r}")
+    return name == "production"
+
+
+def _database_url(env: dict[str, str], folder: Path) -> str:
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite://{folder / 'webchat.sqlite3'}"
+    if url.startswith("postgresql://"):
+        # Tortoise names the asyncpg engine "postgres"; Heroku's URL may use either spelling.
+        url = "postgres://" + url[len("postgresql://") :]
+    if not url.startswith(("sqlite://", "postgres://")):
+        raise ConfigError("DATABASE_URL must start with sqlite://, postgres:// or postgresql://")
+    return url
+
+
+def _secret_key(env: dict[str, str], production: bool, folder: Path) -> str:
+    key = env.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if production:
+        raise ConfigError(
+            "SECRET_KEY is not set. In production webchat refuses to start without it: "
+            "set SECRET_KEY to a long random value (for example `python -c "
+            "'import secrets; print(secrets.token_urlsafe(48))'`)."
+        )
+    # Development: generate once and keep it, so sessions survive restarts.
+    path = folder / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    folder = Path(env.get("WEBCHAT_INSTANCE", Path.cwd() / "instance"))
+    production = _environment(env)
+    try:
+        port = int(env.get("PORT", "5000"))
+    except ValueError:
+        raise ConfigError(f"PORT must be a number, not {env['PORT']!r}") from None
+    rate = env.get("WEBCHAT_RATE_LIMITS", "on").strip().lower()
+    if rate not in ("on", "off"):
+        raise ConfigError("WEBCHAT_RATE_LIMITS must be 'on' or 'off'")
+    redis_url = env.get("REDIS_URL", "").strip() or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://")):
+        raise ConfigError("REDIS_URL must start with redis:// or rediss://")
+    return Settings(
+        port=port,
+        database_url=_database_url(env, folder),
+        redis_url=redis_url,
+        secret_key=_secret_key(env, production, folder),
+        rate_limits=rate == "on",
+        production=production,
+        instance_dir=folder,
+    )

@@ -1,0 +1,156 @@
+"""One interface, two engines: how an event reaches every process that has subscribers.
+
+LocalBroker hands envelopes straight to this process's hub. RedisBroker publishes them on Redis
+pub/sub and keeps one PSUBSCRIBE connection per process that feeds the hub. Redis drops what is
+published while a subscriber is away, so after an outage every stream is told to catch up from the
+database (a `resync` envelope): the broker is the fast path, the database the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+
+import redis.asyncio as aioredis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+from webchat.live.hub import Envelope, Hub
+
+log = logging.getLogger("webchat.broker")
+CHANNEL_PREFIX = "webchat:ev:"
+
+
+class LocalBroker:
+    name = "local"
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def publish(self, envelope: Envelope) -> None:
+        self.hub.dispatch(envelope)
+
+    async def health(self) -> str:
+        return "local"
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    options: dict = {
+        "retry": Retry(ExponentialBackoff(cap=2, base=0.05), retries=3),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        "socket_connect_timeout": 3,
+        "health_check_interval": 15,
+        "max_connections": 50,
+    }
+    if url.startswith("rediss://"):
+        # Heroku Redis presents a self-signed certificate.
+        options["ssl_cert_reqs"] = ssl.CERT_NONE
+    return aioredis.from_url(url, **options)
+
+
+def encode(envelope: Envelope) -> bytes:
+    head = {"t": envelope.topic, "k": envelope.kind, "s": envelope.seq, "r": envelope.room}
+    if envelope.variants:
+        head["v"] = {str(uid): frame.decode() for uid, frame in envelope.variants.items()}
+    return json.dumps(head, separators=(",", ":")).encode() + b"\n" + envelope.frame
+
+
+def decode(data: bytes) -> Envelope:
+    head_bytes, _, frame = data.partition(b"\n")
+    head = json.loads(head_bytes)
+    variants = head.get("v")
+    return Envelope(
+        topic=head["t"],
+        kind=head["k"],
+        frame=frame,
+        seq=head["s"],
+        room=head["r"],
+        variants={int(uid): v.encode() for uid, v in variants.items()} if variants else None,
+    )
+
+
+class RedisBroker:
+    name = "redis"
+
+    def __init__(self, hub: Hub, redis: aioredis.Redis) -> None:
+        self.hub = hub
+        self.redis = redis
+        self._listener: asyncio.Task | None = None
+        self._subscribed = asyncio.Event()
+        self.connected = False
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen(), name="webchat-redis-listener")
+        try:
+            async with asyncio.timeout(5):
+                await self._subscribed.wait()
+        except TimeoutError:
+            log.warning("Redis is not answering yet; streams will catch up when it does")
+
+    async def stop(self) -> None:
+        if self._listener:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except asyncio.CancelledError:
+                pass
+
+    async def publish(self, envelope: Envelope) -> None:
+        try:
+            await self.redis.publish(CHANNEL_PREFIX + envelope.topic, encode(envelope))
+        except RedisError:
+            # Saved already; subscribers catch up from the database when Redis returns.
+            log.warning("publish of %s to %s failed", envelope.kind, envelope.topic)
+
+    async def health(self) -> str:
+        await self.redis.ping()
+        return "ok"
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        first = True
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(CHANNEL_PREFIX + "*")
+                self.connected = True
+                self._subscribed.set()
+                delay = 0.1
+                if not first:
+                    log.info("Redis is back: streams catch up from the database")
+                    self.hub.broadcast(Envelope(topic="*", kind="resync"))
+                first = False
+                while True:
+                    message = await pubsub.get_message(timeout=30)
+                    if message is None:
+                        continue
+                    channel = message["channel"]
+                    if isinstance(channel, bytes) and channel.startswith(CHANNEL_PREFIX.encode()):
+                        self.hub.dispatch(decode(message["data"]))
+            except asyncio.CancelledError:
+                await _quietly(pubsub.aclose())
+                raise
+            except (RedisError, OSError) as error:
+                self.connected = False
+                log.warning("Redis subscription lost (%s); retrying in %.1fs", error, delay)
+                await _quietly(pubsub.aclose())
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+
+async def _quietly(awaitable) -> None:
+    try:
+        await awaitable
+    except Exception:  # closing a broken connection may fail again; nothing left to do
+        pass

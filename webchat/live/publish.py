@@ -1,0 +1,113 @@
+"""Render once, frame once, publish: the only way anything reaches the streams.
+
+Called after the database write has committed (durable first, then live).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from quart import current_app
+
+from webchat.live import sse
+from webchat.live.hub import Envelope
+from webchat.render import typing_text
+
+READ_COALESCE_SECONDS = 1.0
+
+
+def runtime():
+    return current_app.extensions["webchat"]
+
+
+async def message_event(message, event) -> None:
+    rt = runtime()
+    frame = rt.renderer.message_frame(event.kind, message, event.seq)
+    room = message.room_id
+    await rt.broker.publish(
+        Envelope(topic=f"room:{room}", kind=event.kind, frame=frame, seq=event.seq, room=room)
+    )
+    if event.kind == "message":
+        await unread_latest(room, message.seq)
+        author = message.author
+        if await rt.state.stop_typing(room, author.id, author.display_name):
+            await typing(room)
+
+
+async def unread_latest(room_id: int, latest_seq: int) -> None:
+    """One fragment per room for every member's page: the newest message number.
+
+    Each page works out its own count (newest minus its read number), so no per-member render.
+    """
+    html = f'<data id="latest-{room_id}" value="{latest_seq}" hx-swap-oob="true"></data>'
+    await runtime().broker.publish(
+        Envelope(topic=f"unread:{room_id}", kind="unread", frame=sse.frame("unread", html), room=room_id)
+    )
+
+
+async def own_read(user_id: int, room_id: int, read_seq: int) -> None:
+    """The reader's marker moved: their other tabs update their count for this room."""
+    html = f'<data id="read-{room_id}" value="{read_seq}" hx-swap-oob="true"></data>'
+    await runtime().broker.publish(
+        Envelope(topic=f"user:{user_id}", kind="unread", frame=sse.frame("unread", html), room=room_id)
+    )
+
+
+async def typing_envelope(rt, room_id: int) -> Envelope:
+    people = await rt.state.typing(room_id)
+
+    def frame(exclude: int | None) -> bytes:
+        names = [name for uid, name in people if uid != exclude]
+        return sse.frame("typing", rt.renderer.fragment("live/_typing.html", text=typing_text(names)))
+
+    # A handful of variants: everyone's view, and each typer's view without themselves.
+    variants = {uid: frame(uid) for uid, _ in people} or None
+    return Envelope(topic=f"room:{room_id}", kind="typing", frame=frame(None), variants=variants, room=room_id)
+
+
+async def presence_envelope(rt, room_id: int) -> Envelope:
+    people = await rt.state.present(room_id)
+    html = rt.renderer.fragment("live/_presence.html", names=[name for _, name in people])
+    return Envelope(topic=f"room:{room_id}", kind="presence", frame=sse.frame("presence", html), room=room_id)
+
+
+async def typing(room_id: int, rt=None) -> None:
+    rt = rt or runtime()
+    await rt.broker.publish(await typing_envelope(rt, room_id))
+
+
+async def presence(room_id: int, rt=None) -> None:
+    rt = rt or runtime()
+    await rt.broker.publish(await presence_envelope(rt, room_id))
+
+
+async def close_for(user_id: int, room_id: int, notice: str) -> None:
+    """End this user's streams of the room (room 0: all their streams), with a short notice."""
+    html = runtime().renderer.fragment("live/_closed.html", notice=notice)
+    await runtime().broker.publish(
+        Envelope(topic=f"user:{user_id}", kind="close", frame=sse.frame("close", html), room=room_id)
+    )
+
+
+async def revoke_user(user_id: int) -> None:
+    await close_for(user_id, 0, "You were signed out. Sign in again to go on.")
+
+
+def read_markers_soon(room_id: int) -> None:
+    """Coalesce: at most one `read` event per room per second, carrying the newest markers."""
+    rt = runtime()
+    if room_id in rt.pending_reads:
+        return
+    rt.pending_reads.add(room_id)
+    rt.spawn(_flush_read_markers(rt, room_id))
+
+
+async def _flush_read_markers(rt, room_id: int) -> None:
+    from webchat.live.markers import read_markers
+
+    await asyncio.sleep(READ_COALESCE_SECONDS)
+    rt.pending_reads.discard(room_id)
+    html = rt.renderer.fragment("live/_read.html", markers=await read_markers(room_id))
+    await rt.broker.publish(
+        Envelope(topic=f"room:{room_id}", kind="read", frame=sse.frame("read", html), room=room_id)
+    )

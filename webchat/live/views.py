@@ -1,0 +1,209 @@
+"""The event streams: GET /rooms/ID/events (one per room tab) and GET /events (the room list).
+
+A stream subscribes before it reads the database, replays what the client missed, then goes live,
+dropping anything it already sent (by event id) and filling any gap from the database: no loss, no
+repeat, whatever order the broker delivers in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from quart import Blueprint, Response, g, request
+
+from webchat.errors import Refused
+from webchat.live import publish, sse
+from webchat.live.hub import Envelope, Subscriber
+from webchat.messages.service import events_after, newest_event
+from webchat.models import Membership
+from webchat.rooms.service import access, parse_id
+
+log = logging.getLogger("webchat.streams")
+bp = Blueprint("live", __name__)
+
+HEARTBEAT_SECONDS = 15.0
+REPLAY_LIMIT = 1000
+STREAMS_PER_USER = 24
+
+
+def resume_point() -> int | None:
+    """The larger of Last-Event-ID and ?last_event_id, or None; 400 for anything but a count."""
+    values = []
+    for raw in (request.headers.get("Last-Event-ID"), request.args.get("last_event_id")):
+        if raw is None or raw == "":
+            continue
+        if not raw.isdigit() or len(raw) > 12:
+            raise Refused(400, "last_event_id must be a whole number of 0 or more.", "Bad resume point")
+        values.append(int(raw))
+    return max(values) if values else None
+
+
+def stream_response(body) -> Response:
+    response = Response(body, 200, dict(sse.HEADERS))
+    response.timeout = None  # never let Quart cancel a stream after RESPONSE_TIMEOUT
+    return response
+
+
+def _too_many_streams():
+    from webchat import web
+
+    if not g.runtime.settings.rate_limits:
+        return None
+    if g.runtime.hub.count_for(g.user.id) >= STREAMS_PER_USER:
+        return web.rate_limited(30, "open rooms at once (close some tabs)")
+    return None
+
+
+async def _topics_for(user_id: int, room_id: int | None) -> tuple[str, ...]:
+    room_ids = await Membership.filter(user_id=user_id).values_list("room_id", flat=True)
+    topics = [f"user:{user_id}"] + [f"unread:{rid}" for rid in room_ids]
+    if room_id is not None:
+        topics.insert(0, f"room:{room_id}")
+    return tuple(dict.fromkeys(topics))
+
+
+@bp.get("/rooms/<room_id>/events")
+async def room_events(room_id: str):
+    rid = parse_id(room_id)
+    user = g.user
+    found = await access(rid, user)
+    after = resume_point()
+    if refused := _too_many_streams():
+        return await refused
+    rt = g.runtime
+    sub = Subscriber(user.id, rid, await _topics_for(user.id, rid))
+    rt.hub.add(sub)  # before reading the database: nothing can slip between replay and live
+    try:
+        latest = await newest_event(rid)
+    except BaseException:
+        rt.hub.remove(sub)
+        raise
+    private = found.room.kind != "public"
+    return stream_response(
+        _room_stream(rt, sub, user.id, user.display_name, rid, private, after, latest)
+    )
+
+
+async def _room_stream(rt, sub, user_id, name, rid, private, after, latest):
+    renderer = rt.renderer
+    try:
+        yield sse.OPENING
+        if await rt.state.enter(rid, user_id, name):
+            await publish.presence(rid, rt)
+        yield await _current(rt, sub, "presence") + await _current(rt, sub, "typing")
+        if after is not None and (after > latest or latest - after > REPLAY_LIMIT):
+            yield sse.frame("reload", "")
+            return
+        last = latest if after is None else after
+        if last < latest:
+            replay, last = await _events(renderer, rid, last, latest, replayed=True)
+            yield replay
+        while True:
+            if not sub.frames and not sub.closed:
+                try:
+                    async with asyncio.timeout(HEARTBEAT_SECONDS):
+                        await sub.wake.wait()
+                except TimeoutError:
+                    yield sse.HEARTBEAT
+                    continue
+            sub.wake.clear()
+            if sub.closed in ("shutdown", "overflow"):
+                return
+            out = []
+            while sub.frames:
+                envelope: Envelope = sub.frames.popleft()
+                if envelope.kind == "resync" or (envelope.seq and envelope.seq > last + 1):
+                    # The broker lost or reordered something: the database has it.
+                    if private and not await _still_member(rid, user_id):
+                        yield sse.frame("close", "<p>You are no longer a member of this room.</p>")
+                        return
+                    upto = envelope.seq - 1 if envelope.seq else None
+                    gap, last = await _events(renderer, rid, last, upto, replayed=False)
+                    out.append(gap)
+                    if envelope.kind == "resync":
+                        continue
+                if envelope.seq:
+                    if envelope.seq <= last:
+                        continue  # already sent (replayed, or filled)
+                    last = envelope.seq
+                out.append(sub.frame_for(envelope))
+            if out:
+                yield b"".join(out)
+            if sub.closed:
+                return
+    finally:
+        rt.hub.remove(sub)
+        rt.spawn(_leave(rt, rid, user_id))
+
+
+async def _leave(rt, rid: int, user_id: int) -> None:
+    try:
+        if await rt.state.leave(rid, user_id):
+            await publish.presence(rid, rt)
+    except Exception:  # Redis away: the entry expires by itself
+        log.warning("could not record leaving room %s", rid)
+
+
+async def _current(rt, sub: Subscriber, kind: str) -> bytes:
+    """The room's current presence or typing: the newest one this process saw, or a fresh render."""
+    envelope = rt.hub.latest.get((f"room:{sub.room_id}", kind))
+    if envelope is None:
+        make = publish.presence_envelope if kind == "presence" else publish.typing_envelope
+        envelope = await make(rt, sub.room_id)
+        rt.hub.latest[(f"room:{sub.room_id}", kind)] = envelope
+    return sub.frame_for(envelope)
+
+
+async def _still_member(rid: int, user_id: int) -> bool:
+    return await Membership.filter(room_id=rid, user_id=user_id).exists()
+
+
+async def _events(renderer, rid: int, after: int, upto: int | None, *, replayed: bool):
+    """Frames of the room's events after `after` (up to `upto`), as the messages are now."""
+    frames = []
+    last = after
+    while upto is None or last < upto:
+        batch = await events_after(rid, last, 500)
+        for event in batch:
+            if upto is not None and event.seq > upto:
+                break
+            frames.append(renderer.message_frame(event.kind, event.message, event.seq, replayed=replayed))
+            last = event.seq
+        if len(batch) < 500 or (upto is not None and last >= upto):
+            break
+    return b"".join(frames), last
+
+
+@bp.get("/events")
+async def user_events():
+    if refused := _too_many_streams():
+        return await refused
+    rt = g.runtime
+    sub = Subscriber(g.user.id, 0, await _topics_for(g.user.id, None))
+    rt.hub.add(sub)
+    return stream_response(_user_stream(rt, sub))
+
+
+async def _user_stream(rt, sub):
+    try:
+        yield sse.OPENING
+        while True:
+            if not sub.frames and not sub.closed:
+                try:
+                    async with asyncio.timeout(HEARTBEAT_SECONDS):
+                        await sub.wake.wait()
+                except TimeoutError:
+                    yield sse.HEARTBEAT
+                    continue
+            sub.wake.clear()
+            if sub.closed in ("shutdown", "overflow"):
+                return
+            out = [sub.frame_for(e) for e in sub.frames if e.kind != "resync"]
+            sub.frames.clear()
+            if out:
+                yield b"".join(out)
+            if sub.closed:
+                return
+    finally:
+        rt.hub.remove(sub)

@@ -1,0 +1,114 @@
+"""Messages: post, edit, delete and history, each write with its event in one transaction.
+
+Event ids are a per-room sequence allocated by one UPDATE … RETURNING on the room's row, in the
+writing transaction: the row lock makes ids commit in order, even across processes on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from webchat.db import placeholder
+from webchat.models import Event, Membership, Message, Room, User
+
+BODY_MAX = 4000
+PAGE = 50
+NONCE_MAX = 64
+
+
+def clean_body(raw: str) -> tuple[str, str | None]:
+    """The body as it will be stored, and the problem with it if any."""
+    body = raw.strip("\r\n\t ")
+    if not body.strip():
+        return body, "Write a message before sending."
+    if len(body) > BODY_MAX:
+        return body, f"Messages can be at most {BODY_MAX:,} characters; this one has {len(body):,}."
+    if "\x00" in body:
+        return body, "The message contains a null character."
+    return body, None
+
+
+async def _allocate(conn, room_id: int, new_message: bool) -> tuple[int, int]:
+    sql = (
+        "UPDATE rooms SET last_event = last_event + 1"
+        + (", last_seq = last_seq + 1" if new_message else "")
+        + f" WHERE id = {placeholder(conn, 1)} RETURNING last_event, last_seq"
+    )
+    rows = await conn.execute_query_dict(sql, [room_id])
+    return rows[0]["last_event"], rows[0]["last_seq"]
+
+
+async def post(room: Room, author: User, body: str, nonce: str | None) -> tuple[Message, Event | None]:
+    """Save a message; with a nonce seen before from this author, return the first one instead."""
+    if nonce:
+        existing = await Message.get_or_none(author_id=author.id, nonce=nonce)
+        if existing:
+            return existing, None
+    try:
+        async with in_transaction() as conn:
+            event_id, seq = await _allocate(conn, room.id, new_message=True)
+            message = await Message.create(
+                room_id=room.id, author_id=author.id, seq=seq, body=body, nonce=nonce, using_db=conn
+            )
+            event = await Event.create(
+                room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn
+            )
+            # Your own message is read by you.
+            await Membership.filter(room_id=room.id, user_id=author.id).using_db(conn).update(
+                read_seq=seq, read_message_id=message.id
+            )
+    except IntegrityError:
+        if nonce and (existing := await Message.get_or_none(author_id=author.id, nonce=nonce)):
+            return existing, None  # a concurrent double submit won
+        raise
+    room.last_event, room.last_seq = event_id, seq
+    message.author = author
+    return message, event
+
+
+async def update(message: Message, body: str | None) -> Event:
+    """Edit (a new body) or delete (None: the text is erased, a tombstone stays)."""
+    async with in_transaction() as conn:
+        event_id, _ = await _allocate(conn, message.room_id, new_message=False)
+        if body is None:
+            message.body, message.deleted = "", True
+        else:
+            message.body, message.edited_at = body, datetime.now(UTC)
+        await message.save(using_db=conn, update_fields=["body", "deleted", "edited_at"])
+        event = await Event.create(
+            room_id=message.room_id, seq=event_id, kind="message_updated", message_id=message.id,
+            using_db=conn,
+        )
+    return event
+
+
+async def get_message(room: Room, message_id: int) -> Message | None:
+    return await Message.get_or_none(id=message_id, room_id=room.id).select_related("author")
+
+
+async def history(room: Room, before: int | None = None) -> tuple[list[Message], bool]:
+    """Up to PAGE messages before `before` (or the latest), oldest first, and whether older exist."""
+    query = Message.filter(room_id=room.id)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    rows = await query.order_by("-id").limit(PAGE + 1).select_related("author")
+    more = len(rows) > PAGE
+    return list(reversed(rows[:PAGE])), more
+
+
+async def events_after(room_id: int, after: int, limit: int) -> list[Event]:
+    """The room's events after id `after`, in order, each with its message as it is now."""
+    return (
+        await Event.filter(room_id=room_id, seq__gt=after)
+        .order_by("seq")
+        .limit(limit)
+        .select_related("message", "message__author")
+    )
+
+
+async def newest_event(room_id: int) -> int:
+    rows = await Room.filter(id=room_id).values_list("last_event", flat=True)
+    return rows[0] if rows else 0

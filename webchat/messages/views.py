@@ -1,0 +1,150 @@
+"""Post, edit, delete and page back through messages."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app, g, render_template, request
+
+from webchat import web
+from webchat.errors import Refused
+from webchat.live import publish
+from webchat.messages import service
+from webchat.messages.service import NONCE_MAX, clean_body
+from webchat.rooms import service as rooms
+from webchat.rooms.service import parse_id
+
+bp = Blueprint("messages", __name__)
+
+
+async def _limited_post():
+    limit = current_app.config["RATE_LIMITS"]["post"]
+    if wait := await g.runtime.limiter.hit(f"post:{g.user.id}", limit):
+        return await web.rate_limited(wait, "messages")
+    return None
+
+
+@bp.post("/rooms/<room_id>/messages")
+async def post_message(room_id: str):
+    found = await rooms.require_member(parse_id(room_id), g.user)
+    room = found.room
+    form = web.form()
+    body, problem = clean_body(form.get("body", ""))
+    nonce = form.get("nonce", "")[:NONCE_MAX] or None
+    if problem:
+        return await _composer_error(room, form.get("body", ""), problem)
+    if limited := await _limited_post():
+        return limited
+    message, event = await service.post(room, g.user, body, nonce)
+    if event is not None:
+        await publish.message_event(message, event)
+    if web.is_htmx():
+        # The message itself arrives through the stream, in every tab, the sender's too.
+        return await render_template("messages/_composer.html", room=room, composer=web.composer())
+    return web.see_other(f"/rooms/{room.id}#m-{message.id}")
+
+
+async def _composer_error(room, body: str, problem: str):
+    composer = web.composer(body, problem)
+    if web.is_htmx():
+        return await render_template("messages/_composer.html", room=room, composer=composer), 422
+    from webchat.rooms.views import room_page
+
+    errors = web.FormErrors()
+    errors.add("composer-body", problem)
+    return await room_page(await rooms.access(room.id, g.user), composer, errors), 422
+
+
+@bp.get("/rooms/<room_id>/messages")
+async def history_page(room_id: str):
+    found = await rooms.access(parse_id(room_id), g.user)
+    raw = request.args.get("before", "")
+    before = None
+    if raw:
+        if not raw.isdigit() or len(raw) > 12:
+            raise Refused(400, "before must be a message number.", "Bad message number")
+        before = int(raw)
+    history, more = await service.history(found.room, before)
+    template = "messages/_history.html" if web.is_htmx() else "messages/history.html"
+    return await render_template(
+        template,
+        room=found.room,
+        title=await rooms.display_name(found.room, g.user),
+        messages=history,
+        more=more,
+        before=before,
+        is_owner=found.owner(g.user),
+    )
+
+
+async def _own_message(room_id: str, message_id: str):
+    found = await rooms.access(parse_id(room_id), g.user)
+    message = await service.get_message(found.room, parse_id(message_id))
+    if message is None:
+        raise Refused(404, "There is no such message in this room.", "Message not found")
+    return found, message
+
+
+@bp.get("/rooms/<room_id>/messages/<message_id>")
+async def show_message(room_id: str, message_id: str):
+    found, message = await _own_message(room_id, message_id)
+    if not web.is_htmx():
+        return web.see_other(f"/rooms/{found.room.id}#m-{message.id}")
+    return current_app.extensions["webchat"].renderer.message(message)
+
+
+@bp.get("/rooms/<room_id>/messages/<message_id>/edit")
+async def edit_page(room_id: str, message_id: str):
+    found, message = await _own_message(room_id, message_id)
+    return await _edit_form(found, message, message.body, None, 200)
+
+
+async def _edit_form(found, message, body, problem, status):
+    author = message.author_id == g.user.id
+    if message.deleted:
+        raise Refused(410, "This message was deleted; it can no longer be changed.", "Message deleted")
+    if not author and not found.owner(g.user):
+        raise Refused(403, "Only the author can edit a message, and the author or the room's owner delete it.")
+    errors = web.FormErrors()
+    if problem:
+        errors.add("edit-body", problem)
+    template = "messages/_edit.html" if web.is_htmx() else "messages/edit.html"
+    html = await render_template(
+        template, room=found.room, message=message, body=body, errors=errors, can_edit=author,
+        title=await rooms.display_name(found.room, g.user),
+    )
+    return html, status
+
+
+@bp.post("/rooms/<room_id>/messages/<message_id>/edit")
+async def edit(room_id: str, message_id: str):
+    found, message = await _own_message(room_id, message_id)
+    if message.author_id != g.user.id:
+        raise Refused(403, "Only the author can edit a message.", "Not your message")
+    if message.deleted:
+        raise Refused(410, "This message was deleted; it can no longer be edited.", "Message deleted")
+    raw = web.form().get("body", "")
+    body, problem = clean_body(raw)
+    if problem:
+        return await _edit_form(found, message, raw, problem, 422)
+    if limited := await _limited_post():
+        return limited
+    if body != message.body:
+        event = await service.update(message, body)
+        await publish.message_event(message, event)
+    return _after_change(found.room, message)
+
+
+@bp.post("/rooms/<room_id>/messages/<message_id>/delete")
+async def delete(room_id: str, message_id: str):
+    found, message = await _own_message(room_id, message_id)
+    if message.author_id != g.user.id and not found.owner(g.user):
+        raise Refused(403, "Only the author or the room's owner can delete a message.", "Not allowed")
+    if not message.deleted:
+        event = await service.update(message, None)
+        await publish.message_event(message, event)
+    return _after_change(found.room, message)
+
+
+def _after_change(room, message):
+    if web.is_htmx():
+        return current_app.extensions["webchat"].renderer.message(message), 200
+    return web.see_other(f"/rooms/{room.id}#m-{message.id}")

@@ -1,0 +1,89 @@
+"""Tortoise models. Migrations live in webchat/migrations (`tortoise makemigrations`)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+ANNOUNCE_CHOICES = ("all", "mentions", "none")
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=32)
+    # Lower-cased username: uniqueness regardless of case, on every database.
+    username_key = fields.CharField(max_length=32, unique=True)
+    display_name = fields.CharField(max_length=64)
+    password_hash = fields.CharField(max_length=255)
+    # Part of the auth cookie; bumping it signs out every session of this user.
+    session_version = fields.IntField(default=1)
+    announce = fields.CharField(max_length=10, default="all")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "users"
+
+
+class Room(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=80)
+    topic = fields.CharField(max_length=200, default="")
+    kind = fields.CharField(max_length=10)  # public | private | direct
+    owner = fields.ForeignKeyField("models.User", related_name="owned_rooms", null=True)
+    # "small:large" user ids of a direct room, so the same two people always get the same room.
+    direct_key = fields.CharField(max_length=40, null=True, unique=True)
+    # Per-room sequences, allocated under a row lock in the writing transaction.
+    last_event = fields.IntField(default=0)  # event ids of the room's stream
+    last_seq = fields.IntField(default=0)  # message numbers, for unread arithmetic
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "rooms"
+        indexes = (("kind",),)
+
+
+class Membership(Model):
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="memberships")
+    room = fields.ForeignKeyField("models.Room", related_name="memberships")
+    # Read marker: the message number (Room.last_seq space) and id read up to; moves forward only.
+    read_seq = fields.IntField(default=0)
+    read_message_id = fields.IntField(default=0)
+    joined_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "memberships"
+        unique_together = (("user", "room"),)
+        indexes = (("room", "user"),)
+
+
+class Message(Model):
+    id = fields.IntField(primary_key=True)
+    room = fields.ForeignKeyField("models.Room", related_name="messages")
+    author = fields.ForeignKeyField("models.User", related_name="messages")
+    seq = fields.IntField()  # message number within the room
+    body = fields.TextField()
+    nonce = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    edited_at = fields.DatetimeField(null=True)
+    deleted = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "messages"
+        unique_together = (("room", "seq"), ("author", "nonce"))
+        indexes = (("room", "id"),)
+
+
+class Event(Model):
+    """One entry of a room's event stream: the durable log that resumes are replayed from."""
+
+    id = fields.IntField(primary_key=True)
+    room = fields.ForeignKeyField("models.Room", related_name="events")
+    seq = fields.IntField()  # the SSE id: 1, 2, 3, ... per room with no gaps
+    kind = fields.CharField(max_length=20)  # message | message_updated
+    message = fields.ForeignKeyField("models.Message", related_name="events")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "events"
+        unique_together = (("room", "seq"),)

@@ -1,0 +1,91 @@
+"""Fixed-window rate limits, in process or shared through Redis.
+
+Keys are built by the callers from a user id or the proxy-corrected client address (never from a
+raw `X-Forwarded-For`), so a client cannot reset its count by forging a header.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    seconds: float
+
+
+# name -> how many hits per window; tests and load tests may override them on the app.
+DEFAULT_LIMITS = {
+    "login": Limit(10, 300),  # failed sign-ins per client address
+    "register": Limit(10, 3600),  # accounts per client address
+    "post": Limit(30, 10),  # messages per user
+    "typing": Limit(10, 10),  # typing posts per user
+    "action": Limit(120, 60),  # other writes (edit, delete, join, read) per user
+}
+
+
+class LocalRateLimiter:
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    async def hit(self, key: str, limit: Limit) -> float | None:
+        """Count one hit; return seconds to wait if over the limit, else None."""
+        now = time.monotonic()
+        start, count = self._windows.get(key, (now, 0))
+        if now - start >= limit.seconds:
+            start, count = now, 0
+        count += 1
+        self._windows[key] = (start, count)
+        if len(self._windows) > 100_000:
+            self._purge(now)
+        if count > limit.count:
+            return max(1.0, limit.seconds - (now - start))
+        return None
+
+    async def peek(self, key: str, limit: Limit) -> float | None:
+        now = time.monotonic()
+        start, count = self._windows.get(key, (now, 0))
+        if now - start < limit.seconds and count >= limit.count:
+            return max(1.0, limit.seconds - (now - start))
+        return None
+
+    def _purge(self, now: float) -> None:
+        longest = max(limit.seconds for limit in DEFAULT_LIMITS.values())
+        for key in [k for k, (start, _) in self._windows.items() if now - start >= longest]:
+            del self._windows[key]
+
+
+class RedisRateLimiter:
+    def __init__(self, redis) -> None:
+        self._redis = redis
+
+    async def hit(self, key: str, limit: Limit) -> float | None:
+        name = f"webchat:rl:{key}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, math.ceil(limit.seconds), nx=True)
+            pipe.ttl(name)
+            count, _, ttl = await pipe.execute()
+        if count > limit.count:
+            return float(max(1, ttl))
+        return None
+
+    async def peek(self, key: str, limit: Limit) -> float | None:
+        name = f"webchat:rl:{key}"
+        count = int(await self._redis.get(name) or 0)
+        if count >= limit.count:
+            return float(max(1, await self._redis.ttl(name)))
+        return None
+
+
+class DisabledRateLimiter:
+    """WEBCHAT_RATE_LIMITS=off: for load tests on a private machine only."""
+
+    async def hit(self, key: str, limit: Limit) -> float | None:
+        return None
+
+    async def peek(self, key: str, limit: Limit) -> float | None:
+        return None

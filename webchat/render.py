@@ -1,0 +1,67 @@
+"""Fragments rendered once and shared: messages, typing, presence, read markers, unread counts.
+
+These render outside any request (inside a publish, or a stream's replay), so the templates they
+use may not depend on the reader.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from jinja2 import Environment
+
+from webchat.live import sse
+from webchat.text import mentions, render_body
+
+
+def isotime(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shorttime(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def init_jinja(env: Environment) -> None:
+    env.filters["isotime"] = isotime
+    env.filters["shorttime"] = shorttime
+    env.globals["render_body"] = render_body
+    env.globals["mentions"] = mentions
+
+
+class Renderer:
+    """Synchronous rendering of shared fragments (Quart's own environment is async-only).
+
+    Counts its renders, so tests can prove that one event means one render.
+    """
+
+    def __init__(self, app_env: Environment) -> None:
+        self.env = Environment(
+            loader=app_env.loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
+            auto_reload=False,
+        )
+        init_jinja(self.env)
+        self.renders = 0
+
+    def fragment(self, template: str, **context) -> str:
+        self.renders += 1
+        return self.env.get_template(template).render(**context)
+
+    def message(self, message, *, oob: bool = False, replayed: bool = False) -> str:
+        return self.fragment("messages/_message.html", m=message, oob=oob, replayed=replayed)
+
+    def message_frame(self, kind: str, message, event_id: int, *, replayed: bool = False) -> bytes:
+        html = self.message(message, oob=kind == "message_updated", replayed=replayed)
+        return sse.frame(kind, html, event_id)
+
+
+def typing_text(names: list[str]) -> str:
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f"{names[0]} is typing…"
+    if len(names) == 2:
+        return f"{names[0]} and {names[1]} are typing…"
+    if len(names) == 3:
+        return f"{names[0]}, {names[1]} and {names[2]} are typing…"
+    return "Several people are typing…"

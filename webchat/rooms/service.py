@@ -1,0 +1,158 @@
+"""Rooms, memberships, direct rooms and read markers: the queries, and who may do what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from webchat.errors import Refused
+from webchat.models import Membership, Room, User
+
+NAME_MAX = 80
+TOPIC_MAX = 200
+
+
+@dataclass
+class Access:
+    """What one user may do in one room."""
+
+    room: Room
+    membership: Membership | None
+
+    @property
+    def member(self) -> bool:
+        return self.membership is not None
+
+    def owner(self, user: User) -> bool:
+        return self.room.owner_id == user.id
+
+
+def parse_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 12:
+        raise Refused(404, "There is no such room or message: the address has a malformed number.")
+    return int(raw)
+
+
+async def access(room_id: int, user: User) -> Access:
+    """The room and the user's membership; 404 if no room, 403 if the user may not read it."""
+    room = await Room.get_or_none(id=room_id)
+    if room is None:
+        raise Refused(404, "There is no such room. It may have been removed.", "Room not found")
+    membership = await Membership.get_or_none(room_id=room.id, user_id=user.id)
+    if membership is None and room.kind != "public":
+        raise Refused(403, "This room is private: only its members can see it.", "Private room")
+    return Access(room, membership)
+
+
+async def require_member(room_id: int, user: User) -> Access:
+    found = await access(room_id, user)
+    if not found.member:
+        raise Refused(403, "Join the room to post in it.", "Join the room to post")
+    return found
+
+
+async def display_name(room: Room, viewer: User) -> str:
+    if room.kind != "direct":
+        return room.name
+    other = await User.filter(memberships__room_id=room.id).exclude(id=viewer.id).first()
+    return f"Direct: {other.display_name}" if other else "Direct: just you"
+
+
+@dataclass
+class RoomEntry:
+    room: Room
+    title: str
+    unread: int
+    read_seq: int
+
+
+async def rooms_of(user: User) -> list[RoomEntry]:
+    memberships = await Membership.filter(user_id=user.id).select_related("room")
+    direct_ids = [m.room_id for m in memberships if m.room.kind == "direct"]
+    others: dict[int, str] = {}
+    if direct_ids:
+        rows = await Membership.filter(room_id__in=direct_ids).exclude(user_id=user.id).select_related("user")
+        others = {m.room_id: m.user.display_name for m in rows}
+    entries = []
+    for m in memberships:
+        title = m.room.name if m.room.kind != "direct" else f"Direct: {others.get(m.room_id, 'just you')}"
+        entries.append(RoomEntry(m.room, title, max(0, m.room.last_seq - m.read_seq), m.read_seq))
+    entries.sort(key=lambda e: (e.room.kind == "direct", e.title.lower()))
+    return entries
+
+
+async def public_rooms_to_join(user: User, limit: int = 100) -> list[Room]:
+    mine = Membership.filter(user_id=user.id).values_list("room_id", flat=True)
+    return await Room.filter(kind="public").exclude(id__in=await mine).order_by("name").limit(limit)
+
+
+async def create_room(owner: User, name: str, topic: str, visibility: str) -> Room:
+    async with in_transaction():
+        room = await Room.create(name=name, topic=topic, kind=visibility, owner_id=owner.id)
+        await Membership.create(room_id=room.id, user_id=owner.id)
+    return room
+
+
+async def join(room: Room, user: User) -> bool:
+    if room.kind != "public":
+        raise Refused(403, "Only public rooms can be joined. Ask the owner to add you.", "Private room")
+    try:
+        await Membership.create(room_id=room.id, user_id=user.id, read_seq=room.last_seq)
+    except IntegrityError:
+        return False  # already a member: joining twice is harmless
+    return True
+
+
+async def leave(room: Room, user: User) -> bool:
+    return bool(await Membership.filter(room_id=room.id, user_id=user.id).delete())
+
+
+async def add_member(room: Room, username: str) -> User:
+    user = await User.get_or_none(username_key=username.strip().lower())
+    if user is None:
+        raise LookupError(username)
+    try:
+        await Membership.create(room_id=room.id, user_id=user.id, read_seq=0)
+    except IntegrityError:
+        pass
+    return user
+
+
+async def direct_room(me: User, other: User) -> Room:
+    """The one direct room of these two people (a room with yourself is a notebook)."""
+    low, high = sorted((me.id, other.id))
+    key = f"{low}:{high}"
+    room = await Room.get_or_none(direct_key=key)
+    if room:
+        return room
+    try:
+        async with in_transaction():
+            room = await Room.create(name="Direct", kind="direct", direct_key=key)
+            for uid in {low, high}:
+                await Membership.create(room_id=room.id, user_id=uid)
+    except IntegrityError:  # both opened it at once: the other request made it
+        room = await Room.get(direct_key=key)
+    return room
+
+
+async def members(room: Room) -> list[User]:
+    return await User.filter(memberships__room_id=room.id).order_by("display_name")
+
+
+async def mark_read(membership: Membership, message_id: int) -> bool:
+    """Move the read marker forward to message_id (never back). True if it moved."""
+    from webchat.models import Message
+
+    if message_id <= membership.read_message_id:
+        return False
+    message = await Message.filter(room_id=membership.room_id, id__lte=message_id).order_by("-id").first()
+    if message is None:
+        return False
+    moved = await Membership.filter(id=membership.id, read_message_id__lt=message.id).update(
+        read_message_id=message.id, read_seq=message.seq
+    )
+    if moved:
+        membership.read_message_id, membership.read_seq = message.id, message.seq
+    return bool(moved)

@@ -1,0 +1,220 @@
+"""Room pages and membership: list, create, show, join, leave, members, direct rooms, read."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app, g, render_template
+
+from webchat import web
+from webchat.errors import Refused
+from webchat.live import publish
+from webchat.messages import service as messages
+from webchat.models import Membership, User
+from webchat.rooms import service
+from webchat.rooms.service import NAME_MAX, TOPIC_MAX, parse_id
+
+bp = Blueprint("rooms", __name__)
+
+
+async def _limit_action():
+    limit = current_app.config["RATE_LIMITS"]["action"]
+    if wait := await g.runtime.limiter.hit(f"action:{g.user.id}", limit):
+        return await web.rate_limited(wait, "changes")
+    return None
+
+
+async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, status=200):
+    body = await render_template(
+        "rooms/list.html",
+        entries=await service.rooms_of(g.user),
+        public=await service.public_rooms_to_join(g.user),
+        values=values or {"visibility": "public"},
+        errors=errors or web.FormErrors(),
+        dm_values=dm_values or {},
+        dm_errors=dm_errors or web.FormErrors(),
+    )
+    return body, status
+
+
+@bp.get("/rooms")
+async def room_list():
+    return await _room_list()
+
+
+@bp.post("/rooms")
+async def create_room():
+    form = web.form()
+    values = {
+        "name": form.get("name", "").strip(),
+        "topic": form.get("topic", "").strip(),
+        "visibility": form.get("visibility", ""),
+    }
+    errors = web.FormErrors()
+    if not values["name"]:
+        errors.add("room-name", "Give the room a name.")
+    elif len(values["name"]) > NAME_MAX:
+        errors.add("room-name", f"Room names can be at most {NAME_MAX} characters.")
+    if len(values["topic"]) > TOPIC_MAX:
+        errors.add("room-topic", f"Topics can be at most {TOPIC_MAX} characters.")
+    if values["visibility"] not in ("public", "private"):
+        errors.add("visibility-public", "Choose whether the room is public or private.")
+    if any(ord(ch) < 32 for ch in values["name"] + values["topic"]):
+        errors.add("room-name", "Names and topics cannot contain control characters.")
+    if errors:
+        return await _room_list(values, errors, status=422)
+    if limited := await _limit_action():
+        return limited
+    room = await service.create_room(g.user, values["name"], values["topic"], values["visibility"])
+    return web.see_other(f"/rooms/{room.id}")
+
+
+@bp.get("/rooms/<room_id>")
+async def show_room(room_id: str):
+    found = await service.access(parse_id(room_id), g.user)
+    return await room_page(found, mark_read=True)
+
+
+async def room_page(found, composer=None, errors=None, mark_read=False):
+    """The room: its latest messages, the reader's rooms, members, read markers, the composer."""
+    from webchat.live.markers import read_markers
+
+    room = found.room
+    # The newest event first: anything committed after it is replayed by the stream.
+    last_event = await messages.newest_event(room.id)
+    history, more = await messages.history(room)
+    if mark_read and found.member and history:
+        if await service.mark_read(found.membership, history[-1].id):
+            await publish.own_read(g.user.id, room.id, found.membership.read_seq)
+            publish.read_markers_soon(room.id)
+    return await render_template(
+        "rooms/room.html",
+        room=room,
+        access=found,
+        title=await service.display_name(room, g.user),
+        messages=history,
+        more=more,
+        last_event=last_event,
+        entries=await service.rooms_of(g.user),
+        members=await service.members(room),
+        markers=await read_markers(room.id),
+        names=[name for _, name in await g.runtime.state.present(room.id)],
+        is_owner=found.owner(g.user),
+        composer=composer or web.composer(),
+        errors=errors or web.FormErrors(),
+    )
+
+
+@bp.post("/rooms/<room_id>/join")
+async def join(room_id: str):
+    found = await service.access(parse_id(room_id), g.user)
+    if limited := await _limit_action():
+        return limited
+    await service.join(found.room, g.user)
+    return web.see_other(f"/rooms/{found.room.id}")
+
+
+@bp.post("/rooms/<room_id>/leave")
+async def leave(room_id: str):
+    found = await service.access(parse_id(room_id), g.user)
+    if not found.member:
+        raise Refused(409, "You are not a member of this room.", "Not a member")
+    await service.leave(found.room, g.user)
+    if found.room.kind != "public":
+        await publish.close_for(g.user.id, found.room.id, "You left this room.")
+    return web.see_other("/rooms")
+
+
+@bp.post("/rooms/<room_id>/members")
+async def add_member(room_id: str):
+    found = await service.access(parse_id(room_id), g.user)
+    if not found.owner(g.user):
+        raise Refused(403, "Only the room's owner can add members.", "Owners only")
+    username = web.form().get("username", "").strip()
+    if found.room.kind != "private":
+        raise Refused(409, "Members are added to private rooms only; anyone can join a public room.")
+    try:
+        if not username:
+            raise LookupError
+        user = await service.add_member(found.room, username)
+    except LookupError:
+        errors = web.FormErrors()
+        errors.add("member-username", f"There is no user called “{username}”." if username else "Enter a username.")
+        return await _member_page(found, username, errors), 422
+    await _flash(f"{user.display_name} was added to the room.")
+    return web.see_other(f"/rooms/{found.room.id}/members")
+
+
+@bp.get("/rooms/<room_id>/members")
+async def members_page(room_id: str):
+    found = await service.access(parse_id(room_id), g.user)
+    return await _member_page(found, "", web.FormErrors())
+
+
+async def _member_page(found, username, errors):
+    return await render_template(
+        "rooms/members.html",
+        room=found.room,
+        title=await service.display_name(found.room, g.user),
+        members=await service.members(found.room),
+        is_owner=found.owner(g.user),
+        username=username,
+        errors=errors,
+    )
+
+
+@bp.post("/rooms/<room_id>/members/<username>/remove")
+async def remove_member(room_id: str, username: str):
+    found = await service.access(parse_id(room_id), g.user)
+    if not found.owner(g.user):
+        raise Refused(403, "Only the room's owner can remove members.", "Owners only")
+    user = await User.get_or_none(username_key=username.lower())
+    if user is None or not await Membership.filter(room_id=found.room.id, user_id=user.id).exists():
+        raise Refused(404, f"“{username}” is not a member of this room.", "No such member")
+    if user.id == g.user.id:
+        raise Refused(409, "The owner cannot remove themselves.", "Owner stays")
+    await service.leave(found.room, user)
+    await publish.close_for(user.id, found.room.id, "You were removed from this room.")
+    await _flash(f"{user.display_name} was removed from the room.")
+    return web.see_other(f"/rooms/{found.room.id}/members")
+
+
+@bp.post("/rooms/<room_id>/read")
+async def read(room_id: str):
+    found = await service.access(parse_id(room_id), g.user)
+    if not found.member:
+        raise Refused(403, "Only members have read markers.", "Not a member")
+    raw = web.form().get("last_message_id", "")
+    if not raw.isdigit() or len(raw) > 12:
+        raise Refused(422, "last_message_id must be a message number.", "Bad message number")
+    if await service.mark_read(found.membership, int(raw)):
+        await publish.own_read(g.user.id, found.room.id, found.membership.read_seq)
+        publish.read_markers_soon(found.room.id)
+    return web.done(f"/rooms/{found.room.id}")
+
+
+@bp.post("/rooms/<room_id>/typing")
+async def typing(room_id: str):
+    found = await service.require_member(parse_id(room_id), g.user)
+    limit = current_app.config["RATE_LIMITS"]["typing"]
+    if await g.runtime.limiter.hit(f"typing:{g.user.id}", limit):
+        return "", 429, {"Retry-After": "5"}
+    if await g.runtime.state.start_typing(found.room.id, g.user.id, g.user.display_name):
+        await publish.typing(found.room.id)
+    return "", 204
+
+
+@bp.post("/dm")
+async def direct_message():
+    username = web.form().get("username", "").strip()
+    other = await User.get_or_none(username_key=username.lower()) if username else None
+    if other is None:
+        errors = web.FormErrors()
+        errors.add("dm-username", f"There is no user called “{username}”." if username else "Enter a username.")
+        return await _room_list(dm_values={"username": username}, dm_errors=errors, status=422)
+    room = await service.direct_room(g.user, other)
+    return web.see_other(f"/rooms/{room.id}")
+
+
+async def _flash(message: str) -> None:
+    from quart import flash
+
+    await flash(message)

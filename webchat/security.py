@@ -1,0 +1,166 @@
+"""CSRF tokens, the request gate (sign-in, CSRF, size, content type) and security headers.
+
+The gate runs the contract's checks in its order: signed out, then the CSRF token, then the body
+size, then (in the views) validation.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import parse_qsl, urlsplit
+
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
+from quart import Quart, current_app, g, request
+from werkzeug.datastructures import MultiDict
+
+from webchat import web
+
+CSRF_COOKIE = "webchat_csrf"
+CSRF_MAX_AGE = 7 * 24 * 3600
+MAX_BODY = 256 * 1024
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+PUBLIC_ENDPOINTS = {"pages.index", "accounts.login", "accounts.register", "pages.healthz", "static"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="webchat-csrf")
+
+
+def _browser_signer() -> Signer:
+    return Signer(current_app.config["SECRET_KEY"], salt="webchat-browser")
+
+
+def _browser_id() -> str:
+    """A random id for this browser, kept in a signed cookie across sign-in and sign-out."""
+    if "browser_id" not in g:
+        g.browser_id = None
+        raw = request.cookies.get(CSRF_COOKIE)
+        if raw:
+            try:
+                g.browser_id = _browser_signer().unsign(raw).decode()
+            except BadSignature:
+                g.browser_id = None
+        if g.browser_id is None:
+            g.browser_id = secrets.token_urlsafe(18)
+            g.set_browser_cookie = True
+    return g.browser_id
+
+
+def csrf_token() -> str:
+    if "csrf_token" not in g:
+        g.csrf_token = _serializer().dumps(_browser_id())
+    return g.csrf_token
+
+
+def _token_valid(token: str | None) -> bool:
+    if not token or request.cookies.get(CSRF_COOKIE) is None:
+        return False
+    try:
+        value = _serializer().loads(token, max_age=CSRF_MAX_AGE)
+    except BadSignature:
+        return False
+    return secrets.compare_digest(str(value), _browser_id())
+
+
+def _cross_site() -> bool:
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        parts = urlsplit(origin)
+        return parts.netloc.lower() != request.host.lower()
+    return origin == "null"
+
+
+async def read_form() -> MultiDict | None:
+    """Parse a urlencoded body strictly (bytes that are not UTF-8 are refused, not replaced)."""
+    content_type = request.mimetype
+    if content_type == "application/x-www-form-urlencoded":
+        raw = await request.get_data(as_text=False)
+        try:
+            text = raw.decode("utf-8")
+            pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
+                              max_num_fields=200)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        return MultiDict(pairs)
+    if content_type == "multipart/form-data":
+        form = await request.form
+        return MultiDict(form)
+    return MultiDict()
+
+
+async def gate():
+    """before_request: the checks every request passes, in the contract's order."""
+    endpoint = request.endpoint or ""
+    if endpoint not in PUBLIC_ENDPOINTS and g.user is None:
+        if endpoint == "static":
+            return None
+        return web.sign_in_required()
+    if request.method in SAFE_METHODS:
+        return None
+    if _cross_site():
+        return web.csrf_failed()
+    header_token = request.headers.get("X-CSRF-Token")
+    if header_token is not None and not _token_valid(header_token):
+        return web.csrf_failed()
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        return web.too_large()
+    has_body = bool(length) or "Transfer-Encoding" in request.headers
+    if has_body and request.mimetype not in FORM_TYPES:
+        return web.error_page(
+            415, "Unsupported form", "This address takes an HTML form post, not "
+            f"“{request.mimetype or 'no content type'}”."
+        )
+    form = await read_form()
+    if form is None:
+        return web.error_page(400, "Unreadable form", "The form's text was not valid UTF-8.")
+    g.form = form
+    if header_token is None and not _token_valid(form.get("csrf_token")):
+        return web.csrf_failed()
+    return None
+
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src 'self'; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def style_nonce() -> str:
+    if "style_nonce" not in g:
+        g.style_nonce = secrets.token_urlsafe(12)
+    return g.style_nonce
+
+
+async def add_headers(response):
+    nonce = f" 'nonce-{g.style_nonce}'" if "style_nonce" in g else ""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP.format(nonce=nonce))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["WEBCHAT_PRODUCTION"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if g.get("set_browser_cookie"):
+        response.set_cookie(
+            CSRF_COOKIE,
+            _browser_signer().sign(g.browser_id).decode(),
+            max_age=400 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["WEBCHAT_PRODUCTION"],
+        )
+    return response
+
+
+def init_app(app: Quart) -> None:
+    app.before_request(gate)
+    app.after_request(add_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["style_nonce"] = style_nonce
