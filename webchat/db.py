@@ -39,6 +39,11 @@ def __getattr__(name: str):
 
 
 async def open_database(database_url: str) -> None:
+    # Tortoise caches each model's SQL by connection name, not by dialect: a process that opens
+    # SQLite and then PostgreSQL (the test suite) would send "?" placeholders to PostgreSQL.
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 

@@ -54,7 +54,7 @@ class Membership(Model):
     class Meta:
         table = "memberships"
         unique_together = (("user", "room"),)
-        indexes = (("room", "user"),)
+        indexes = (("room_id", "user_id"),)
 
 
 class Message(Model):
@@ -71,7 +71,7 @@ class Message(Model):
     class Meta:
         table = "messages"
         unique_together = (("room", "seq"), ("author", "nonce"))
-        indexes = (("room", "id"),)
+        indexes = (("room_id", "id"),)
 
 
 class Event(Model):

@@ -101,25 +101,25 @@ async def gate():
     if request.method in SAFE_METHODS:
         return None
     if _cross_site():
-        return web.csrf_failed()
+        return await web.csrf_failed()
     header_token = request.headers.get("X-CSRF-Token")
     if header_token is not None and not _token_valid(header_token):
-        return web.csrf_failed()
+        return await web.csrf_failed()
     length = request.content_length
     if length is not None and length > MAX_BODY:
-        return web.too_large()
+        return await web.too_large()
     has_body = bool(length) or "Transfer-Encoding" in request.headers
     if has_body and request.mimetype not in FORM_TYPES:
-        return web.error_page(
+        return await web.error_page(
             415, "Unsupported form", "This address takes an HTML form post, not "
             f"“{request.mimetype or 'no content type'}”."
         )
     form = await read_form()
     if form is None:
-        return web.error_page(400, "Unreadable form", "The form's text was not valid UTF-8.")
+        return await web.error_page(400, "Unreadable form", "The form's text was not valid UTF-8.")
     g.form = form
     if header_token is None and not _token_valid(form.get("csrf_token")):
-        return web.csrf_failed()
+        return await web.csrf_failed()
     return None
 
 

@@ -39,13 +39,10 @@ def form() -> dict:
     return g.get("form") or {}
 
 
-def error_page(status: int, title: str, message: str, headers: dict | None = None):
-    async def render():
-        template = "errors/fragment.html" if is_htmx() else "errors/page.html"
-        body = await render_template(template, status=status, title=title, message=message)
-        return Response(body, status, headers or {})
-
-    return render()
+async def error_page(status: int, title: str, message: str, headers: dict | None = None) -> Response:
+    template = "errors/fragment.html" if is_htmx() else "errors/page.html"
+    body = await render_template(template, status=status, title=title, message=message)
+    return Response(body, status, headers or {})
 
 
 def sign_in_required():
@@ -55,8 +52,8 @@ def sign_in_required():
     return see_other(f"/login?next={quote(target, safe='/')}")
 
 
-def csrf_failed():
-    return error_page(
+async def csrf_failed():
+    return await error_page(
         403,
         "This form has expired",
         "For your safety this form could not be accepted: it came from another site, or the page "
@@ -64,17 +61,17 @@ def csrf_failed():
     )
 
 
-def too_large():
-    return error_page(
+async def too_large():
+    return await error_page(
         413,
         "Too much text",
         "What you sent is larger than 256 KiB, so it could not be kept. Go back and send less.",
     )
 
 
-def rate_limited(retry_after: float, what: str):
+async def rate_limited(retry_after: float, what: str):
     seconds = max(1, round(retry_after))
-    return error_page(
+    return await error_page(
         429,
         "Slow down",
         f"Too many {what} in a short time. Try again in {seconds} seconds.",

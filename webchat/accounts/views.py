@@ -39,7 +39,7 @@ def safe_next(target: str | None) -> str | None:
 async def _limited(name: str, key: str, what: str):
     limit = current_app.config["RATE_LIMITS"][name]
     wait = await g.runtime.limiter.hit(f"{name}:{key}", limit)
-    return web.rate_limited(wait, what) if wait else None
+    return await web.rate_limited(wait, what) if wait else None
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -68,7 +68,7 @@ async def register():
     if errors:
         return await _register_form(values, errors)
     if limited := await _limited("register", client_key(), "new accounts from your address"):
-        return await limited
+        return limited
     try:
         user = await User.create(
             username=values["username"],

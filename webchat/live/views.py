@@ -45,13 +45,13 @@ def stream_response(body) -> Response:
     return response
 
 
-def _too_many_streams():
+async def _too_many_streams():
     from webchat import web
 
     if not g.runtime.settings.rate_limits:
         return None
     if g.runtime.hub.count_for(g.user.id) >= STREAMS_PER_USER:
-        return web.rate_limited(30, "open rooms at once (close some tabs)")
+        return await web.rate_limited(30, "open rooms at once (close some tabs)")
     return None
 
 
@@ -69,8 +69,8 @@ async def room_events(room_id: str):
     user = g.user
     found = await access(rid, user)
     after = resume_point()
-    if refused := _too_many_streams():
-        return await refused
+    if refused := await _too_many_streams():
+        return refused
     rt = g.runtime
     sub = Subscriber(user.id, rid, await _topics_for(user.id, rid))
     rt.hub.add(sub)  # before reading the database: nothing can slip between replay and live
@@ -91,7 +91,9 @@ async def _room_stream(rt, sub, user_id, name, rid, private, after, latest):
         yield sse.OPENING
         if await rt.state.enter(rid, user_id, name):
             await publish.presence(rid, rt)
-        yield await _current(rt, sub, "presence") + await _current(rt, sub, "typing")
+        # Presence and typing repeat themselves (a publish, and the current state): send changes only.
+        shown = {"presence": await _current(rt, sub, "presence"), "typing": await _current(rt, sub, "typing")}
+        yield shown["presence"] + shown["typing"]
         if after is not None and (after > latest or latest - after > REPLAY_LIMIT):
             yield sse.frame("reload", "")
             return
@@ -127,7 +129,12 @@ async def _room_stream(rt, sub, user_id, name, rid, private, after, latest):
                     if envelope.seq <= last:
                         continue  # already sent (replayed, or filled)
                     last = envelope.seq
-                out.append(sub.frame_for(envelope))
+                frame = sub.frame_for(envelope)
+                if envelope.kind in shown:
+                    if shown[envelope.kind] == frame:
+                        continue
+                    shown[envelope.kind] = frame
+                out.append(frame)
             if out:
                 yield b"".join(out)
             if sub.closed:
@@ -177,8 +184,8 @@ async def _events(renderer, rid: int, after: int, upto: int | None, *, replayed:
 
 @bp.get("/events")
 async def user_events():
-    if refused := _too_many_streams():
-        return await refused
+    if refused := await _too_many_streams():
+        return refused
     rt = g.runtime
     sub = Subscriber(g.user.id, 0, await _topics_for(g.user.id, None))
     rt.hub.add(sub)

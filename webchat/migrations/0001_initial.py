@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('read_message_id', fields.IntField(default=0)),
                 ('joined_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'memberships', 'app': 'models', 'unique_together': (('user', 'room'),), 'indexes': [Index(fields=['room', 'user'])], 'pk_attr': 'id'},
+            options={'table': 'memberships', 'app': 'models', 'unique_together': (('user', 'room'),), 'indexes': [Index(fields=['room_id', 'user_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
                 ('edited_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('deleted', fields.BooleanField(default=False)),
             ],
-            options={'table': 'messages', 'app': 'models', 'unique_together': (('room', 'seq'), ('author', 'nonce')), 'indexes': [Index(fields=['room', 'id'])], 'pk_attr': 'id'},
+            options={'table': 'messages', 'app': 'models', 'unique_together': (('room', 'seq'), ('author', 'nonce')), 'indexes': [Index(fields=['room_id', 'id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,0 +1,176 @@
+"""Shared fixtures: a real database (a SQLite file, or PostgreSQL), the app, and signed-in clients.
+
+Every test that takes `app` runs twice: on SQLite and on PostgreSQL. Where PostgreSQL or Redis is
+not reachable the tests skip and say why; under CI=true they fail instead, so CI never skips them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.helpers import Browser, services
+from webchat import create_app, db
+from webchat.config import load_settings
+from webchat.ratelimit import Limit
+
+POSTGRES_URL = os.environ.get("WEBCHAT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("WEBCHAT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str, port: int) -> None:
+    if _reachable(url, port):
+        return
+    message = f"{name} is not reachable at {url}: start it (see README) or set WEBCHAT_TEST_{name.upper()}"
+    if IN_CI:
+        pytest.fail(f"CI must not skip: {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    require_service("postgres", POSTGRES_URL, 5432)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service("redis", REDIS_URL, 6379)
+    services.flush_redis(REDIS_URL)
+    return REDIS_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path) -> str:
+    """A fresh, migrated, empty database for one test."""
+    if request.param == "sqlite":
+        url = f"sqlite://{tmp_path / 'webchat.sqlite3'}"
+    else:
+        server = request.getfixturevalue("postgres_server_url")
+        url = services.create_postgres_database(server, f"webchat_t_{uuid.uuid4().hex[:12]}")
+        request.addfinalizer(lambda: services.drop_postgres_database(server, url))
+    asyncio.run(db.migrate(url))
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """For tests whose subject does not depend on the database engine."""
+    url = f"sqlite://{tmp_path / 'webchat.sqlite3'}"
+    asyncio.run(db.migrate(url))
+    return url
+
+
+def make_settings(database_url: str, tmp_path: Path, **env):
+    values = {
+        "DATABASE_URL": database_url,
+        "WEBCHAT_INSTANCE": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret-key",
+        "WEBCHAT_ENV": "development",
+    }
+    values.update(env)
+    return load_settings(values)
+
+
+@pytest.fixture
+async def app(database_url, tmp_path):
+    application = create_app(make_settings(database_url, tmp_path))
+    async with application.test_app():
+        yield application
+
+
+@pytest.fixture
+async def sqlite_app(sqlite_url, tmp_path):
+    application = create_app(make_settings(sqlite_url, tmp_path))
+    async with application.test_app():
+        yield application
+
+
+@pytest.fixture
+def no_limits(app):
+    for name in app.config["RATE_LIMITS"]:
+        app.config["RATE_LIMITS"][name] = Limit(10**6, 1)
+    return app
+
+
+@pytest.fixture
+def browser_factory(app):
+    def make() -> Browser:
+        return Browser(app)
+
+    return make
+
+
+@pytest.fixture
+async def ana(browser_factory) -> Browser:
+    browser = browser_factory()
+    await browser.register("ana", "Ana Lima")
+    return browser
+
+
+@pytest.fixture
+async def ben(browser_factory) -> Browser:
+    browser = browser_factory()
+    await browser.register("ben", "Ben Okafor")
+    return browser
+
+
+@pytest.fixture
+async def cleo(browser_factory) -> Browser:
+    browser = browser_factory()
+    await browser.register("cleo", "Cleo")
+    return browser
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="webchat-test-"))
+
+
+@pytest.fixture
+def live_server(database_url, free_port, workdir):
+    from tests.helpers.live import LiveServer
+
+    with LiveServer(free_port, workdir, database_url, WEBCHAT_RATE_LIMITS="off") as server:
+        yield server
+
+
+@pytest.fixture
+async def live_users(live_server):
+    """Factory of registered users on the live server; all closed at the end."""
+    from tests.helpers.live import LiveUser
+
+    made = []
+
+    async def make(username: str, display_name: str = "") -> LiveUser:
+        user = await LiveUser(live_server.url, username).register(display_name)
+        made.append(user)
+        return user
+
+    yield make
+    for user in made:
+        await user.aclose()

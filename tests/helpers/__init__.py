@@ -1,0 +1,3 @@
+from tests.helpers.browser import Browser, Page
+
+__all__ = ["Browser", "Page"]

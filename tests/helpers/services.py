@@ -1,0 +1,41 @@
+"""Real services for tests: throwaway PostgreSQL databases, a clean Redis database."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit, urlunsplit
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def create_postgres_database(server_url: str, name: str) -> str:
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    return _with_database(server_url, name)
+
+
+def drop_postgres_database(server_url: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
