@@ -69,7 +69,7 @@ def _secret_key(env: dict[str, str], production: bool, folder: Path) -> str:
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
-    folder = Path(env.get("WEBCHAT_INSTANCE", Path.cwd() / "instance"))
+    folder = Path(env.get("WEBCHAT_INSTANCE") or Path.cwd() / "instance")
     production = _environment(env)
     try:
         port = int(env.get("PORT", "5000"))

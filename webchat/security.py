@@ -93,6 +93,8 @@ async def read_form() -> MultiDict | None:
 
 async def gate():
     """before_request: the checks every request passes, in the contract's order."""
+    if request.routing_exception is not None:
+        return None  # 404 or 405: nothing here to protect
     endpoint = request.endpoint or ""
     if endpoint not in PUBLIC_ENDPOINTS and g.user is None:
         if endpoint == "static":
@@ -109,7 +111,7 @@ async def gate():
     if length is not None and length > MAX_BODY:
         return await web.too_large()
     has_body = bool(length) or "Transfer-Encoding" in request.headers
-    if has_body and request.mimetype not in FORM_TYPES:
+    if (has_body or request.mimetype) and request.mimetype not in FORM_TYPES:
         return await web.error_page(
             415, "Unsupported form", "This address takes an HTML form post, not "
             f"“{request.mimetype or 'no content type'}”."

@@ -82,3 +82,18 @@ class Browser:
         if nonce:
             data["nonce"] = nonce
         return await self.post(f"/rooms/{room_id}/messages", data)
+
+    async def stream_status(self, path: str, headers: dict | None = None) -> int:
+        """Open an event stream through the test client, read its first bytes, hang up."""
+        import asyncio
+
+        async with self.client.request(path, method="GET", headers=headers or {}) as connection:
+            await connection.send_complete()
+            try:
+                async with asyncio.timeout(3):
+                    await connection.receive()
+            except (TimeoutError, Exception):
+                pass
+            status = connection.status_code
+            await connection.disconnect()
+        return status
