@@ -151,11 +151,19 @@ def workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="webchat-test-"))
 
 
+@pytest.fixture(params=["local", "redis"])
+def broker(request) -> dict:
+    """Both broker engines: in-process fan-out, and Redis pub/sub."""
+    if request.param == "local":
+        return {}
+    return {"REDIS_URL": request.getfixturevalue("redis_url")}
+
+
 @pytest.fixture
-def live_server(database_url, free_port, workdir):
+def live_server(database_url, broker, free_port, workdir):
     from tests.helpers.live import LiveServer
 
-    with LiveServer(free_port, workdir, database_url, WEBCHAT_RATE_LIMITS="off") as server:
+    with LiveServer(free_port, workdir, database_url, WEBCHAT_RATE_LIMITS="off", **broker) as server:
         yield server
 
 
