@@ -22,7 +22,7 @@ MATRIX = [
     ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
     ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
     ("POST", "/rooms/{room}/join", None, (303, 403, 403, 403, 403)),
-    ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 303, 303)),
+    ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 303, 409)),
     ("POST", "/rooms/{room}/members", {"username": "dora"}, (303, 403, 403, 403, 303)),
     ("POST", "/rooms/{room}/members/mona/remove", None, (303, 403, 403, 403, 303)),
     ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 204, 204)),

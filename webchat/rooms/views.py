@@ -117,6 +117,8 @@ async def leave(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.member:
         raise Refused(409, "You are not a member of this room.", "Not a member")
+    if found.owner(g.user):
+        raise Refused(409, "The owner cannot leave their own room.", "Owner stays")
     await service.leave(found.room, g.user)
     if found.room.kind != "public":
         await publish.close_for(g.user.id, found.room.id, "You left this room.")
