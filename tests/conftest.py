@@ -44,6 +44,19 @@ def require_service(name: str, url: str, port: int) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def cheaper_password_hashing(monkeypatch):
+    """Argon2id still, but with test-sized cost inside the test process (about 5 ms, not 300 ms).
+
+    Live server processes keep the production parameters.
+    """
+    from argon2 import PasswordHasher
+
+    from webchat.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     require_service("postgres", POSTGRES_URL, 5432)

@@ -40,9 +40,15 @@ def form() -> dict:
 
 
 async def error_page(status: int, title: str, message: str, headers: dict | None = None) -> Response:
-    template = "errors/fragment.html" if is_htmx() else "errors/page.html"
+    headers = dict(headers or {})
+    if is_htmx():
+        # An error is news for the page's status region, not a replacement for what was targeted.
+        headers.update({"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+        template = "errors/fragment.html"
+    else:
+        template = "errors/page.html"
     body = await render_template(template, status=status, title=title, message=message)
-    return Response(body, status, headers or {})
+    return Response(body, status, headers)
 
 
 def sign_in_required():

@@ -1,0 +1,522 @@
+/* webchat: the small amount of script that makes the server-rendered pages live.
+ *
+ * Loaded with `defer` after htmx and its SSE extension, so it runs once the document is parsed and
+ * before htmx processes it (htmx starts on DOMContentLoaded). Everything here is an enhancement:
+ * every page works without it. No eval, no inline handlers, no inline styles (strict CSP).
+ *
+ *  1. resume: every EventSource the SSE extension opens carries ?last_event_id= of the newest event
+ *     this tab has seen, so a reconnect never loses or repeats a message;
+ *  2. a `message` whose <li id="m-N"> is already shown replaces it instead of being added twice;
+ *  3. new messages from others are announced in #announcer (never history loads or replays);
+ *  4. unread counts are worked out as latest minus read;
+ *  5. read markers are posted (coalesced) while the room is visible;
+ *  6. Enter sends, Shift+Enter starts a new line; focus stays in the composer;
+ *  7. `reload` reloads; 8. `close` disables the composer;
+ *  9. times are shown in local time; 10. the newest message stays in view;
+ * 11. an error summary takes focus; 12. a quiet "Reconnecting…" status.
+ */
+(function () {
+  'use strict';
+
+  var doc = document;
+  var root = doc.documentElement;
+  var body = doc.body;
+  if (!body) return;
+  var htmx = window.htmx;
+
+  var ANNOUNCE_MAX = 300;
+  var ANNOUNCE_CLEAR_MS = 7000;
+  var READ_INTERVAL_MS = 3000;
+  var RECONNECT_NOTICE_MS = 5000;
+  var NEAR_BOTTOM_PX = 64;
+
+  function byId(id) { return doc.getElementById(id); }
+
+  function isVisible() { return doc.visibilityState !== 'hidden'; }
+
+  function prefersReducedMotion() {
+    return !!(window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches);
+  }
+
+  function currentUser() { return body.getAttribute('data-user') || ''; }
+
+  function currentRoom() { return body.getAttribute('data-room') || ''; }
+
+  function messageNumber(li) {
+    var m = li && li.id ? /^m-(\d+)$/.exec(li.id) : null;
+    return m ? parseInt(m[1], 10) : 0;
+  }
+
+  /* ------------------------------------------------------------------------------------------
+   * 1. Resume: replace htmx.createEventSource.
+   * The extension calls it on every (re)connect, including its own retry after a failed
+   * connection, which sends no Last-Event-ID header: the query parameter carries it instead.
+   * ------------------------------------------------------------------------------------------ */
+  var lastEventIds = {}; // stream path -> newest event id seen (a number)
+
+  function rememberIds(path) {
+    return function (event) {
+      var raw = event && event.lastEventId;
+      if (!raw || !/^\d+$/.test(raw)) return;
+      var id = parseInt(raw, 10);
+      if (!(path in lastEventIds) || id > lastEventIds[path]) lastEventIds[path] = id;
+    };
+  }
+
+  function resumeUrl(url) {
+    var parsed;
+    try {
+      parsed = new URL(url, location.href);
+    } catch (e) {
+      return { href: url, path: String(url) };
+    }
+    var path = parsed.pathname;
+    if (path in lastEventIds) {
+      var rendered = parseInt(parsed.searchParams.get('last_event_id') || '', 10);
+      var newest = isNaN(rendered) ? lastEventIds[path] : Math.max(rendered, lastEventIds[path]);
+      parsed.searchParams.set('last_event_id', String(newest));
+    }
+    var href = parsed.origin === location.origin ? parsed.pathname + parsed.search : parsed.href;
+    return { href: href, path: path };
+  }
+
+  if (htmx && typeof window.EventSource === 'function') {
+    htmx.createEventSource = function (url) {
+      var target = resumeUrl(url);
+      var source = new EventSource(target.href, { withCredentials: true });
+      var remember = rememberIds(target.path);
+      source.addEventListener('message', remember);
+      source.addEventListener('message_updated', remember);
+      return source;
+    };
+  }
+
+  /* ------------------------------------------------------------------------------------------
+   * 9. Local time: <time datetime> in message headers (and read markers) in the reader's zone.
+   * ------------------------------------------------------------------------------------------ */
+  var TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime]';
+
+  function formatLocal(date) {
+    var now = new Date();
+    var options = { hour: '2-digit', minute: '2-digit' };
+    if (date.toDateString() !== now.toDateString()) {
+      options.month = 'short';
+      options.day = 'numeric';
+      if (date.getFullYear() !== now.getFullYear()) options.year = 'numeric';
+    }
+    try {
+      return date.toLocaleString(undefined, options);
+    } catch (e) {
+      return date.toLocaleString();
+    }
+  }
+
+  function localizeTimes(scope) {
+    if (!scope || !scope.querySelectorAll) return;
+    var times = Array.prototype.slice.call(scope.querySelectorAll(TIME_SELECTOR));
+    if (scope.matches && scope.matches(TIME_SELECTOR)) times.push(scope);
+    times.forEach(function (time) {
+      if (time.hasAttribute('data-local')) return;
+      var date = new Date(time.getAttribute('datetime'));
+      if (isNaN(date.getTime())) return;
+      if (!time.title) time.title = time.textContent.trim(); // the UTC text, e.g. "… 14:03 UTC"
+      time.textContent = formatLocal(date);
+      time.setAttribute('data-local', '');
+    });
+  }
+
+  /* ------------------------------------------------------------------------------------------
+   * 3. Announcer: one polite live region, separate from the history.
+   * ------------------------------------------------------------------------------------------ */
+  var announceTimer = null;
+
+  function squash(text) { return (text || '').replace(/\s+/g, ' ').trim(); }
+
+  function shouldAnnounce(li) {
+    if (!li || li.hasAttribute('data-replayed')) return false;
+    var me = currentUser();
+    var author = li.getAttribute('data-author') || '';
+    if (me && author.toLowerCase() === me.toLowerCase()) return false;
+    var setting = body.getAttribute('data-announce') || 'all';
+    if (setting === 'none') return false;
+    if (setting === 'mentions') {
+      var mentions = (li.getAttribute('data-mentions') || '').split(/\s+/);
+      return !!me && mentions.indexOf(me.toLowerCase()) !== -1;
+    }
+    return true;
+  }
+
+  function announce(text) {
+    var region = byId('announcer');
+    if (!region || !text) return;
+    var p = doc.createElement('p');
+    p.textContent = text;
+    region.replaceChildren ? region.replaceChildren(p) : (region.textContent = '', region.appendChild(p));
+    if (announceTimer) clearTimeout(announceTimer);
+    announceTimer = setTimeout(function () {
+      announceTimer = null;
+      if (p.parentNode === region) region.removeChild(p);
+    }, ANNOUNCE_CLEAR_MS);
+  }
+
+  function announceMessage(li) {
+    if (!shouldAnnounce(li)) return;
+    var authorEl = li.querySelector('.author');
+    var bodyEl = li.querySelector('.body');
+    var name = squash(authorEl ? authorEl.textContent : li.getAttribute('data-author'));
+    var text = squash(bodyEl ? bodyEl.textContent : '');
+    if (text.length > ANNOUNCE_MAX) text = text.slice(0, ANNOUNCE_MAX - 1).trim() + '…';
+    announce(name + ': ' + text);
+  }
+
+  /* ------------------------------------------------------------------------------------------
+   * 4. Unread counts: latest minus read, worked out here from the shared <data> values.
+   * ------------------------------------------------------------------------------------------ */
+  function dataValue(id) {
+    var el = byId(id);
+    if (!el) return null;
+    var n = parseInt(el.getAttribute('value'), 10);
+    return isNaN(n) ? null : n;
+  }
+
+  function updateUnread() {
+    var room = currentRoom();
+    var badges = doc.querySelectorAll('[id^="unread-"]');
+    Array.prototype.forEach.call(badges, function (badge) {
+      var id = badge.id.slice('unread-'.length);
+      var latest = dataValue('latest-' + id);
+      var read = dataValue('read-' + id);
+      if (latest === null || read === null) return;
+      var count = latest - read;
+      if (room && id === room && isVisible()) count = 0; // the open room, being read now
+      var text = count > 0 ? count + ' unread' : '';
+      if (badge.textContent !== text) badge.textContent = text;
+    });
+  }
+
+  /* ------------------------------------------------------------------------------------------
+   * 5. Read markers: POST /rooms/ID/read, at most every 3 s, only while visible, only forward.
+   * ------------------------------------------------------------------------------------------ */
+  var streamClosed = false;
+  var readSent = 0;
+  var readSentAt = 0;
+  var readTimer = null;
+
+  function lastMessageNumber() {
+    var list = byId('messages');
+    if (!list) return 0;
+    var items = list.querySelectorAll('li.message[id^="m-"]');
+    return items.length ? messageNumber(items[items.length - 1]) : 0;
+  }
+
+  function csrfToken() {
+    var meta = doc.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute('content') || '' : '';
+  }
+
+  function canMarkRead() {
+    // Only members have read markers; the composer is shown to members only.
+    return !!(currentRoom() && byId('composer') && !streamClosed && window.fetch);
+  }
+
+  function sendRead() {
+    readTimer = null;
+    if (!canMarkRead() || !isVisible()) return;
+    var number = lastMessageNumber();
+    if (!number || number <= readSent) return;
+    var previous = readSent;
+    readSent = number;
+    readSentAt = Date.now();
+    fetch('/rooms/' + encodeURIComponent(currentRoom()) + '/read', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'HX-Request': 'true',
+        'X-CSRF-Token': csrfToken()
+      },
+      body: 'last_message_id=' + encodeURIComponent(String(number))
+    }).then(function (response) {
+      if (!response.ok && response.status >= 500 && readSent === number) readSent = previous;
+    }, function () {
+      if (readSent === number) readSent = previous; // offline: try again with the next message
+    });
+  }
+
+  function scheduleRead() {
+    if (readTimer || !canMarkRead() || !isVisible()) return;
+    var wait = Math.max(0, readSentAt + READ_INTERVAL_MS - Date.now());
+    readTimer = setTimeout(sendRead, wait);
+  }
+
+  /* ------------------------------------------------------------------------------------------
+   * 10. Scrolling: keep the newest message in view when the reader was already at the end.
+   * ------------------------------------------------------------------------------------------ */
+  var pendingScroll = null; // the history's bottom (viewport px) just before a message is added
+
+  function historyBottom() {
+    var list = byId('messages');
+    return list ? list.getBoundingClientRect().bottom : null;
+  }
+
+  function noteScrollPosition() {
+    var bottom = historyBottom();
+    pendingScroll = bottom !== null && bottom <= window.innerHeight + NEAR_BOTTOM_PX ? bottom : null;
+  }
+
+  function keepNewestVisible() {
+    var before = pendingScroll;
+    pendingScroll = null;
+    if (before === null) return; // the reader is further up, reading: leave the view alone
+    var after = historyBottom();
+    if (after === null) return;
+    var limit = window.innerHeight - 8;
+    if (after <= limit) return; // still in view: nothing to do
+    // Put the end of the history back where it was (so the composer below stays put too).
+    var dest = Math.min(Math.max(before, 0), limit);
+    window.scrollBy({ top: after - dest, left: 0, behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
+  }
+
+  /* ------------------------------------------------------------------------------------------
+   * 2. No duplicate messages, and 3/5/10 when a message arrives.
+   * ------------------------------------------------------------------------------------------ */
+  function parseMessage(html) {
+    var template = doc.createElement('template');
+    template.innerHTML = html || '';
+    return template.content.querySelector('li[id^="m-"]');
+  }
+
+  function messageIdIn(html) {
+    var m = /\bid="(m-\d+)"/.exec(html || '');
+    return m ? m[1] : null;
+  }
+
+  doc.addEventListener('htmx:sseBeforeMessage', function (event) {
+    var detail = event.detail;
+    var target = event.target;
+    if (!detail || detail.type !== 'message' || !target || target.id !== 'messages') return;
+    noteScrollPosition();
+    var id = messageIdIn(detail.data);
+    var existing = id ? byId(id) : null;
+    if (!existing) return;
+    // Already shown (a replay after a reconnect): replace it instead of adding it twice.
+    event.preventDefault();
+    pendingScroll = null;
+    if (existing.classList.contains('editing')) return; // do not throw away an open edit form
+    var fresh = parseMessage(detail.data);
+    if (!fresh) return;
+    existing.replaceWith(fresh);
+    if (htmx) htmx.process(fresh);
+    localizeTimes(fresh);
+  });
+
+  function onMessage(detail) {
+    var id = messageIdIn(detail.data);
+    var li = id ? byId(id) : null;
+    if (!li) return;
+    localizeTimes(li);
+    keepNewestVisible();
+    announceMessage(li);
+    scheduleRead();
+  }
+
+  /* ------------------------------------------------------------------------------------------
+   * 7, 8. reload and close.
+   * ------------------------------------------------------------------------------------------ */
+  function closeComposer() {
+    streamClosed = true;
+    if (readTimer) { clearTimeout(readTimer); readTimer = null; }
+    root.classList.remove('stream-open');
+    root.classList.add('stream-closed');
+    setStatus('');
+    var composer = byId('composer');
+    if (!composer) return;
+    var hadFocus = composer.contains(doc.activeElement);
+    composer.classList.add('is-closed');
+    Array.prototype.forEach.call(composer.querySelectorAll('textarea, button, input:not([type="hidden"])'),
+      function (control) { control.disabled = true; });
+    composer.hidden = true; // nobody types into a room they can no longer post in
+    var notice = byId('composer-notice');
+    if (notice) notice.hidden = true;
+    // Focus was in the composer that just went away: put it on the notice that says why.
+    var streamNotice = byId('stream-notice');
+    // (After the notice itself has been swapped in, in the same event.)
+    if (hadFocus && streamNotice) {
+      streamNotice.setAttribute('tabindex', '-1');
+      setTimeout(function () { streamNotice.focus(); }, 50);
+    }
+  }
+
+  doc.addEventListener('htmx:sseMessage', function (event) {
+    var detail = event.detail || {};
+    switch (detail.type) {
+      case 'message':
+        if (event.target && event.target.id === 'messages') onMessage(detail);
+        break;
+      case 'unread':
+        updateUnread();
+        break;
+      case 'reload':
+        location.reload();
+        break;
+      case 'close':
+        closeComposer();
+        break;
+    }
+  });
+
+  doc.addEventListener('htmx:sseClose', function (event) {
+    if (event.detail && event.detail.type === 'message') closeComposer();
+  });
+
+  doc.addEventListener('htmx:oobAfterSwap', function (event) {
+    var id = event.target && event.target.id;
+    if (id && (id.indexOf('latest-') === 0 || id.indexOf('read-') === 0)) updateUnread();
+  });
+
+  /* ------------------------------------------------------------------------------------------
+   * 12. Connection status: quiet unless the stream has been down for a few seconds.
+   * ------------------------------------------------------------------------------------------ */
+  var connected = false;
+  var downTimer = null;
+  var downShown = false;
+  var statusTimer = null;
+
+  function setStatus(text) {
+    var status = byId('connection-status');
+    if (statusTimer) { clearTimeout(statusTimer); statusTimer = null; }
+    if (status && status.textContent !== text) status.textContent = text;
+  }
+
+  doc.addEventListener('htmx:sseOpen', function () {
+    connected = true;
+    root.classList.add('stream-open');
+    if (downTimer) { clearTimeout(downTimer); downTimer = null; }
+    if (downShown) {
+      downShown = false;
+      setStatus('Connected again.');
+      statusTimer = setTimeout(function () { setStatus(''); }, 4000);
+    }
+  });
+
+  doc.addEventListener('htmx:sseError', function () {
+    connected = false;
+    root.classList.remove('stream-open');
+    if (streamClosed || downTimer) return;
+    downTimer = setTimeout(function () {
+      downTimer = null;
+      if (connected || streamClosed) return;
+      downShown = true;
+      setStatus('Reconnecting…');
+    }, RECONNECT_NOTICE_MS);
+  });
+
+  /* ------------------------------------------------------------------------------------------
+   * 6. Composer: Enter sends, Shift+Enter starts a new line; focus and typed text survive the
+   * swap of the composer.
+   * ------------------------------------------------------------------------------------------ */
+  var composerState = { focused: false, sent: null, current: null };
+
+  doc.addEventListener('keydown', function (event) {
+    var field = event.target;
+    if (!field || field.id !== 'composer-body' || event.key !== 'Enter') return;
+    if (event.shiftKey || event.altKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    if (field.disabled || field.readOnly || !field.value.trim()) return;
+    var form = field.form;
+    if (!form) return;
+    if (typeof form.requestSubmit === 'function') {
+      form.requestSubmit();
+    } else {
+      var button = form.querySelector('button[type="submit"], button:not([type])');
+      if (button) button.click(); else form.submit();
+    }
+  });
+
+  doc.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (form && form.id === 'composer') {
+      composerState.focused = form.contains(doc.activeElement);
+    }
+  }, true);
+
+  function isComposerRequest(detail) {
+    var elt = detail && detail.requestConfig ? detail.requestConfig.elt : detail && detail.elt;
+    return !!(elt && elt.id === 'composer');
+  }
+
+  doc.addEventListener('htmx:beforeRequest', function (event) {
+    if (!isComposerRequest(event.detail)) return;
+    var field = byId('composer-body');
+    composerState.sent = field ? field.value : null;
+  });
+
+  doc.addEventListener('htmx:beforeSwap', function (event) {
+    var detail = event.detail;
+    if (!isComposerRequest(detail)) return;
+    var field = byId('composer-body');
+    composerState.current = field ? field.value : null;
+    var status = detail.xhr ? detail.xhr.status : 200;
+    var notice = byId('composer-notice');
+    if (status >= 400 && status !== 422 && status !== 401 && notice) {
+      // Not a composer (rate limit, expired form, server error): show it beside the composer
+      // instead of replacing the composer and the text in it.
+      detail.target = notice;
+      detail.swapOverride = 'innerHTML';
+      composerState.current = null;
+    } else if (notice) {
+      notice.textContent = '';
+    }
+  });
+
+  doc.addEventListener('htmx:afterSwap', function (event) {
+    var form = event.target;
+    if (!form || form.id !== 'composer') return;
+    var field = byId('composer-body');
+    if (!field) return;
+    var sent = composerState.sent;
+    var current = composerState.current;
+    composerState.sent = composerState.current = null;
+    // Text typed while the message was on its way is kept, not wiped by the fresh composer.
+    if (current !== null && sent !== null && current !== sent) {
+      if (field.value === '' && current.indexOf(sent) === 0) field.value = current.slice(sent.length);
+      else if (field.value === '' || field.value === sent) field.value = current;
+    }
+    if (streamClosed) { closeComposer(); return; }
+    if (composerState.focused) {
+      composerState.focused = false;
+      field.focus({ preventScroll: true });
+      var end = field.value.length;
+      try { field.setSelectionRange(end, end); } catch (e) { /* not a text control */ }
+    }
+  });
+
+  // A signed-out htmx request (401) is not swapped: send the reader to sign in.
+  doc.addEventListener('htmx:responseError', function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status === 401) {
+      location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
+    }
+  });
+
+  /* ------------------------------------------------------------------------------------------
+   * New content from htmx (history pages, read markers, edits): local times.
+   * ------------------------------------------------------------------------------------------ */
+  doc.addEventListener('htmx:load', function (event) { localizeTimes(event.target); });
+
+  doc.addEventListener('visibilitychange', function () {
+    updateUnread();
+    if (isVisible()) scheduleRead();
+  });
+
+  /* ------------------------------------------------------------------------------------------
+   * On load.
+   * ------------------------------------------------------------------------------------------ */
+  localizeTimes(doc);
+  updateUnread();
+  readSent = lastMessageNumber(); // showing the room marks it read up to here on the server
+
+  // 11. An error summary takes focus, so it is read first and its links are one Tab away.
+  var summary = byId('error-summary');
+  if (summary) summary.focus();
+})();

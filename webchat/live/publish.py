@@ -81,16 +81,16 @@ async def presence(room_id: int, rt=None) -> None:
     await rt.broker.publish(await presence_envelope(rt, room_id))
 
 
-async def close_for(user_id: int, room_id: int, notice: str) -> None:
+async def close_for(user_id: int, room_id: int, notice: str, link=("/rooms", "Go to your rooms")) -> None:
     """End this user's streams of the room (room 0: all their streams), with a short notice."""
-    html = runtime().renderer.fragment("live/_closed.html", notice=notice)
+    html = runtime().renderer.fragment("live/_closed.html", notice=notice, link=link)
     await runtime().broker.publish(
         Envelope(topic=f"user:{user_id}", kind="close", frame=sse.frame("close", html), room=room_id)
     )
 
 
 async def revoke_user(user_id: int) -> None:
-    await close_for(user_id, 0, "You were signed out. Sign in again to go on.")
+    await close_for(user_id, 0, "You were signed out.", ("/login", "Sign in again"))
 
 
 def read_markers_soon(room_id: int) -> None:
