@@ -70,16 +70,24 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server_url):
+    """One migrated PostgreSQL database for the session; tests empty it before they start."""
+    url = services.create_postgres_database(postgres_server_url, f"webchat_t_{uuid.uuid4().hex[:12]}")
+    asyncio.run(db.migrate(url))
+    yield url
+    services.drop_postgres_database(postgres_server_url, url)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request, tmp_path) -> str:
-    """A fresh, migrated, empty database for one test."""
+    """A migrated, empty database for one test: a new SQLite file, or the emptied PostgreSQL one."""
     if request.param == "sqlite":
         url = f"sqlite://{tmp_path / 'webchat.sqlite3'}"
+        asyncio.run(db.migrate(url))
     else:
-        server = request.getfixturevalue("postgres_server_url")
-        url = services.create_postgres_database(server, f"webchat_t_{uuid.uuid4().hex[:12]}")
-        request.addfinalizer(lambda: services.drop_postgres_database(server, url))
-    asyncio.run(db.migrate(url))
+        url = request.getfixturevalue("postgres_database")
+        services.empty_postgres_database(url)
     return url
 
 

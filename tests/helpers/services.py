@@ -31,6 +31,11 @@ def drop_postgres_database(server_url: str, url: str) -> None:
     asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def empty_postgres_database(url: str) -> None:
+    tables = "users, rooms, memberships, messages, events"
+    asyncio.run(_admin(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
 def flush_redis(url: str) -> None:
     import redis
 
