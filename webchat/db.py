@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -11,11 +13,57 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 APP = "models"
 
 
+# asyncpg's own defaults wait 60 s to connect and forever for a query: a database that went away
+# would hang every request past the router's 30 s. Fail fast instead (a 503 the user can retry).
+CONNECT_TIMEOUT = 5
+COMMAND_TIMEOUT = 20
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def postgres_connection(database_url: str) -> dict:
+    """Tortoise's connection settings for a postgres:// URL, as Heroku gives it.
+
+    TLS follows libpq's rules through asyncpg: `PGSSLMODE` from the environment when the URL says
+    nothing (Heroku: `PGSSLMODE=require`, which encrypts without verifying the self-signed
+    certificate); else `?sslmode=MODE` in the URL. `?ssl=` is accepted as a mode name too, but
+    never as a boolean: Tortoise reads any value, even "false", as true, and asyncpg takes true to
+    mean verify-full, which refuses Heroku's certificates.
+    """
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    parts = urlsplit(database_url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    mode = None
+    rest = []
+    for key, value in query:
+        if key in ("sslmode", "ssl"):
+            value = {"true": "verify-full", "1": "verify-full", "false": "disable", "0": "disable"}.get(
+                value.lower(), value.lower()
+            )
+            if value not in SSL_MODES:
+                raise ValueError(f"DATABASE_URL: {key}={value!r} is not one of {', '.join(SSL_MODES)}")
+            mode = value
+        else:
+            rest.append((key, value))
+    url = urlunsplit(("postgres", parts.netloc, parts.path, urlencode(rest), parts.fragment))
+    connection = expand_db_url(url)
+    credentials = connection["credentials"]
+    credentials.setdefault("timeout", CONNECT_TIMEOUT)
+    credentials["command_timeout"] = float(credentials.get("command_timeout", COMMAND_TIMEOUT))
+    credentials.setdefault("application_name", "webchat")
+    if mode is not None:
+        credentials["ssl"] = mode  # else asyncpg reads PGSSLMODE itself (default: prefer)
+    return connection
+
+
 def tortoise_config(database_url: str) -> dict:
     if database_url.startswith("sqlite://"):
         Path(database_url[len("sqlite://") :]).parent.mkdir(parents=True, exist_ok=True)
+        connection: str | dict = database_url
+    else:
+        connection = postgres_connection(database_url)
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             APP: {
                 "models": ["webchat.models"],
@@ -57,23 +105,41 @@ async def migrate(database_url: str) -> None:
     await connections.close_all()
 
 
-async def ping() -> None:
-    await connections.get("default").execute_query("SELECT 1")
+async def ping(timeout: float = 3) -> None:
+    async with asyncio.timeout(timeout):
+        await connections.get("default").execute_query("SELECT 1")
 
 
 def is_database_error(error: BaseException) -> bool:
-    """A failure to reach the database (as opposed to a bug): answered 503, retried by the user."""
+    """A failure to reach the database (as opposed to a bug): answered 503, retried by the user.
+
+    Looks along the chain of causes, since Tortoise and asyncpg wrap socket errors.
+    """
     from tortoise.exceptions import DBConnectionError
 
-    if isinstance(error, (DBConnectionError, ConnectionError, OSError, TimeoutError)):
-        return True
-    cause = error.__cause__ or error.__context__
-    if cause is not None and cause is not error and is_database_error(cause):
-        return True
-    kind = type(error)
-    return kind.__module__.startswith("asyncpg") and (
-        "Connection" in kind.__name__ or "CannotConnect" in kind.__name__
-    )
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (DBConnectionError, ConnectionError, OSError, TimeoutError)):
+            return True
+        if _asyncpg_unavailable(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _asyncpg_unavailable(error: BaseException) -> bool:
+    try:
+        from asyncpg import exceptions as pg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    if isinstance(error, (pg.PostgresConnectionError, pg.OperatorInterventionError,
+                          pg.TooManyConnectionsError, pg.CannotConnectNowError)):
+        return True  # lost or refused connection, server shutting down or starting, no slots
+    if isinstance(error, pg.InterfaceError):
+        text = str(error).lower()
+        return "connection is closed" in text or "pool is closing" in text or "connection was closed" in text
+    return False
 
 
 def placeholder(connection, index: int) -> str:

@@ -1,15 +1,20 @@
-"""Per-process housekeeping: typing that expires, presence kept fresh across processes."""
+"""Per-process housekeeping: typing that expires, presence kept fresh across processes.
+
+Once a second: expired typing is swept (by any process serving the room, so a killed process's
+typers go too). Every PRESENCE_REFRESH seconds: this process renews its presence entries and drops
+expired ones in the rooms it serves, announcing rooms whose set of people changed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
-from webchat.live import publish
+from webchat.live import publish, state
 
 log = logging.getLogger("webchat.background")
 TICK_SECONDS = 1.0
-PRESENCE_EVERY = 5  # ticks
 
 
 def start(app, rt) -> None:
@@ -18,15 +23,28 @@ def start(app, rt) -> None:
 
 async def _housekeeping(app, rt) -> None:
     tick = 0
+    failing = False
     while not rt.stopping.is_set():
-        await asyncio.sleep(TICK_SECONDS)
+        try:
+            async with asyncio.timeout(TICK_SECONDS):
+                await rt.stopping.wait()
+            return  # a stopping process's viewers are reconnecting elsewhere: renew nothing
+        except TimeoutError:
+            pass
         tick += 1
+        every = max(1, math.floor(state.PRESENCE_REFRESH / TICK_SECONDS))
         try:
             rooms = rt.hub.rooms()
             for room in await rt.state.expire_typing(rooms):
                 await publish.typing(room, rt)
-            if tick % PRESENCE_EVERY == 0:
+            if tick % every == 0:
                 for room in await rt.state.refresh(rooms):
                     await publish.presence(room, rt)
         except Exception as error:  # Redis away for a moment: try again next tick
-            log.warning("housekeeping failed: %s", error)
+            if not failing:
+                log.warning("housekeeping failed (retrying every second): %s", error)
+            failing = True
+        else:
+            if failing:
+                log.info("housekeeping works again")
+            failing = False

@@ -50,6 +50,8 @@ def redis_client(url: str) -> aioredis.Redis:
         "retry": Retry(ExponentialBackoff(cap=2, base=0.05), retries=3),
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
         "socket_connect_timeout": 3,
+        # A Redis that stops answering must not hang a request: fail, and let callers degrade.
+        "socket_timeout": 3,
         "health_check_interval": 15,
         "max_connections": 50,
     }
@@ -81,6 +83,15 @@ def decode(data: bytes) -> Envelope:
 
 
 class RedisBroker:
+    """Redis pub/sub: publish to `webchat:ev:TOPIC`; one PSUBSCRIBE per process feeds the hub.
+
+    Every time the subscription is confirmed after the first (our own reconnect, or redis-py's
+    silent one inside get_message after a Redis restart), whatever was published meanwhile is
+    lost: every stream is told to catch up from the database (`resync`), and `on_resubscribed`
+    lets the runtime rebuild this process's presence and republish it. The confirmation is the
+    moment from which every publish reaches us, so reading the database after it leaves no gap.
+    """
+
     name = "redis"
 
     def __init__(self, hub: Hub, redis: aioredis.Redis) -> None:
@@ -88,7 +99,9 @@ class RedisBroker:
         self.redis = redis
         self._listener: asyncio.Task | None = None
         self._subscribed = asyncio.Event()
+        self._ever_subscribed = False
         self.connected = False
+        self.on_resubscribed = None  # a callable run each time the subscription comes back
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen(), name="webchat-redis-listener")
@@ -117,33 +130,51 @@ class RedisBroker:
         await self.redis.ping()
         return "ok"
 
+    def _on_subscribed(self) -> None:
+        self.connected = True
+        self._subscribed.set()
+        if not self._ever_subscribed:
+            self._ever_subscribed = True
+            return
+        log.info("Redis subscription is back: streams catch up from the database")
+        self.hub.broadcast(Envelope(topic="*", kind="resync"))
+        if self.on_resubscribed is not None:
+            self.on_resubscribed()
+
+    def _dispatch(self, data: bytes) -> None:
+        try:
+            envelope = decode(data)
+        except (ValueError, KeyError, TypeError):  # not ours, or from an incompatible version
+            log.warning("ignored a malformed event of %d bytes", len(data))
+            return
+        self.hub.dispatch(envelope)
+
     async def _listen(self) -> None:
         delay = 0.1
-        first = True
+        prefix = CHANNEL_PREFIX.encode()
         while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.redis.pubsub()
             try:
                 await pubsub.psubscribe(CHANNEL_PREFIX + "*")
-                self.connected = True
-                self._subscribed.set()
-                delay = 0.1
-                if not first:
-                    log.info("Redis is back: streams catch up from the database")
-                    self.hub.broadcast(Envelope(topic="*", kind="resync"))
-                first = False
                 while True:
                     message = await pubsub.get_message(timeout=30)
                     if message is None:
                         continue
-                    channel = message["channel"]
-                    if isinstance(channel, bytes) and channel.startswith(CHANNEL_PREFIX.encode()):
-                        self.hub.dispatch(decode(message["data"]))
+                    kind = message["type"]
+                    if kind == "pmessage":
+                        channel = message["channel"]
+                        if isinstance(channel, bytes) and channel.startswith(prefix):
+                            self._dispatch(message["data"])
+                    elif kind == "psubscribe":
+                        self._on_subscribed()
+                        delay = 0.1
             except asyncio.CancelledError:
                 await _quietly(pubsub.aclose())
                 raise
             except (RedisError, OSError) as error:
+                if self.connected:
+                    log.warning("Redis subscription lost (%s); retrying", error)
                 self.connected = False
-                log.warning("Redis subscription lost (%s); retrying in %.1fs", error, delay)
                 await _quietly(pubsub.aclose())
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)

@@ -3,16 +3,30 @@
 In process by default; Redis sorted sets (score = expiry time) under REDIS_URL, so that every
 process sees the same set and a killed process's users disappear within seconds. Each method that
 changes state says whether the visible set changed, so events are sent only on change.
+
+Under Redis this state is a convenience, never a reason to fail a request: while Redis is away,
+presence shows this process's own viewers, typing shows nobody, and changes are not announced.
+When the broker is subscribed again the runtime re-adds this process's entries and republishes
+presence and typing (Runtime.resubscribed), so every page is right again within a moment.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
 
+from redis.exceptions import RedisError
+
+log = logging.getLogger("webchat.state")
+
 TYPING_SECONDS = 6.0
-PRESENCE_SECONDS = 15.0  # a process refreshes its entries every few seconds while streams are open
+# Each process renews its presence entries every PRESENCE_REFRESH seconds while its streams are
+# open (live/background.py); an entry not renewed for PRESENCE_SECONDS is gone, so the viewers of a
+# process that was killed disappear within PRESENCE_SECONDS + PRESENCE_REFRESH (8 s).
+PRESENCE_SECONDS = 6.0
+PRESENCE_REFRESH = 2.0
 
 Person = tuple[int, str]  # (user id, display name)
 
@@ -96,78 +110,138 @@ def _people(members: list[bytes]) -> list[Person]:
     return _sorted(people)
 
 
+def _presence_key(room: int) -> str:
+    return f"webchat:presence:{room}"
+
+
+def _typing_key(room: int) -> str:
+    return f"webchat:typing:{room}"
+
+
 class RedisState:
+    """Presence and typing in Redis sorted sets whose scores are expiry times (Unix seconds).
+
+    A presence entry is PROCESS:USER:NAME, so each process renews and removes only its own; a
+    typing entry is USER:NAME. Keys expire as a whole too, so rooms nobody serves leave nothing.
+    """
+
     def __init__(self, redis) -> None:
         self.redis = redis
         self.process = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._local = LocalState()  # this process's own open streams, to refresh and release
         self._typing_rooms: set[int] = set()
+        # Set when this process is shutting down: its viewers are about to reconnect elsewhere, so
+        # their leaving is not announced (no flicker); entries not renewed by another process
+        # expire within PRESENCE_SECONDS.
+        self.closing = False
+
+    def _entry(self, user: int) -> str:
+        return f"{self.process}:{_member(user, self._local._names.get(user, '?'))}"
 
     async def enter(self, room: int, user: int, name: str) -> bool:
-        before = await self.present(room)
         await self._local.enter(room, user, name)
-        await self.redis.zadd(
-            f"webchat:presence:{room}",
-            {f"{self.process}:{_member(user, name)}": time.time() + PRESENCE_SECONDS},
-        )
-        return user not in {u for u, _ in before}
+        key, now = _presence_key(room), time.time()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zrangebyscore(key, now, "+inf")
+                pipe.zadd(key, {self._entry(user): now + PRESENCE_SECONDS})
+                pipe.expire(key, int(PRESENCE_SECONDS * 2))
+                before, _, _ = await pipe.execute()
+        except RedisError as error:
+            log.warning("presence not recorded (Redis: %s); it will be when Redis is back", error)
+            return False
+        return user not in {u for u, _ in _people(before)}
 
     async def leave(self, room: int, user: int) -> bool:
-        if not await self._local.leave(room, user):
+        entry = self._entry(user)
+        if not await self._local.leave(room, user) or self.closing:
             return False
-        key = f"webchat:presence:{room}"
-        await self.redis.zrem(key, f"{self.process}:{_member(user, self._local._names[user])}")
-        return user not in {u for u, _ in await self.present(room)}
+        key = _presence_key(room)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zrem(key, entry)
+                pipe.zrangebyscore(key, time.time(), "+inf")
+                _, after = await pipe.execute()
+        except RedisError as error:
+            log.warning("leaving not recorded (Redis: %s); the entry expires by itself", error)
+            return False
+        return user not in {u for u, _ in _people(after)}
 
     async def present(self, room: int) -> list[Person]:
-        members = await self.redis.zrangebyscore(f"webchat:presence:{room}", time.time(), "+inf")
+        try:
+            members = await self.redis.zrangebyscore(_presence_key(room), time.time(), "+inf")
+        except RedisError:
+            return await self._local.present(room)  # at least who is here through this process
         return _people(members)
 
     async def refresh(self, rooms: set[int]) -> set[int]:
-        """Renew this process's entries; drop other processes' expired ones. Returns changed rooms."""
-        changed = set()
+        """Renew this process's entries; drop expired ones (a killed process's) in `rooms`.
+
+        Returns the rooms whose visible set changed. Raises RedisError while Redis is away.
+        """
         now = time.time()
+        mine = {room: list(counts) for room, counts in self._local._presence.items()}
+        served = [room for room in rooms if room not in mine]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for room, counts in self._local._presence.items():
-                entries = {
-                    f"{self.process}:{_member(u, self._local._names[u])}": now + PRESENCE_SECONDS
-                    for u in counts
-                }
-                pipe.zadd(f"webchat:presence:{room}", entries)
-            await pipe.execute()
-        for room in rooms:
-            removed = await self.redis.zremrangebyscore(f"webchat:presence:{room}", "-inf", now)
-            if removed:
-                changed.add(room)
-        return changed
+            for room, users in mine.items():
+                pipe.zremrangebyscore(_presence_key(room), "-inf", now)
+                pipe.zadd(_presence_key(room), {self._entry(u): now + PRESENCE_SECONDS for u in users})
+                pipe.expire(_presence_key(room), int(PRESENCE_SECONDS * 2))
+            for room in served:
+                pipe.zremrangebyscore(_presence_key(room), "-inf", now)
+            results = await pipe.execute()
+        removed = [results[3 * i] for i in range(len(mine))] + results[3 * len(mine):]
+        return {room for room, count in zip([*mine, *served], removed, strict=True) if count}
 
     async def start_typing(self, room: int, user: int, name: str) -> bool:
         self._typing_rooms.add(room)
-        key = f"webchat:typing:{room}"
+        key = _typing_key(room)
         now = time.time()
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zscore(key, _member(user, name))
-            pipe.zadd(key, {_member(user, name): now + TYPING_SECONDS})
-            pipe.expire(key, 60)
-            previous, _, _ = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zscore(key, _member(user, name))
+                pipe.zadd(key, {_member(user, name): now + TYPING_SECONDS})
+                pipe.expire(key, 60)
+                previous, _, _ = await pipe.execute()
+        except RedisError:
+            return False  # typing is a hint: not shown while Redis is away
         return previous is None or previous < now
 
     async def stop_typing(self, room: int, user: int, name: str) -> bool:
-        return bool(await self.redis.zrem(f"webchat:typing:{room}", _member(user, name)))
+        try:
+            return bool(await self.redis.zrem(_typing_key(room), _member(user, name)))
+        except RedisError:
+            return False
 
     async def typing(self, room: int) -> list[Person]:
-        return _people(await self.redis.zrangebyscore(f"webchat:typing:{room}", time.time(), "+inf"))
+        try:
+            return _people(await self.redis.zrangebyscore(_typing_key(room), time.time(), "+inf"))
+        except RedisError:
+            return []
 
     async def expire_typing(self, rooms: set[int]) -> set[int]:
-        """Sweep rooms this process serves or saw typing in (a killed process's typers too)."""
-        changed = set()
+        """Sweep rooms this process serves or saw typing in (a killed process's typers too).
+
+        Raises RedisError while Redis is away.
+        """
         now = time.time()
-        for room in self._typing_rooms | rooms:
-            key = f"webchat:typing:{room}"
-            stale = await self.redis.zrangebyscore(key, "-inf", now)
-            # Only the process whose ZREM removes an entry announces the change.
-            if stale and await self.redis.zrem(key, *stale):
-                changed.add(room)
-            if not await self.redis.exists(key):
+        candidates = list(self._typing_rooms | rooms)
+        if not candidates:
+            return set()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for room in candidates:
+                pipe.zrangebyscore(_typing_key(room), "-inf", now)
+                pipe.zcard(_typing_key(room))
+            found = await pipe.execute()
+        stale = {room: found[2 * i] for i, room in enumerate(candidates) if found[2 * i]}
+        for i, room in enumerate(candidates):
+            if found[2 * i + 1] == len(found[2 * i]):  # nothing left once the stale go
                 self._typing_rooms.discard(room)
-        return changed
+        if not stale:
+            return set()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for room, members in stale.items():
+                pipe.zrem(_typing_key(room), *members)
+            removed = await pipe.execute()
+        # Only the process whose ZREM removes an entry announces the change.
+        return {room for room, count in zip(stale, removed, strict=True) if count}
