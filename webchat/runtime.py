@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 
 from webchat.config import Settings
 from webchat.live.broker import LocalBroker, RedisBroker, redis_client
-from webchat.live.hub import Envelope, Hub
+from webchat.live.hub import Hub
 from webchat.live.state import PRESENCE_REFRESH, LocalState, RedisState
 from webchat.ratelimit import DisabledRateLimiter, LocalRateLimiter, RedisRateLimiter
 
@@ -159,7 +159,7 @@ class Runtime:
         if unread:
             latest = await Room.filter(id__in=unread).values_list("id", "last_seq")
             for room, seq in latest:
-                self.hub.dispatch(unread_envelope(room, seq))
+                self.hub.dispatch(publish.unread_envelope(room, seq))
         # Presence waits until every live process has renewed its entries (each does so every
         # PRESENCE_REFRESH seconds), so that pages do not briefly show half the room.
         await asyncio.sleep(PRESENCE_SETTLE_SECONDS)
@@ -167,10 +167,3 @@ class Runtime:
         for room in sorted(self.hub.rooms()):
             await publish.presence(room, self)
 
-
-def unread_envelope(room_id: int, latest_seq: int) -> Envelope:
-    """The same fragment as publish.unread_latest, for this process's own subscribers only."""
-    from webchat.live import sse
-
-    html = f'<data id="latest-{room_id}" value="{latest_seq}" hx-swap-oob="true"></data>'
-    return Envelope(topic=f"unread:{room_id}", kind="unread", frame=sse.frame("unread", html), room=room_id)

@@ -34,15 +34,17 @@ async def message_event(message, event) -> None:
             await typing(room)
 
 
-async def unread_latest(room_id: int, latest_seq: int) -> None:
+def unread_envelope(room_id: int, latest_seq: int) -> Envelope:
     """One fragment per room for every member's page: the newest message number.
 
     Each page works out its own count (newest minus its read number), so no per-member render.
     """
     html = f'<data id="latest-{room_id}" value="{latest_seq}" hx-swap-oob="true"></data>'
-    await runtime().broker.publish(
-        Envelope(topic=f"unread:{room_id}", kind="unread", frame=sse.frame("unread", html), room=room_id)
-    )
+    return Envelope(topic=f"unread:{room_id}", kind="unread", frame=sse.frame("unread", html), room=room_id)
+
+
+async def unread_latest(room_id: int, latest_seq: int) -> None:
+    await runtime().broker.publish(unread_envelope(room_id, latest_seq))
 
 
 async def own_read(user_id: int, room_id: int, read_seq: int) -> None:
