@@ -13,7 +13,9 @@
  *  6. Enter sends, Shift+Enter starts a new line; focus stays in the composer;
  *  7. `reload` reloads; 8. `close` disables the composer;
  *  9. times are shown in local time; 10. the newest message stays in view;
- * 11. an error summary takes focus; 12. a quiet "Reconnecting…" status.
+ * 11. an error summary takes focus; 12. a quiet "Reconnecting…" status;
+ * 13. focus survives the swap of a message or of "Show older messages" (it does not fall to the
+ *     top of the page), and an open edit form is not replaced by an edit arriving meanwhile.
  */
 (function () {
   'use strict';
@@ -305,9 +307,11 @@
     if (existing.classList.contains('editing')) return; // do not throw away an open edit form
     var fresh = parseMessage(detail.data);
     if (!fresh) return;
+    rememberFocus(existing);
     existing.replaceWith(fresh);
     if (htmx) htmx.process(fresh);
     localizeTimes(fresh);
+    restoreFocus(fresh);
   });
 
   function onMessage(detail) {
@@ -502,7 +506,77 @@
   /* ------------------------------------------------------------------------------------------
    * New content from htmx (history pages, read markers, edits): local times.
    * ------------------------------------------------------------------------------------------ */
-  doc.addEventListener('htmx:load', function (event) { localizeTimes(event.target); });
+  doc.addEventListener('htmx:load', function (event) {
+    localizeTimes(event.target);
+    restoreFocus(event.target);
+  });
+
+  /* ------------------------------------------------------------------------------------------
+   * 13. Focus survives swaps: when a message (opening or closing its edit form, an edit or a
+   * delete arriving from the stream) or the "Show older messages" line is replaced while focus
+   * is inside it, focus moves to the same place in its replacement instead of falling back to
+   * the top of the page, where a keyboard or screen-reader user would lose their place.
+   * ------------------------------------------------------------------------------------------ */
+  var FOCUS_KEEPERS = 'li[id^="m-"], #older';
+  var FOCUS_ORDER = ['textarea', 'a.act-own', 'a.act-moderate', 'a[href]', 'button', 'input:not([type="hidden"])'];
+  var FOCUS_MEMO_MS = 10000;
+  var focusMemo = null; // {id, at}: the element being replaced held focus
+
+  function shown(el) { return !!(el && !el.disabled && el.getClientRects().length); }
+
+  function rememberFocus(target) {
+    // `target` is about to be replaced; remember it if it is (or is inside) a keeper holding focus.
+    var active = doc.activeElement;
+    if (!target || !target.contains || !active || active === body || !target.contains(active)) return;
+    var keeper = active.closest(FOCUS_KEEPERS);
+    if (keeper && keeper.id && keeper.contains(target)) focusMemo = { id: keeper.id, at: Date.now() };
+  }
+
+  function focusLost() {
+    var active = doc.activeElement;
+    return !active || active === body || active === root || !active.isConnected;
+  }
+
+  function restoreFocus(scope) {
+    if (!focusMemo || !scope || !scope.nodeType || scope.nodeType !== 1) return;
+    var el = scope.id === focusMemo.id ? scope : scope.querySelector && scope.querySelector('#' + focusMemo.id);
+    if (!el) return;
+    var fresh = Date.now() - focusMemo.at < FOCUS_MEMO_MS;
+    focusMemo = null;
+    if (!fresh || !focusLost()) return; // the reader has moved on: leave focus alone
+    var target = null;
+    for (var i = 0; i < FOCUS_ORDER.length && !target; i++) {
+      var found = Array.prototype.filter.call(el.querySelectorAll(FOCUS_ORDER[i]), shown);
+      target = found[0] || null;
+    }
+    if (!target) {
+      // Nothing to operate (a deleted message, the start of the conversation): the element itself.
+      el.setAttribute('tabindex', '-1');
+      target = el;
+    }
+    target.focus();
+    if (target.tagName === 'TEXTAREA') {
+      var end = target.value.length;
+      try { target.setSelectionRange(end, end); } catch (e) { /* not a text control */ }
+    }
+  }
+
+  doc.addEventListener('htmx:beforeSwap', function (event) { rememberFocus(event.detail && event.detail.target); });
+  doc.addEventListener('htmx:oobBeforeSwap', function (event) {
+    var detail = event.detail || {};
+    var target = detail.target;
+    // An edit (from this or another tab) arriving while this message's edit form is open keeps
+    // the form: the reader is typing in it. A deletion still replaces it.
+    if (target && target.classList && target.classList.contains('editing') && detail.fragment &&
+        detail.fragment.querySelector) {
+      var incoming = detail.fragment.querySelector('li[id^="m-"]');
+      if (incoming && incoming.id === target.id && !incoming.classList.contains('deleted')) {
+        detail.shouldSwap = false;
+        return;
+      }
+    }
+    rememberFocus(target);
+  });
 
   doc.addEventListener('visibilitychange', function () {
     updateUnread();

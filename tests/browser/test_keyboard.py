@@ -1,0 +1,218 @@
+"""Keyboard only: the whole journey with Tab, Shift+Tab, Enter and Space, and nothing else.
+
+No clicks and no element.focus(): focus moves only by keys (and where the page's own script moves
+it, which is part of what is tested). At every stop the focused element must show a focus
+indicator (an outline of at least 2 px, or a box shadow) and have a size.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import unique
+from tests.browser.support import (
+    PASSWORD,
+    Session,
+    assert_focus_visible,
+    focused,
+    press,
+    settled,
+    tab_to,
+    type_text,
+)
+
+SKIP_LINK = "a.skip-link"
+
+
+async def go(page: Page, key: str, url: str | re.Pattern, where: str) -> None:
+    """Press a key that navigates (a link, a form submission) and wait for the new page."""
+    async with page.expect_navigation(url=url):
+        await page.keyboard.press(key)
+    await page.wait_for_load_state("domcontentloaded")
+    info = await focused(page)
+    if info is not None and info["tag"] != "main":  # an error summary takes focus, visibly
+        assert_focus_visible(info, where)
+
+
+async def active(page: Page, selector: str) -> bool:
+    return await page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector)
+
+
+async def test_keyboard_journey(session: Session):
+    name = unique("kbd")
+    page = await session.page()
+    await page.goto("/")
+
+    # The first Tab reaches the skip link, which shows itself; it takes you to the main content.
+    info = await press(page, "Tab", "landing")
+    assert info and "skip-link" in (await page.evaluate("document.activeElement.className")), info
+    await settled(page)  # it slides in (unless reduced motion is asked for)
+    assert (await page.locator(SKIP_LINK).bounding_box())["y"] >= 0, "the focused skip link is off screen"
+
+    # Register.
+    await tab_to(page, 'main a[href="/register"]', where="landing: Create an account")
+    await go(page, "Enter", "**/register", "register page")
+    await tab_to(page, "#username", where="register: username")
+    await page.keyboard.type(name)
+    await tab_to(page, "#display_name", where="register: display name")
+    await page.keyboard.type("Kay Board")
+    await tab_to(page, "#password", where="register: password")
+    await page.keyboard.type(PASSWORD)
+    await go(page, "Enter", "**/rooms", "after registering")  # Enter in a field submits its form
+
+    # Create a room (Space on the button).
+    await tab_to(page, "#room-name", where="rooms: room name")
+    await page.keyboard.type("Keys only")
+    await tab_to(page, 'form[action="/rooms"] button[type="submit"]', where="rooms: Create room")
+    await go(page, "Space", re.compile(r"/rooms/\d+$"), "the new room")
+    room = int(page.url.rsplit("/", 1)[1])
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Keys only")
+    await expect(page.locator("html.stream-open")).to_have_count(1)
+
+    # Someone else fills the room with history (over HTTP): 60 messages arrive live.
+    ben = await session.user(unique("ben"), "Ben Okafor")
+    await ben.post(f"/rooms/{room}/join")
+    for i in range(60):
+        await ben.say(room, f"Backlog message {i}")
+    await expect(page.locator("#messages > li")).to_have_count(60)
+
+    # Send: Shift+Enter makes a new line, Enter sends, and focus stays in the composer.
+    await tab_to(page, "#composer-body", where="room: composer")
+    await type_text(page, "First line\nsecond line")
+    assert await page.locator("#composer-body").input_value() == "First line\nsecond line"
+    await expect(page.locator("#messages > li")).to_have_count(60)  # Shift+Enter sent nothing
+    await page.keyboard.press("Enter")
+    mine = page.locator(f'#messages > li[data-author="{name}"]')
+    await expect(mine).to_have_count(1)
+    await expect(mine.locator(".body")).to_have_text(re.compile(r"First line\s*second line"))
+    assert await mine.locator(".body br").count() == 1, "the line break was not kept"
+    await expect(page.locator("#composer-body")).to_have_value("")
+    await expect(page.locator("#composer-body"), "focus stays in the composer").to_be_focused()
+    assert_focus_visible(await focused(page), "composer after sending")
+    # A second message, with Enter alone, still from the composer.
+    await page.keyboard.type("Another one")
+    await page.keyboard.press("Enter")
+    await expect(mine).to_have_count(2)
+    await expect(page.locator("#composer-body"), "focus stays in the composer").to_be_focused()
+    second_id = await mine.last.get_attribute("id")
+
+    # Edit the newest: back from the composer to its "Edit or delete" link. The edit form opens
+    # in place and takes focus; Cancel closes it and puts focus back on the link.
+    await tab_to(page, f"#{second_id} a.act-own", backwards=True, limit=10, where="room: Edit or delete")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(f"#{second_id} #edit-body")).to_be_visible()
+    await expect(page.locator("#edit-body"), "the edit form takes focus").to_be_focused()
+    await tab_to(page, f'#{second_id} a[href$="#{second_id}"]', limit=4, where="edit: Cancel")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(f"#{second_id} a.act-own"), "after Cancel, focus is back on the link").to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#edit-body"), "the edit form takes focus again").to_be_focused()
+    assert_focus_visible(await focused(page), "edit form")
+    await page.keyboard.press("ControlOrMeta+a")
+    await page.keyboard.type("Another one, edited")
+    await tab_to(page, f"#{second_id} form[action$='/edit'] button", limit=3, where="edit: Save changes")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(f"#{second_id} .edited")).to_be_visible()
+    await expect(page.locator(f"#{second_id} .body")).to_have_text("Another one, edited")
+    await expect(page.locator(f"#{second_id} a.act-own"), "after saving, focus is back on the message's link").to_be_focused()
+    assert_focus_visible(await focused(page), "after saving an edit")
+
+    # Delete it: the same link, then "Delete this message".
+    await page.keyboard.press("Enter")
+    await expect(page.locator(f"#{second_id} #edit-body")).to_be_focused()
+    await tab_to(page, f"#{second_id} form[action$='/delete'] button", limit=4, where="edit: Delete")
+    await page.keyboard.press("Space")
+    await expect(page.locator(f"#{second_id} .tombstone")).to_have_text("Message deleted")
+    await expect(page.locator(f"#{second_id}"), "after deleting, focus is on the deleted message").to_be_focused()
+    assert_focus_visible(await focused(page), "after deleting")
+    # From there, Tab goes on to the composer: the place in the page was kept.
+    await tab_to(page, "#composer-body", limit=3, where="after deleting: on to the composer")
+
+    # Page back through history: go to the room list and back in, so the page shows the newest 50.
+    await tab_to(page, 'header a[href="/rooms"]', backwards=True, limit=200, where="header: Rooms")
+    await go(page, "Enter", "**/rooms", "room list")
+    await tab_to(page, f'nav.room-nav a[href="/rooms/{room}"]', where="room list: the room")
+    await go(page, "Enter", f"**/rooms/{room}", "the room again")
+    await expect(page.locator("#messages > li")).to_have_count(50)
+    await tab_to(page, "#older a", where="room: Show older messages")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#messages > li")).to_have_count(62)
+    await expect(page.locator("#older")).to_have_text("This is the start of the conversation.")
+    await expect(page.locator("#older"), "after loading older messages, focus is where the link was").to_be_focused()
+    assert_focus_visible(await focused(page), "after loading older messages")
+    # The oldest message comes next in Tab order (the owner may delete anyone's message).
+    await tab_to(page, "#messages > li:first-child a.act-moderate", limit=1, where="the oldest message")
+
+    # Open a direct room with Ben from the room list.
+    await tab_to(page, 'header a[href="/rooms"]', backwards=True, limit=200, where="header: Rooms")
+    await go(page, "Enter", "**/rooms", "room list")
+    await tab_to(page, "#dm-username", where="room list: their username")
+    await page.keyboard.type(ben.username)
+    await go(page, "Enter", re.compile(r"/rooms/\d+$"), "the direct room")
+    assert int(page.url.rsplit("/", 1)[1]) != room
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Ben Okafor")
+    await tab_to(page, "#composer-body", where="direct room: composer")
+    await page.keyboard.type("Hi Ben, just us")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#messages > li")).to_have_count(1)
+
+    # Sign out.
+    await tab_to(page, 'form[action="/logout"] button', backwards=True, limit=60, where="header: Sign out")
+    await go(page, "Enter", "**/login", "signed out")
+    assert await page.locator("body[data-user]").count() == 0
+
+
+async def cycle(page: Page, key: str, where: str) -> list[str]:
+    """Press `key` until focus comes back to where it started; every stop visibly focused."""
+    count = await page.evaluate("""() => [...document.querySelectorAll(
+        'a[href], button, input:not([type=hidden]), textarea, select, [tabindex]:not([tabindex="-1"])')]
+        .filter(e => !e.disabled && e.getClientRects().length).length""")
+    here_js = ("document.activeElement && document.activeElement !== document.body"
+               " ? document.activeElement.outerHTML.slice(0, 80) : null")
+    start = await page.evaluate(here_js)
+    stops: list[str] = []
+    for _ in range(count + 4):
+        info = await press(page, key, where)
+        here = await page.evaluate(here_js)
+        stops.append(here)
+        if here == start:
+            return stops
+    raise AssertionError(f"{where}: focus did not come back round after {count + 4} presses of {key}: "
+                         f"{stops[-6:]}")
+
+
+async def test_nothing_traps_focus(session: Session):
+    """Tab (and Shift+Tab) through the whole room page comes back round to the top."""
+    ana = await session.user(unique("ana"), "Ana Lima")
+    ben = await session.user(unique("ben"), "Ben Okafor")
+    room = await ana.create_room("Round trip", "public")
+    await ben.post(f"/rooms/{room}/join")
+    for i in range(12):
+        await (ana if i % 2 else ben).say(room, f"Round {i} with https://example.org/{i}")
+    page = await session.page(ana)
+    await page.goto(f"/rooms/{room}")
+    await expect(page.locator("html.stream-open")).to_have_count(1)
+
+    await press(page, "Tab", "room")
+    assert await active(page, SKIP_LINK)
+    forward = await cycle(page, "Tab", "Tab round the room page")
+    assert any("composer-body" in stop for stop in forward), "Tab never reached the composer"
+    assert any("Sign out" in stop or "logout" in stop for stop in forward)
+    backward = await cycle(page, "Shift+Tab", "Shift+Tab round the room page")
+    assert set(backward) - {None} == set(forward) - {None}, "Shift+Tab visits other stops than Tab"
+
+    # From inside the composer, Tab leaves it (a textarea keeps no Tab for itself).
+    await tab_to(page, "#composer-body", where="composer")
+    await page.keyboard.type("draft")
+    await press(page, "Tab", "out of the composer")
+    assert not await active(page, "#composer-body")
+    await press(page, "Shift+Tab", "back into the composer")
+    assert await active(page, "#composer-body")
+
+    # The skip link moves focus to the main content.
+    await tab_to(page, SKIP_LINK, backwards=True, where="skip link")
+    await page.keyboard.press("Enter")
+    await press(page, "Tab", "after the skip link")
+    assert await page.evaluate("!!document.activeElement.closest('main')"), await focused(page)

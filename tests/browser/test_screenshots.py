@@ -1,0 +1,101 @@
+"""Screenshots of the main pages, light and dark, wide (1280 px) and narrow (320 px).
+
+They are written to docs/screenshots/ (named in the README), so anyone can look at the product
+without running it. Each is a PNG of the viewport (what a person sees first), not the full page.
+The data is made on a server of its own, so the names in the pictures are plain ("Ana Lima").
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+from tests.browser.support import NARROW, SCREENSHOTS, WIDE, Session, screenshot
+from tests.helpers.live import LiveUser
+
+SIZES = {"wide": WIDE, "narrow": NARROW}
+SCHEMES = ("light", "dark")
+
+CONVERSATION = [
+    ("ben", "Morning! Did everyone see the new design for the settings page?"),
+    ("ana", "Yes, it reads much better with a screen reader now."),
+    ("cleo", "The error summary links straight to each field, which saves a lot of hunting."),
+    ("ben", "Notes are here: https://example.org/design/settings-review"),
+    ("ana", "Two things from me:\n1. the focus outline is clearer in dark mode\n2. it works at 400 % zoom"),
+    ("cleo", "@ana could you check it with forced colours too?"),
+    ("ana", "Will do after lunch."),
+]
+
+
+async def to_bottom(page: Page) -> None:
+    """Scroll so that the newest messages, the typing line and the composer are in view."""
+    await page.evaluate("document.getElementById('composer').scrollIntoView({block: 'end'})")
+
+
+async def test_screenshots(session: Session, fresh_server):
+    server = fresh_server()
+    own = Session(session.browser, server.url)
+    try:
+        ana = await own.user("ana", "Ana Lima")
+        ben = await own.user("ben", "Ben Okafor")
+        cleo = await own.user("cleo", "Cleo Martin")
+        people = {"ana": ana, "ben": ben, "cleo": cleo}
+        room = await ana.create_room("Design review", "public")
+        for who in (ben, cleo):
+            await who.post(f"/rooms/{room}/join")
+        for who, body in CONVERSATION:
+            await people[who].say(room, body)
+        standup = await ben.create_room("Stand-up", "public")
+        await ana.post(f"/rooms/{standup}/join")
+        for i in range(3):
+            await ben.say(standup, f"Update {i + 1}")
+        await cleo.create_room("Accessibility guild", "public")
+        await ben.post("/dm", {"username": "ana"})
+        page_html = (await ana.page(f"/rooms/{room}")).text
+        own_message = max(int(n) for n in re.findall(r'<li id="m-(\d+)"[^>]*data-author="ana"', page_html))
+
+        # Ben has the room open, so he is "here now"; before each picture of the room he signals
+        # typing again (it lasts 6 s), so Ana's page says "Ben Okafor is typing…".
+        ben_page = await own.page(ben)
+        await ben_page.goto(f"/rooms/{room}")
+        await expect(ben_page.locator("html.stream-open")).to_have_count(1)
+
+        written = []
+        for size_name, viewport in SIZES.items():
+            for scheme in SCHEMES:
+                suffix = f"{scheme}-{size_name}"
+                opts = {"viewport": viewport, "color_scheme": scheme, "timezone_id": "UTC", "locale": "en-GB"}
+                anon = await own.page(**opts)
+                await anon.goto("/")
+                written.append(await screenshot(anon, f"landing-{suffix}"))
+                await anon.goto("/login")
+                await anon.get_by_label("Username").fill("ana")
+                await anon.get_by_label("Password").fill("not the password")
+                await anon.get_by_role("button", name="Sign in", exact=True).click()
+                await expect(anon.locator("#error-summary")).to_be_visible()
+                written.append(await screenshot(anon, f"sign-in-errors-{suffix}"))
+
+                page = await own.page(ana, **opts)
+                await page.goto("/rooms")
+                await expect(page.locator(f"#unread-{standup}")).to_have_text("3 unread")
+                written.append(await screenshot(page, f"room-list-{suffix}"))
+
+                await page.goto(f"/rooms/{room}")
+                await expect(page.locator("html.stream-open")).to_have_count(1)
+                await ben.post(f"/rooms/{room}/typing", htmx=True)
+                await expect(page.locator("#typing")).to_have_text("Ben Okafor is typing…")
+                await expect(page.locator("#presence")).to_contain_text("Ben Okafor")
+                await to_bottom(page)
+                written.append(await screenshot(page, f"room-{suffix}"))
+
+                await page.goto(f"/rooms/{room}/messages/{own_message}/edit")
+                written.append(await screenshot(page, f"edit-{suffix}"))
+                await own.discard(page, anon)
+    finally:
+        await own.close()
+
+    assert len(written) == 20
+    for path in written:
+        assert path.parent == SCREENSHOTS and path.stat().st_size > 2000, path
+        assert path.stat().st_size < 400_000, f"{path.name} is too big for the repository"
