@@ -50,12 +50,6 @@ def create_app(settings: Settings | None = None) -> Quart:
     runtime.renderer = Renderer(app.jinja_env)
     app.extensions["webchat"] = runtime
 
-    if settings.production:
-        from hypercorn.middleware import ProxyFixMiddleware
-
-        # Heroku's router is one hop: trust its X-Forwarded-For/-Proto entry, nothing before it.
-        app.asgi_app = ProxyFixMiddleware(app.asgi_app, mode="legacy", trusted_hops=1)
-
     @app.before_serving
     async def startup() -> None:
         await db.open_database(settings.database_url)
@@ -88,4 +82,13 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, live_bp):
         app.register_blueprint(blueprint)
+
+    from webchat.live.asgi import LeanStreams
+
+    app.asgi_app = LeanStreams(app, app.asgi_app)
+    if settings.production:
+        from hypercorn.middleware import ProxyFixMiddleware
+
+        # Heroku's router is one hop: trust its X-Forwarded-For/-Proto entry, nothing before it.
+        app.asgi_app = ProxyFixMiddleware(app.asgi_app, mode="legacy", trusted_hops=1)
     return app

@@ -22,6 +22,8 @@ def start(app, rt) -> None:
 
 
 async def _housekeeping(app, rt) -> None:
+    from webchat.live import views
+
     tick = 0
     failing = False
     while not rt.stopping.is_set():
@@ -32,6 +34,10 @@ async def _housekeeping(app, rt) -> None:
         except TimeoutError:
             pass
         tick += 1
+        # Heartbeats: one sweep a tick over a slice of the streams (each stream once a period),
+        # instead of a timer per stream per wait, and spread out instead of all at once.
+        parts = max(1, round(views.HEARTBEAT_SECONDS / TICK_SECONDS))
+        rt.hub.heartbeat(tick % parts, parts)
         every = max(1, math.floor(state.PRESENCE_REFRESH / TICK_SECONDS))
         try:
             rooms = rt.hub.rooms()

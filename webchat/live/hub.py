@@ -7,7 +7,6 @@ subscriber whose queue fills is closed (its client resumes from its last id) ins
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -29,12 +28,19 @@ class Envelope:
 
 @dataclass(eq=False, slots=True)
 class Subscriber:
+    """One open stream. Kept small: an idle chat holds thousands of these.
+
+    `frames` is a plain list (the stream drains it whole); waiting is one future, made only while
+    the stream waits, instead of an asyncio.Event and a timeout per wait.
+    """
+
     user_id: int
     room_id: int  # 0 for the user's own stream (/events)
     topics: tuple[str, ...]
-    frames: deque = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    frames: list = field(default_factory=list)
     closed: str | None = None  # why the stream must end: overflow, shutdown, removed, revoked
+    beat: bool = False  # a heartbeat is due (set by the hub's once-a-period sweep)
+    waiter: asyncio.Future | None = None
 
     def push(self, envelope: Envelope) -> None:
         if self.closed:
@@ -43,12 +49,36 @@ class Subscriber:
             self.close("overflow")
             return
         self.frames.append(envelope)
-        self.wake.set()
+        self._wake()
 
     def close(self, reason: str) -> None:
         if not self.closed:
             self.closed = reason
-        self.wake.set()
+        self._wake()
+
+    def heartbeat(self) -> None:
+        self.beat = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until there are frames, the stream is closed, or a heartbeat is due."""
+        if self.frames or self.closed or self.beat:
+            return
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
+
+    def take(self) -> list:
+        frames, self.frames = self.frames, []
+        self.beat = False
+        return frames
 
     def frame_for(self, envelope: Envelope) -> bytes:
         if envelope.variants:
@@ -106,6 +136,16 @@ class Hub:
         if not self._all:
             self._empty.set()
 
+    def _unsubscribe(self, sub: Subscriber, topic: str) -> None:
+        if topic not in sub.topics:
+            return
+        sub.topics = tuple(t for t in sub.topics if t != topic)
+        subs = self._topics.get(topic)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._topics[topic]
+
     def dispatch(self, envelope: Envelope) -> None:
         subs = self._topics.get(envelope.topic)
         if not subs:
@@ -113,11 +153,14 @@ class Hub:
         if envelope.kind in ("typing", "presence"):
             self.latest[(envelope.topic, envelope.kind)] = envelope
         if envelope.kind == "close":
-            # A member removed from a room, or a revoked session: end their streams of that room.
+            # A member removed from a room, or a revoked session (room 0): end their streams of
+            # that room; their other streams stop carrying the room's unread numbers.
             for sub in tuple(subs):
                 if envelope.room in (0, sub.room_id):
                     sub.push(envelope)
                     sub.close("removed")
+                else:
+                    self._unsubscribe(sub, f"unread:{envelope.room}")
             return
         for sub in subs:
             sub.push(envelope)
@@ -126,6 +169,12 @@ class Hub:
         """Deliver to every subscriber (used after a broker outage to make streams catch up)."""
         for sub in tuple(self._all):
             sub.push(envelope)
+
+    def heartbeat(self, part: int, parts: int) -> None:
+        """Mark a heartbeat due on one of `parts` fixed slices of the streams."""
+        for sub in self._all:
+            if hash(sub) % parts == part:
+                sub.heartbeat()
 
     def close_all(self, reason: str) -> None:
         for sub in tuple(self._all):

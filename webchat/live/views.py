@@ -25,6 +25,9 @@ bp = Blueprint("live", __name__)
 HEARTBEAT_SECONDS = 15.0
 REPLAY_LIMIT = 1000
 STREAMS_PER_USER = 24
+# A subscription is made before the response is sent; if the client leaves in between, the body
+# generator that would release it never runs. This long after, such a subscription is released.
+STREAM_START_SECONDS = 30.0
 
 
 def resume_point() -> int | None:
@@ -33,7 +36,7 @@ def resume_point() -> int | None:
     for raw in (request.headers.get("Last-Event-ID"), request.args.get("last_event_id")):
         if raw is None or raw == "":
             continue
-        if not raw.isdigit() or len(raw) > 12:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
             raise Refused(400, "last_event_id must be a whole number of 0 or more.", "Bad resume point")
         values.append(int(raw))
     return max(values) if values else None
@@ -45,14 +48,16 @@ def stream_response(body) -> Response:
     return response
 
 
+def _over_cap(rt, user_id: int) -> bool:
+    """The per-user stream cap. Checked with no await between it and hub.add(), so that streams
+    opened at the same moment cannot all pass the check before any of them is counted."""
+    return rt.settings.rate_limits and rt.hub.count_for(user_id) >= STREAMS_PER_USER
+
+
 async def _too_many_streams():
     from webchat import web
 
-    if not g.runtime.settings.rate_limits:
-        return None
-    if g.runtime.hub.count_for(g.user.id) >= STREAMS_PER_USER:
-        return await web.rate_limited(30, "open rooms at once (close some tabs)")
-    return None
+    return await web.rate_limited(30, "open rooms at once (close some tabs)")
 
 
 async def _topics_for(user_id: int, room_id: int | None) -> tuple[str, ...]:
@@ -69,26 +74,46 @@ async def room_events(room_id: str):
     user = g.user
     found = await access(rid, user)
     after = resume_point()
-    if refused := await _too_many_streams():
-        return refused
     rt = g.runtime
-    sub = Subscriber(user.id, rid, await _topics_for(user.id, rid))
-    rt.hub.add(sub)  # before reading the database: nothing can slip between replay and live
+    topics = await _topics_for(user.id, rid)
+    if _over_cap(rt, user.id):
+        return await _too_many_streams()
+    sub = Subscriber(user.id, rid, topics)
+    # Before reading the database: nothing can slip between replay and live.
+    started = _subscribe(rt, sub)
     try:
         latest = await newest_event(rid)
     except BaseException:
+        started.cancel()
         rt.hub.remove(sub)
         raise
     private = found.room.kind != "public"
     return stream_response(
-        _room_stream(rt, sub, user.id, user.display_name, rid, private, after, latest)
+        _room_stream(rt, sub, started, user.id, user.display_name, rid, private, after, latest)
     )
 
 
-async def _room_stream(rt, sub, user_id, name, rid, private, after, latest):
+def _subscribe(rt, sub: Subscriber) -> asyncio.TimerHandle:
+    """Add the subscriber; the returned timer releases it unless the stream starts (cancels it)."""
+    rt.hub.add(sub)
+    return asyncio.get_running_loop().call_later(STREAM_START_SECONDS, _abandoned, rt.hub, sub)
+
+
+def _abandoned(hub, sub: Subscriber) -> None:
+    """The response never started (its client left between our answer and its first byte)."""
+    sub.close("abandoned")
+    hub.remove(sub)
+
+
+async def _room_stream(rt, sub, started, user_id, name, rid, private, after, latest):
     renderer = rt.renderer
+    entered = False
     try:
+        started.cancel()
+        if sub.closed == "abandoned":
+            return  # too late: the client reconnects and resumes from its last id
         yield sse.OPENING
+        entered = True  # the state counts this stream before enter() first suspends
         if await rt.state.enter(rid, user_id, name):
             await publish.presence(rid, rt)
         # Presence and typing repeat themselves (a publish, and the current state): send changes only.
@@ -102,19 +127,15 @@ async def _room_stream(rt, sub, user_id, name, rid, private, after, latest):
             replay, last = await _events(renderer, rid, last, latest, replayed=True)
             yield replay
         while True:
-            if not sub.frames and not sub.closed:
-                try:
-                    async with asyncio.timeout(HEARTBEAT_SECONDS):
-                        await sub.wake.wait()
-                except TimeoutError:
-                    yield sse.HEARTBEAT
-                    continue
-            sub.wake.clear()
+            await sub.wait()
             if sub.closed in ("shutdown", "overflow"):
                 return
+            if not sub.frames and not sub.closed:
+                sub.take()
+                yield sse.HEARTBEAT
+                continue
             out = []
-            while sub.frames:
-                envelope: Envelope = sub.frames.popleft()
+            for envelope in sub.take():
                 if envelope.kind == "resync" or (envelope.seq and envelope.seq > last + 1):
                     # The broker lost or reordered something: the database has it.
                     if private and not await _still_member(rid, user_id):
@@ -141,7 +162,8 @@ async def _room_stream(rt, sub, user_id, name, rid, private, after, latest):
                 return
     finally:
         rt.hub.remove(sub)
-        rt.spawn(_leave(rt, rid, user_id))
+        if entered:  # a stream that never entered must not take another tab's presence away
+            rt.spawn(_leave(rt, rid, user_id))
 
 
 async def _leave(rt, rid: int, user_id: int) -> None:
@@ -184,30 +206,29 @@ async def _events(renderer, rid: int, after: int, upto: int | None, *, replayed:
 
 @bp.get("/events")
 async def user_events():
-    if refused := await _too_many_streams():
-        return refused
     rt = g.runtime
-    sub = Subscriber(g.user.id, 0, await _topics_for(g.user.id, None))
-    rt.hub.add(sub)
-    return stream_response(_user_stream(rt, sub))
+    topics = await _topics_for(g.user.id, None)
+    if _over_cap(rt, g.user.id):
+        return await _too_many_streams()
+    sub = Subscriber(g.user.id, 0, topics)
+    return stream_response(_user_stream(rt, sub, _subscribe(rt, sub)))
 
 
-async def _user_stream(rt, sub):
+async def _user_stream(rt, sub, started):
     try:
+        started.cancel()
+        if sub.closed == "abandoned":
+            return
         yield sse.OPENING
         while True:
-            if not sub.frames and not sub.closed:
-                try:
-                    async with asyncio.timeout(HEARTBEAT_SECONDS):
-                        await sub.wake.wait()
-                except TimeoutError:
-                    yield sse.HEARTBEAT
-                    continue
-            sub.wake.clear()
+            await sub.wait()
             if sub.closed in ("shutdown", "overflow"):
                 return
-            out = [sub.frame_for(e) for e in sub.frames if e.kind != "resync"]
-            sub.frames.clear()
+            if not sub.frames and not sub.closed:
+                sub.take()
+                yield sse.HEARTBEAT
+                continue
+            out = [sub.frame_for(e) for e in sub.take() if e.kind != "resync"]
             if out:
                 yield b"".join(out)
             if sub.closed:
