@@ -59,7 +59,8 @@ async def test_sign_in_honours_local_next_and_refuses_others(ana, browser_factor
     browser = browser_factory()
     page = await browser.login("ana", next="/rooms?x=1")
     assert page.status == 303 and page.location == "/rooms?x=1"
-    for bad in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"):
+    for bad in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
+                "/rooms\x00", "/rooms\r\nSet-Cookie: x=1", "/rooms/\u00e9", "/a b", "/\x7f"):
         other = browser_factory()
         page = await other.login("ana", next=bad)
         assert page.status == 303

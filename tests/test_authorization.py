@@ -1,73 +1,203 @@
-"""Every route against every kind of visitor: signed out, non-member, member, author, owner.
+"""Every route and every stream against every kind of visitor: signed out, non-member, member,
+author, owner; in a private room, a public room and a direct room.
 
-Each row builds a fresh private room where the owner and a member have each written a message
-(the member's is the "author" message), then asks one route as each role.
+The world: Olga owns a private room and a public room; Mona and Arlo are members of both; Arlo
+wrote a message in each (the "author" message); Otto is signed in but a member of neither; Olga and
+Mona share a direct room (Arlo is an outsider there). Reading is checked for every role against one
+world; each kind of write gets a fresh world per role, and a refused write must change nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from tests.helpers.dbstate import snapshot
 from webchat.models import Message
 
 ROLES = ("anonymous", "outsider", "member", "author", "owner")
+PERSON = {"owner": "olga", "member": "mona", "author": "arlo", "outsider": "otto"}
 
-# route template -> method -> expected status per role (anonymous, outsider, member, author, owner)
-MATRIX = [
-    ("GET", "/rooms/{room}", None, (303, 403, 200, 200, 200)),
-    ("GET", "/rooms/{room}/messages?before={msg}", None, (303, 403, 200, 200, 200)),
-    ("GET", "/rooms/{room}/members", None, (303, 403, 200, 200, 200)),
-    ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
-    ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 303, 303)),
-    ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
-    ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
-    ("POST", "/rooms/{room}/join", None, (303, 403, 403, 403, 403)),
-    ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 303, 409)),
-    ("POST", "/rooms/{room}/members", {"username": "dora"}, (303, 403, 403, 403, 303)),
-    ("POST", "/rooms/{room}/members/mona/remove", None, (303, 403, 403, 403, 303)),
-    ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 204, 204)),
-    ("POST", "/rooms/{room}/read", {"last_message_id": "{msg}"}, (303, 403, 303, 303, 303)),
-    ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 200, 200)),
-]
+# (method, path, form) -> expected status per role (anonymous, outsider, member, author, owner).
+# GET is a plain page load, HTMX the same with HX-Request, STREAM opens an event stream.
+READS = {
+    "private": [
+        ("GET", "/rooms/{room}", None, (303, 403, 200, 200, 200)),
+        ("HTMX", "/rooms/{room}", None, (401, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages?before={next}", None, (303, 403, 200, 200, 200)),
+        ("HTMX", "/rooms/{room}/messages?before={next}", None, (401, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/members", None, (303, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 303, 303, 303)),
+        ("HTMX", "/rooms/{room}/messages/{msg}", None, (401, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
+        ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 200, 200)),
+        ("STREAM", "/rooms/{room}/events?last_event_id=0", None, (401, 403, 200, 200, 200)),
+    ],
+    "public": [
+        ("GET", "/rooms/{room}", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages?before={next}", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/members", None, (303, 200, 200, 200, 200)),
+        ("HTMX", "/rooms/{room}/messages/{msg}", None, (401, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
+        ("STREAM", "/rooms/{room}/events", None, (401, 200, 200, 200, 200)),
+    ],
+    "direct": [
+        ("GET", "/rooms/{room}", None, (303, 403, 200, 403, 200)),
+        ("GET", "/rooms/{room}/messages?before={next}", None, (303, 403, 200, 403, 200)),
+        ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 403, 200)),
+    ],
+    "none": [
+        ("GET", "/rooms", None, (303, 200, 200, 200, 200)),
+        ("HTMX", "/rooms", None, (401, 200, 200, 200, 200)),
+        ("GET", "/settings", None, (303, 200, 200, 200, 200)),
+        ("STREAM", "/events", None, (401, 200, 200, 200, 200)),
+        ("GET", "/rooms/999999", None, (303, 404, 404, 404, 404)),
+        ("STREAM", "/rooms/999999/events", None, (401, 404, 404, 404, 404)),
+    ],
+}
+
+WRITES = {
+    "private": [
+        ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 303, 303)),
+        ("HTMX", "/rooms/{room}/messages", {"body": "hello"}, (401, 403, 200, 200, 200)),
+        ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
+        ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
+        ("POST", "/rooms/{room}/join", None, (303, 403, 403, 403, 403)),
+        ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 303, 409)),
+        ("POST", "/rooms/{room}/members", {"username": "dora"}, (303, 403, 403, 403, 303)),
+        ("POST", "/rooms/{room}/members/mona/remove", None, (303, 403, 403, 403, 303)),
+        ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 204, 204)),
+        ("POST", "/rooms/{room}/read", {"last_message_id": "{msg}"}, (303, 403, 303, 303, 303)),
+    ],
+    "public": [
+        ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 303, 303)),
+        ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
+        ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
+        ("POST", "/rooms/{room}/join", None, (303, 303, 303, 303, 303)),
+        ("POST", "/rooms/{room}/leave", None, (303, 409, 303, 303, 409)),
+        ("POST", "/rooms/{room}/members", {"username": "dora"}, (303, 403, 403, 403, 409)),
+        ("POST", "/rooms/{room}/members/mona/remove", None, (303, 403, 403, 403, 303)),
+        ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 204, 204)),
+        ("POST", "/rooms/{room}/read", {"last_message_id": "{msg}"}, (303, 403, 303, 303, 303)),
+    ],
+    "direct": [
+        ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 403, 303)),
+        ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 403, 204)),
+        ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 403, 303)),
+    ],
+    "none": [
+        ("POST", "/rooms", {"name": "New room", "visibility": "public"}, (303, 303, 303, 303, 303)),
+        ("HTMX", "/rooms", {"name": "New room", "visibility": "public"}, (401, 303, 303, 303, 303)),
+        ("POST", "/dm", {"username": "olga"}, (303, 303, 303, 303, 303)),
+        ("POST", "/settings", {"announce": "none"}, (303, 303, 303, 303, 303)),
+        ("POST", "/logout", None, (303, 303, 303, 303, 303)),
+        ("POST", "/logout/everywhere", None, (303, 303, 303, 303, 303)),
+    ],
+}
+# Statuses that mean "refused": the database must not change. (A signed-out visitor's 303 to the
+# sign-in page is a refusal too.)
+REFUSALS = {401, 403, 404, 409}
 
 
-@pytest.fixture
-async def world(app, browser_factory):
+async def make_world(browser_factory) -> tuple[dict, dict]:
     people = {}
-    for role, name in (("owner", "olga"), ("member", "mona"), ("author", "arlo"), ("outsider", "otto")):
+    for role in ("owner", "member", "author", "outsider"):
         people[role] = browser_factory()
-        await people[role].register(name)
+        await people[role].register(PERSON[role], PERSON[role].title())
     await browser_factory().register("dora")
     people["anonymous"] = browser_factory()
-    room = await people["owner"].create_room("Zephyr plans", "private")
+    await people["anonymous"].get("/login")  # a browser with a CSRF token, signed out
+    owner, author = people["owner"], people["author"]
+    private = await owner.create_room("Zephyr plans", "private")
+    public = await owner.create_room("Agora", "public")
     for name in ("mona", "arlo"):
-        assert (await people["owner"].post(f"/rooms/{room}/members", {"username": name})).status == 303
-    await people["owner"].say(room, "owner's message")
-    await people["author"].say(room, "author's message")
-    msg = (await Message.get(body="author's message")).id
-    return people, room, msg
+        assert (await owner.post(f"/rooms/{private}/members", {"username": name})).status == 303
+        assert (await people[{"mona": "member", "arlo": "author"}[name]].post(f"/rooms/{public}/join")).status == 303
+    direct = int((await owner.post("/dm", {"username": "mona"})).location.rsplit("/", 1)[1])
+    ids = {"none": {"room": 0, "msg": 0, "next": 0}}
+    for kind, room in (("private", private), ("public", public), ("direct", direct)):
+        await owner.say(room, f"owner's message in {kind}")
+        speaker = author if kind != "direct" else people["member"]
+        await speaker.say(room, f"author's message in {kind}")
+        msg = (await Message.get(body=f"author's message in {kind}")).id
+        ids[kind] = {"room": room, "msg": msg, "next": msg + 1}
+    return people, ids
 
 
-@pytest.mark.parametrize("method,path,data,expected", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
-async def test_route_against_role(world, method, path, data, expected, role_index):
-    people, room, msg = world
-    role = ROLES[role_index]
-    browser = people[role]
-    url = path.format(room=room, msg=msg)
-    form = {k: v.format(msg=msg) for k, v in (data or {}).items()}
+async def ask(browser, method: str, path: str, form: dict | None) -> int:
     if method == "GET":
-        status = (await browser.get(url)).status
-    elif method == "STREAM":
-        status = await browser.stream_status(url)
-    else:
-        status = (await browser.post(url, form)).status
-    assert status == expected[role_index], f"{role} {method} {url}"
+        return (await browser.get(path)).status
+    if method == "STREAM":
+        return await browser.stream_status(path)
+    if method == "HTMX" and form is None:
+        return (await browser.get(path, htmx=True)).status
+    return (await browser.post(path, form, htmx=method == "HTMX")).status
 
 
-async def test_outsider_never_sees_the_private_room_name(world):
-    people, room, msg = world
-    for url in (f"/rooms/{room}", f"/rooms/{room}/members", f"/rooms/{room}/messages?before={msg + 1}", "/rooms"):
-        page = await people["outsider"].get(url)
-        assert "Zephyr" not in page.text
-        assert "author&#39;s message" not in page.text
+def fill(path: str, form: dict | None, ids: dict) -> tuple[str, dict | None]:
+    return path.format(**ids), {k: v.format(**ids) for k, v in form.items()} if form else form
+
+
+@pytest.mark.parametrize("kind", list(READS))
+async def test_reading_against_every_role(no_limits, browser_factory, kind):
+    people, ids = await make_world(browser_factory)
+    got, expected = {}, {}
+    for method, path, form, statuses in READS[kind]:
+        url, data = fill(path, form, ids[kind])
+        for role, status in zip(ROLES, statuses, strict=True):
+            got[(role, method, path)] = await ask(people[role], method, url, data)
+            expected[(role, method, path)] = status
+    assert got == expected
+
+
+@pytest.mark.parametrize("method,path,form,statuses,kind", [
+    (*row, kind) for kind, rows in WRITES.items() for row in rows
+], ids=[f"{kind}: {row[0]} {row[1]}" for kind, rows in WRITES.items() for row in rows])
+async def test_writing_against_every_role(no_limits, browser_factory, method, path, form, statuses, kind):
+    """A fresh world per role (a write by one role must not decide the next role's answer)."""
+    from tortoise import Tortoise
+
+    got, expected = {}, {}
+    for role, status in zip(ROLES, statuses, strict=True):
+        await _empty_database(Tortoise)
+        people, ids = await make_world(browser_factory)
+        url, data = fill(path, form, ids[kind])
+        before = await snapshot()
+        got[role] = await ask(people[role], method, url, data)
+        expected[role] = status
+        if got[role] in REFUSALS or role == "anonymous":
+            assert await snapshot() == before, f"{role} {method} {url} was refused but changed state"
+    assert got == expected
+
+
+async def _empty_database(tortoise) -> None:
+    from webchat.models import Event, Membership, Room, User
+
+    for model in (Event, Message, Membership, Room, User):
+        await model.all().delete()
+
+
+async def test_outsider_never_sees_the_private_room_name(browser_factory):
+    people, ids = await make_world(browser_factory)
+    room, msg = ids["private"]["room"], ids["private"]["msg"]
+    for url in (f"/rooms/{room}", f"/rooms/{room}/members", f"/rooms/{room}/messages?before={msg + 1}",
+                f"/rooms/{room}/messages/{msg}", "/rooms"):
+        for htmx in (False, True):
+            page = await people["outsider"].get(url, htmx=htmx)
+            assert "Zephyr" not in page.text
+            assert "author&#39;s message" not in page.text
+
+
+async def test_outsider_stream_of_a_private_room_is_never_opened(app, browser_factory):
+    """403 before any subscription: nothing of the room reaches the hub for an outsider."""
+    people, ids = await make_world(browser_factory)
+    hub = app.extensions["webchat"].hub
+    room = ids["private"]["room"]
+    for _ in range(3):
+        assert await people["outsider"].stream_status(f"/rooms/{room}/events") == 403
+        assert await people["anonymous"].stream_status(f"/rooms/{room}/events") == 401
+    async with asyncio.timeout(2):
+        while hub.count:
+            await asyncio.sleep(0.01)
+    assert hub.count == 0

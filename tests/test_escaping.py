@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from html.parser import HTMLParser
 
@@ -27,6 +28,10 @@ CORPUS = [
     "data: event: injected\n\nevent: message\ndata: <script>x</script>",
     "&lt;already escaped&gt; &amp;",
 ]
+
+
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "poster", "data", "xlink:href", "srcset",
+                  "hx-get", "hx-post", "sse-connect"}
 
 
 class Elements(HTMLParser):
@@ -59,7 +64,8 @@ def assert_inert(html: str) -> None:
     assert all("nonce=" in s for s in styles) and len(styles) <= 1, styles
     for name, value in parsed.attributes:
         assert not name.startswith("on"), (name, value)
-        assert not value.strip().lower().startswith("javascript:"), (name, value)
+        if name in URL_ATTRIBUTES:  # (a form shown again keeps the text in an input's value)
+            assert not value.strip().lower().startswith("javascript:"), (name, value)
 
 
 @pytest.mark.parametrize("body", CORPUS, ids=range(len(CORPUS)))
@@ -108,3 +114,98 @@ async def test_event_stream_frame_keeps_every_line_prefixed():
     assert lines[0] == "event: message" and lines[1] == "id: 7"
     assert all(line.startswith("data: ") for line in lines[2:-2]), lines
     assert data.endswith("\n\n")
+
+
+# -- Everywhere else user text appears: streamed fragments and every page title -----------------
+
+FORBIDDEN_TAGS = ("script", "style", "svg", "img", "iframe", "object", "embed", "b", "i", "h1", "a'")
+
+
+def assert_fragment_inert(html: str) -> None:
+    """A fragment swapped into the page (an event's data): no element or attribute from the text."""
+    parsed = parse(html)
+    for tag in FORBIDDEN_TAGS:
+        assert tag not in parsed.tags, (tag, html)
+    for name, value in parsed.attributes:
+        assert not name.startswith("on"), (name, value)
+        if name in URL_ATTRIBUTES:
+            assert not value.strip().lower().startswith("javascript:"), (name, value)
+
+
+NAMES = [text[:64] for text in CORPUS[:12] if not any(ord(ch) < 32 for ch in text[:64])]
+
+
+async def test_hostile_display_names_are_inert_in_every_streamed_event(sqlite_app):
+    """Typing, presence, read markers and messages carry display names into other people's pages
+    through the stream: every event's data is inert, and every name arrives, escaped."""
+    import html as html_lib
+
+    from tests.helpers.browser import Browser
+    from tests.helpers.tab import Tab
+    from webchat.ratelimit import Limit
+
+    sqlite_app.config["RATE_LIMITS"]["register"] = Limit(100, 60)
+    ana = Browser(sqlite_app)
+    await ana.register("ana", "Ana")
+    room = await ana.create_room("General")
+    await ana.say(room, "first")
+    hostile = []
+    for n, name in enumerate(NAMES):
+        browser = Browser(sqlite_app)
+        await browser.register(f"h{n:02d}", name)
+        assert (await browser.post(f"/rooms/{room}/join")).status == 303
+        hostile.append(browser)
+    async with Tab(ana, f"/rooms/{room}/events") as watching:
+        for n, browser in enumerate(hostile):
+            async with Tab(browser, f"/rooms/{room}/events"):
+                await watching.read_until(b"event: presence", timeout=5)
+                assert (await browser.post(f"/rooms/{room}/read", {"last_message_id": "1"}, htmx=True)).status == 204
+                assert (await browser.post(f"/rooms/{room}/typing", htmx=True)).status == 204
+                await browser.say(room, f"message {n}")  # ends their typing
+                await watching.read_until(f"message {n}<".encode())
+        await watching.read_until(b"event: read", timeout=5)
+        await asyncio.sleep(0.3)
+        events = watching.events()
+    kinds = {kind for kind, _, _ in events}
+    assert {"presence", "typing", "message", "read"} <= kinds, kinds
+    for kind, data, _ in events:
+        assert_fragment_inert(data)
+    shown = html_lib.unescape(" ".join(re.sub(r"<[^>]+>", " ", data) for _, data, _ in events))
+    for name in NAMES:
+        assert name.strip() in shown, name
+
+
+async def test_hostile_names_are_inert_in_every_page_title(sqlite_app):
+    """Room names, topics and display names in <title>, headings, members, history, edit pages,
+    direct-room titles, the notices after adding a member, and forms shown again with an error."""
+    from tests.helpers.browser import Browser
+    from webchat.ratelimit import Limit
+
+    sqlite_app.config["RATE_LIMITS"]["register"] = Limit(100, 60)
+    ana = Browser(sqlite_app)
+    await ana.register("ana", "Ana")
+    for n, hostile in enumerate(NAMES):
+        ben = Browser(sqlite_app)
+        await ben.register(f"ben{n:02d}", hostile)
+        room = await ana.create_room(hostile[:80], "private", hostile[:200])
+        added = await ana.post(f"/rooms/{room}/members", {"username": f"ben{n:02d}"})
+        assert added.status == 303
+        await ana.say(room, "hello")
+        message = (await ana.get(f"/rooms/{room}")).text.split('<li id="m-', 1)[1].split('"', 1)[0]
+        dm = (await ana.post("/dm", {"username": f"ben{n:02d}"})).location
+        pages = [
+            await ana.get(added.location),  # the members page, with the "… was added" notice
+            await ana.get(f"/rooms/{room}"),
+            await ana.get(f"/rooms/{room}/messages?before=999999"),
+            await ana.get(f"/rooms/{room}/messages/{message}/edit"),
+            await ana.get(dm),
+            await ben.get(f"/rooms/{room}"),
+            await ben.get("/rooms"),
+            await ana.post("/rooms", {"name": hostile[:80], "topic": "t" * 201, "visibility": "public"}),
+            await ana.post(f"/rooms/{room}/members", {"username": hostile}),
+        ]
+        for page in pages:
+            assert page.status in (200, 422), (n, page.status)
+            assert_inert(page.text)
+            title = re.search(r"<title>(.*?)</title>", page.text, re.S).group(1)
+            assert "<" not in title and ">" not in title.replace("&gt;", ""), title

@@ -139,20 +139,67 @@ async def test_signed_out_401_and_non_member_403_never_a_stream(live_server, liv
 
 
 async def test_removed_member_stream_closes_and_shows_nothing_after(live_server, live_users):
+    """Removal ends the member's stream of the room at once (event `close`), nothing said after it
+    reaches them there, their other streams stop carrying the room's unread numbers, and every
+    door back (page, history, stream, post) is shut."""
     ana = await live_users("ana")
     ben = await live_users("ben")
     room = await ana.create_room("Secret", "private")
+    lobby = await ana.create_room("Lobby", "public")
     assert (await ana.post(f"/rooms/{room}/members", {"username": "ben"})).status_code == 303
-    async with ben.stream(f"/rooms/{room}/events") as stream:
+    assert (await ben.post(f"/rooms/{lobby}/join")).status_code == 303
+    async with ben.stream(f"/rooms/{room}/events") as stream, ben.stream("/events") as own, \
+            ben.stream(f"/rooms/{lobby}/events") as elsewhere:
         await ana.say(room, "hello ben")
         assert len(await stream.collect("message", 1)) == 1
+        await own.until("unread", lambda d: f'id="latest-{room}"' in d)
+        await elsewhere.until("unread", lambda d: f'id="latest-{room}"' in d)
         await ana.post(f"/rooms/{room}/members/ben/remove")
         closed = await stream.next(skip=("presence", "typing", "unread", "read"))
         assert closed.event == "close"
         await ana.say(room, "after removal")
         assert await stream.next() is None  # the stream ended; nothing after the removal
+        await ana.say(lobby, "marker")  # everything published before it has reached ben's streams
+        for other in (own, elsewhere):
+            seen = []
+            while (event := await other.next()) is not None:
+                seen.append(event)
+                if f'id="latest-{lobby}"' in event.data:
+                    break
+            assert not [e for e in seen if f"latest-{room}" in e.data], seen
+    for path in (f"/rooms/{room}", f"/rooms/{room}/messages?before=999"):
+        assert (await ben.page(path)).status_code == 403
+    assert (await ben.post(f"/rooms/{room}/messages", {"body": "let me back"})).status_code == 403
     async with ben.stream(f"/rooms/{room}/events") as stream:
         assert stream.response.status_code == 403
+
+
+async def test_sign_out_everywhere_ends_open_streams_and_refuses_old_cookies(live_server, live_users):
+    from tests.helpers.live import LiveUser
+
+    ana = await live_users("ana")
+    room = await ana.create_room("General")
+    laptop = await LiveUser(live_server.url, "ana").login()
+    try:
+        async with laptop.stream(f"/rooms/{room}/events") as in_room, laptop.stream("/events") as own:
+            await in_room.next()
+            assert (await ana.post("/logout/everywhere")).status_code == 303
+            for stream in (in_room, own):
+                closed = await stream.next(skip=("presence", "typing", "unread", "read"))
+                assert closed is not None and closed.event == "close", closed
+                assert await stream.next() is None
+        assert (await laptop.page("/rooms")).status_code == 303
+        assert (await laptop.http.get("/rooms", headers={"HX-Request": "true"})).status_code == 401
+        async with laptop.stream(f"/rooms/{room}/events") as stream:
+            assert stream.response.status_code == 401
+        async with laptop.stream("/events") as stream:
+            assert stream.response.status_code == 401
+        refused = await laptop.post(f"/rooms/{room}/messages", {"body": "ghost"})
+        assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+        await ana.login()
+        assert "ghost" not in (await ana.page(f"/rooms/{room}")).text
+    finally:
+        await laptop.aclose()
 
 
 async def test_unread_counts_on_the_user_stream(live_server, live_users):

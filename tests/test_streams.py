@@ -8,35 +8,8 @@ import asyncio
 import pytest
 
 from webchat.live import hub as hub_module
+from tests.helpers.tab import Tab
 from webchat.live.hub import Envelope, Hub, Subscriber
-
-
-class Tab:
-    """An open event stream through the Quart test client (the generator runs in this process)."""
-
-    def __init__(self, browser, path: str) -> None:
-        self.browser, self.path = browser, path
-        self.data = b""
-
-    async def __aenter__(self):
-        self._context = self.browser.client.request(self.path, method="GET")
-        self.connection = await self._context.__aenter__()
-        await self.connection.send_complete()
-        await self.read_until(b"connected")
-        return self
-
-    async def read_until(self, marker: bytes, timeout: float = 5) -> bytes:
-        async with asyncio.timeout(timeout):
-            while marker not in self.data:
-                self.data += await self.connection.receive()
-        return self.data
-
-    async def __aexit__(self, *exc):
-        await self.connection.disconnect()
-        try:
-            await self._context.__aexit__(None, None, None)
-        except Exception:
-            pass
 
 
 def runtime(app):

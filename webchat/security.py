@@ -68,7 +68,10 @@ def _cross_site() -> bool:
         return True
     origin = request.headers.get("Origin")
     if origin and origin != "null":
-        parts = urlsplit(origin)
+        try:
+            parts = urlsplit(origin)
+        except ValueError:  # "http://[" and other origins no browser sends: not ours
+            return True
         return parts.netloc.lower() != request.host.lower()
     return origin == "null"
 

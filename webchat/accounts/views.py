@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from quart import Blueprint, current_app, flash, g, render_template, request
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from webchat import web
+from webchat.accounts.names import USERNAME, find_user
 from webchat.accounts.passwords import hash_password, verify_password
 from webchat.accounts.sessions import sign_in, sign_out
 from webchat.live import publish
@@ -16,7 +15,6 @@ from webchat.models import ANNOUNCE_CHOICES, User
 
 bp = Blueprint("accounts", __name__)
 
-USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_DISPLAY_NAME = 64
@@ -31,7 +29,9 @@ def safe_next(target: str | None) -> str | None:
     """A local path only: '/rooms/3' yes; '//evil.example', 'https://…', '/\\evil' no."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return None
-    if any(ch in target for ch in "\r\n\t\\") or len(target) > 512:
+    # Printable ASCII only (what our own sign-in redirect sends, percent-encoded): a control
+    # character or a non-ASCII one would not survive as a Location header.
+    if "\\" in target or len(target) > 512 or not all("!" <= ch <= "~" for ch in target):
         return None
     return target
 
@@ -108,7 +108,7 @@ async def login():
     key = f"login:{client_key()}"
     if wait := await g.runtime.limiter.peek(key, limit):
         return await web.rate_limited(wait, "failed sign-ins from your address")
-    user = await User.get_or_none(username_key=values["username"].lower())
+    user = await find_user(values["username"])
     if not await verify_password(user.password_hash if user else None, password[:MAX_PASSWORD]):
         await g.runtime.limiter.hit(key, limit)
         errors.add("username", "That username and password do not match. Try again.")

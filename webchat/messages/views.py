@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from quart import Blueprint, current_app, g, render_template, request
 
 from webchat import web
@@ -13,6 +15,7 @@ from webchat.rooms import service as rooms
 from webchat.rooms.service import parse_id
 
 bp = Blueprint("messages", __name__)
+NONCE = re.compile(r"[\x21-\x7e]+")
 
 
 async def _limited_post():
@@ -29,6 +32,8 @@ async def post_message(room_id: str):
     form = web.form()
     body, problem = clean_body(form.get("body", ""))
     nonce = form.get("nonce", "")[:NONCE_MAX] or None
+    if nonce and not NONCE.fullmatch(nonce):
+        nonce = None  # not one our composer made (it sends URL-safe text): no de-duplication
     if problem:
         return await _composer_error(room, form.get("body", ""), problem)
     if limited := await _limited_post():
@@ -59,9 +64,9 @@ async def history_page(room_id: str):
     raw = request.args.get("before", "")
     before = None
     if raw:
-        if not raw.isdigit() or len(raw) > 12:
+        before = rooms.whole_number(raw)
+        if before is None:
             raise Refused(400, "before must be a message number.", "Bad message number")
-        before = int(raw)
     history, more = await service.history(found.room, before)
     template = "messages/_history.html" if web.is_htmx() else "messages/history.html"
     return await render_template(

@@ -29,10 +29,27 @@ class Access:
         return self.room.owner_id == user.id
 
 
+# Ids and sequence numbers are 32-bit integer columns on PostgreSQL: a larger number in a query
+# is an error there, not an empty answer.
+MAX_ID = 2**31 - 1
+
+
+def whole_number(raw: str | None, limit: int = MAX_ID) -> int | None:
+    """A count written in ASCII digits, at most `limit`; None for anything else.
+
+    (str.isdigit() alone also accepts "²" and "١٢", which int() refuses or reads as 12.)
+    """
+    if not raw or len(raw) > len(str(limit)) or not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if value <= limit else None
+
+
 def parse_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
+    value = whole_number(raw)
+    if value is None:
         raise Refused(404, "There is no such room or message: the address has a malformed number.")
-    return int(raw)
+    return value
 
 
 async def access(room_id: int, user: User) -> Access:
@@ -110,7 +127,9 @@ async def leave(room: Room, user: User) -> bool:
 
 
 async def add_member(room: Room, username: str) -> User:
-    user = await User.get_or_none(username_key=username.strip().lower())
+    from webchat.accounts.names import find_user
+
+    user = await find_user(username)
     if user is None:
         raise LookupError(username)
     try:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, current_app, g, render_template
 
 from webchat import web
+from webchat.accounts.names import find_user
 from webchat.errors import Refused
 from webchat.live import publish
 from webchat.messages import service as messages
-from webchat.models import Membership, User
+from webchat.models import Membership
 from webchat.rooms import service
 from webchat.rooms.service import NAME_MAX, TOPIC_MAX, parse_id
 
@@ -168,7 +169,7 @@ async def remove_member(room_id: str, username: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.owner(g.user):
         raise Refused(403, "Only the room's owner can remove members.", "Owners only")
-    user = await User.get_or_none(username_key=username.lower())
+    user = await find_user(username)
     if user is None or not await Membership.filter(room_id=found.room.id, user_id=user.id).exists():
         raise Refused(404, f"“{username}” is not a member of this room.", "No such member")
     if user.id == g.user.id:
@@ -184,10 +185,10 @@ async def read(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.member:
         raise Refused(403, "Only members have read markers.", "Not a member")
-    raw = web.form().get("last_message_id", "")
-    if not raw.isdigit() or len(raw) > 12:
+    message_id = service.whole_number(web.form().get("last_message_id", ""))
+    if message_id is None:
         raise Refused(422, "last_message_id must be a message number.", "Bad message number")
-    if await service.mark_read(found.membership, int(raw)):
+    if await service.mark_read(found.membership, message_id):
         await publish.own_read(g.user.id, found.room.id, found.membership.read_seq)
         publish.read_markers_soon(found.room.id)
     return web.done(f"/rooms/{found.room.id}")
@@ -207,7 +208,7 @@ async def typing(room_id: str):
 @bp.post("/dm")
 async def direct_message():
     username = web.form().get("username", "").strip()
-    other = await User.get_or_none(username_key=username.lower()) if username else None
+    other = await find_user(username)
     if other is None:
         errors = web.FormErrors()
         errors.add("dm-username", f"There is no user called “{username}”." if username else "Enter a username.")

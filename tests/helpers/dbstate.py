@@ -1,0 +1,29 @@
+"""The whole database as comparable data, to prove that a refused request changed nothing."""
+
+from __future__ import annotations
+
+from webchat.models import Event, Membership, Message, Room, User
+
+
+async def snapshot() -> dict:
+    return {
+        "users": await User.all().order_by("id").values_list(
+            "id", "username_key", "display_name", "password_hash", "session_version", "announce"),
+        "rooms": await Room.all().order_by("id").values_list(
+            "id", "name", "topic", "kind", "owner_id", "direct_key", "last_event", "last_seq"),
+        "memberships": await Membership.all().order_by("id").values_list(
+            "id", "user_id", "room_id", "read_seq", "read_message_id"),
+        "messages": await Message.all().order_by("id").values_list(
+            "id", "room_id", "author_id", "seq", "body", "nonce", "edited_at", "deleted"),
+        "events": await Event.all().order_by("id").values_list(
+            "id", "room_id", "seq", "kind", "message_id"),
+    }
+
+
+async def assert_invariants() -> None:
+    """Each room's events are numbered 1..N with no gap or repeat, and its messages likewise."""
+    for room_id, last_event, last_seq in await Room.all().values_list("id", "last_event", "last_seq"):
+        seqs = sorted(await Event.filter(room_id=room_id).values_list("seq", flat=True))
+        assert seqs == list(range(1, last_event + 1)), (room_id, seqs, last_event)
+        numbers = sorted(await Message.filter(room_id=room_id).values_list("seq", flat=True))
+        assert numbers == list(range(1, last_seq + 1)), (room_id, numbers, last_seq)
