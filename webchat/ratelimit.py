@@ -64,7 +64,8 @@ class RedisRateLimiter:
 
     async def hit(self, key: str, limit: Limit) -> float | None:
         name = f"webchat:rl:{key}"
-        async with self._redis.pipeline(transaction=True) as pipe:
+        # Not MULTI: after a Redis restart a transaction on a stale pooled connection is not retried.
+        async with self._redis.pipeline(transaction=False) as pipe:
             pipe.incr(name)
             pipe.expire(name, math.ceil(limit.seconds), nx=True)
             pipe.ttl(name)
