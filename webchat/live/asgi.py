@@ -28,8 +28,10 @@ ROOM_EVENTS = re.compile(r"/rooms/([0-9]{1,12})/events")
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 RESPONSE_HEADERS = [
     (name.lower().encode(), value.encode()) for name, value in sse.HEADERS.items()
 ] + SECURITY_HEADERS
@@ -47,6 +49,8 @@ class LeanStreams:
         self.app = app
         self.inner = inner
         self.auth = app.extensions["QUART_AUTH"][0]
+        production = app.config["WEBCHAT_PRODUCTION"]
+        self.headers = RESPONSE_HEADERS + ([HSTS] if production else [])
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -54,11 +58,11 @@ class LeanStreams:
             room = ROOM_EVENTS.fullmatch(path)
             if room or path == "/events":
                 try:
-                    body = await self._open(scope, int(room.group(1)) if room else None)
+                    opened = await self._open(scope, int(room.group(1)) if room else None)
                 except Exception:  # the database away, say: the Quart view gives the answer
-                    body = None
-                if body is not None:
-                    await self._stream(body, receive, send)
+                    opened = None
+                if opened is not None:
+                    await self._stream(*opened, receive, send)
                     return
         await self.inner(scope, receive, send)
 
@@ -83,7 +87,7 @@ class LeanStreams:
         return user
 
     async def _open(self, scope, room_id: int | None):
-        """The stream's body generator, or None to let the Quart view answer instead."""
+        """(runtime, subscriber, body generator), or None to let the Quart view answer instead."""
         rt = self.app.extensions["webchat"]
         if rt.stopping.is_set():
             return None
@@ -107,18 +111,18 @@ class LeanStreams:
         sub = Subscriber(user.id, room_id or 0, topics)
         rt.hub.add(sub)  # before reading the database: nothing can slip between replay and live
         if room_id is None:
-            return views._user_stream(rt, sub, _Started())
+            return rt, sub, views._user_stream(rt, sub, _Started())
         try:
             latest = await newest_event(room_id)
         except BaseException:
             rt.hub.remove(sub)
             raise
         private = found.room.kind != "public"
-        return views._room_stream(
+        return rt, sub, views._room_stream(
             rt, sub, _Started(), user.id, user.display_name, room_id, private, after, latest
         )
 
-    async def _stream(self, body, receive, send) -> None:
+    async def _stream(self, rt, sub, body, receive, send) -> None:
         streaming = asyncio.current_task()
 
         async def watch_for_disconnect() -> None:
@@ -128,7 +132,7 @@ class LeanStreams:
 
         watcher = asyncio.create_task(watch_for_disconnect())
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": RESPONSE_HEADERS})
+            await send({"type": "http.response.start", "status": 200, "headers": self.headers})
             async for chunk in body:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -139,7 +143,8 @@ class LeanStreams:
             pass  # the client went away mid-write
         finally:
             watcher.cancel()
-            await body.aclose()  # releases the subscription (the generator's finally)
+            await body.aclose()  # the generator's finally: subscription and presence
+            rt.hub.remove(sub)  # also when the generator never started (a no-op otherwise)
 
 
 def _resume_point(headers: dict[bytes, bytes], query: bytes) -> int | None | bool:

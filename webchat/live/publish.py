@@ -107,7 +107,12 @@ def read_markers_soon(room_id: int) -> None:
 async def _flush_read_markers(rt, room_id: int) -> None:
     from webchat.live.markers import read_markers
 
-    await asyncio.sleep(READ_COALESCE_SECONDS)
+    try:
+        async with asyncio.timeout(READ_COALESCE_SECONDS):
+            await rt.stopping.wait()
+        return  # stopping: the markers are in the database; pages read them on load
+    except TimeoutError:
+        pass
     rt.pending_reads.discard(room_id)
     html = rt.renderer.fragment("live/_read.html", markers=await read_markers(room_id))
     await rt.broker.publish(
