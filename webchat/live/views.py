@@ -127,15 +127,14 @@ async def _room_stream(rt, sub, started, user_id, name, rid, private, after, lat
             replay, last = await _events(renderer, rid, last, latest, replayed=True)
             yield replay
         while True:
-            await sub.wait()
-            if sub.closed in ("shutdown", "overflow"):
+            batch = await _next_batch(sub)
+            if batch is None:
                 return
-            if not sub.frames and not sub.closed:
-                sub.take()
+            if not batch and not sub.closed:
                 yield sse.HEARTBEAT
                 continue
             out = []
-            for envelope in sub.take():
+            for envelope in batch:
                 if envelope.kind == "resync" or (envelope.seq and envelope.seq > last + 1):
                     # The broker lost or reordered something: the database has it.
                     if private and not await _still_member(rid, user_id):
@@ -164,6 +163,15 @@ async def _room_stream(rt, sub, started, user_id, name, rid, private, after, lat
         rt.hub.remove(sub)
         if entered:  # a stream that never entered must not take another tab's presence away
             rt.spawn(_leave(rt, rid, user_id))
+
+
+async def _next_batch(sub: Subscriber) -> list | None:
+    """The subscriber's queued envelopes ([] when only a heartbeat is due), or None to end now
+    (the server is stopping, or the subscriber fell too far behind and must resume)."""
+    await sub.wait()
+    if sub.closed in ("shutdown", "overflow"):
+        return None
+    return sub.take()
 
 
 async def _leave(rt, rid: int, user_id: int) -> None:
@@ -221,14 +229,13 @@ async def _user_stream(rt, sub, started):
             return
         yield sse.OPENING
         while True:
-            await sub.wait()
-            if sub.closed in ("shutdown", "overflow"):
+            batch = await _next_batch(sub)
+            if batch is None:
                 return
-            if not sub.frames and not sub.closed:
-                sub.take()
+            if not batch and not sub.closed:
                 yield sse.HEARTBEAT
                 continue
-            out = [sub.frame_for(e) for e in sub.take() if e.kind != "resync"]
+            out = [sub.frame_for(e) for e in batch if e.kind != "resync"]
             if out:
                 yield b"".join(out)
             if sub.closed:
