@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from quart import Response, g, redirect, render_template, request
+from quart import Response, current_app, g, redirect, render_template, request
 
 
 def is_htmx() -> bool:
@@ -73,6 +73,13 @@ async def too_large():
         "Too much text",
         "What you sent is larger than 256 KiB, so it could not be kept. Go back and send less.",
     )
+
+
+async def limited(name: str, key: str, what: str) -> Response | None:
+    """Count one hit against the named limit for this key; the 429 page if it is over, else None."""
+    limit = current_app.config["RATE_LIMITS"][name]
+    wait = await g.runtime.limiter.hit(f"{name}:{key}", limit)
+    return await rate_limited(wait, what) if wait else None
 
 
 async def rate_limited(retry_after: float, what: str):

@@ -36,12 +36,6 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-async def _limited(name: str, key: str, what: str):
-    limit = current_app.config["RATE_LIMITS"][name]
-    wait = await g.runtime.limiter.hit(f"{name}:{key}", limit)
-    return await web.rate_limited(wait, what) if wait else None
-
-
 @bp.route("/register", methods=["GET", "POST"])
 async def register():
     if request.method == "GET":
@@ -67,7 +61,7 @@ async def register():
         errors.add("username", "That username is taken. Choose another.")
     if errors:
         return await _register_form(values, errors)
-    if limited := await _limited("register", client_key(), "new accounts from your address"):
+    if limited := await web.limited("register", client_key(), "new accounts from your address"):
         return limited
     try:
         user = await User.create(

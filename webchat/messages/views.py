@@ -18,13 +18,6 @@ bp = Blueprint("messages", __name__)
 NONCE = re.compile(r"[\x21-\x7e]+")
 
 
-async def _limited_post():
-    limit = current_app.config["RATE_LIMITS"]["post"]
-    if wait := await g.runtime.limiter.hit(f"post:{g.user.id}", limit):
-        return await web.rate_limited(wait, "messages")
-    return None
-
-
 @bp.post("/rooms/<room_id>/messages")
 async def post_message(room_id: str):
     found = await rooms.require_member(parse_id(room_id), g.user)
@@ -36,7 +29,7 @@ async def post_message(room_id: str):
         nonce = None  # not one our composer made (it sends URL-safe text): no de-duplication
     if problem:
         return await _composer_error(room, form.get("body", ""), problem)
-    if limited := await _limited_post():
+    if limited := await web.limited("post", str(g.user.id), "messages"):
         return limited
     message, event = await service.post(room, g.user, body, nonce)
     if event is not None:
@@ -130,7 +123,7 @@ async def edit(room_id: str, message_id: str):
     body, problem = clean_body(raw)
     if problem:
         return await _edit_form(found, message, raw, problem, 422)
-    if limited := await _limited_post():
+    if limited := await web.limited("post", str(g.user.id), "messages"):
         return limited
     if body != message.body:
         event = await service.update(message, body)

@@ -16,13 +16,6 @@ from webchat.rooms.service import NAME_MAX, TOPIC_MAX, parse_id
 bp = Blueprint("rooms", __name__)
 
 
-async def _limit_action():
-    limit = current_app.config["RATE_LIMITS"]["action"]
-    if wait := await g.runtime.limiter.hit(f"action:{g.user.id}", limit):
-        return await web.rate_limited(wait, "changes")
-    return None
-
-
 async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, status=200):
     body = await render_template(
         "rooms/list.html",
@@ -62,7 +55,7 @@ async def create_room():
         errors.add("room-name", "Names and topics cannot contain control characters.")
     if errors:
         return await _room_list(values, errors, status=422)
-    if limited := await _limit_action():
+    if limited := await web.limited("action", str(g.user.id), "changes"):
         return limited
     room = await service.create_room(g.user, values["name"], values["topic"], values["visibility"])
     return web.see_other(f"/rooms/{room.id}")
@@ -107,7 +100,7 @@ async def room_page(found, composer=None, errors=None, mark_read=False):
 @bp.post("/rooms/<room_id>/join")
 async def join(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
-    if limited := await _limit_action():
+    if limited := await web.limited("action", str(g.user.id), "changes"):
         return limited
     await service.join(found.room, g.user)
     return web.see_other(f"/rooms/{found.room.id}")
