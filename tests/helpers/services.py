@@ -31,9 +31,21 @@ def drop_postgres_database(server_url: str, url: str) -> None:
     asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+EMPTY_EVERY_TABLE = """
+DO $$ DECLARE names text;
+BEGIN
+  SELECT string_agg(format('%I', tablename), ', ') INTO names
+    FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'tortoise_migrations';
+  IF names IS NOT NULL THEN
+    EXECUTE 'TRUNCATE ' || names || ' RESTART IDENTITY CASCADE';
+  END IF;
+END $$;
+"""
+
+
 def empty_postgres_database(url: str) -> None:
-    tables = "users, rooms, memberships, messages, events"
-    asyncio.run(_admin(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    """Every table the migrations made, emptied (the migration record kept), whatever they are."""
+    asyncio.run(_admin(url, EMPTY_EVERY_TABLE))
 
 
 def flush_redis(url: str) -> None:
