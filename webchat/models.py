@@ -63,6 +63,9 @@ class Message(Model):
     author = fields.ForeignKeyField("models.User", related_name="messages")
     seq = fields.IntField()  # message number within the room
     body = fields.TextField()
+    # The body as HTML, rendered once when it is written (webchat.text), so that no page, replay
+    # or stream renders it again; empty once the message is deleted.
+    html = fields.TextField(default="", db_default="")
     nonce = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     edited_at = fields.DatetimeField(null=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from jinja2 import Environment
 
 from webchat.live import sse
-from webchat.text import mentions, render_body
+from webchat.text import mentions
 
 
 def isotime(value: datetime) -> str:
@@ -25,7 +25,6 @@ def shorttime(value: datetime) -> str:
 def init_jinja(env: Environment) -> None:
     env.filters["isotime"] = isotime
     env.filters["shorttime"] = shorttime
-    env.globals["render_body"] = render_body
     env.globals["mentions"] = mentions
 
 

@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from webchat.db import placeholder
 from webchat.models import Event, Membership, Message, Room, User
+from webchat.text import render_body
 
 BODY_MAX = 4000
 PAGE = 50
@@ -51,7 +52,8 @@ async def post(room: Room, author: User, body: str, nonce: str | None) -> tuple[
         async with in_transaction() as conn:
             event_id, seq = await _allocate(conn, room.id, new_message=True)
             message = await Message.create(
-                room_id=room.id, author_id=author.id, seq=seq, body=body, nonce=nonce, using_db=conn
+                room_id=room.id, author_id=author.id, seq=seq, body=body, html=str(render_body(body)),
+                nonce=nonce, using_db=conn,
             )
             event = await Event.create(
                 room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn
@@ -74,10 +76,10 @@ async def update(message: Message, body: str | None) -> Event:
     async with in_transaction() as conn:
         event_id, _ = await _allocate(conn, message.room_id, new_message=False)
         if body is None:
-            message.body, message.deleted = "", True
+            message.body, message.html, message.deleted = "", "", True
         else:
-            message.body, message.edited_at = body, datetime.now(UTC)
-        await message.save(using_db=conn, update_fields=["body", "deleted", "edited_at"])
+            message.body, message.html, message.edited_at = body, str(render_body(body)), datetime.now(UTC)
+        await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at"])
         event = await Event.create(
             room_id=message.room_id, seq=event_id, kind="message_updated", message_id=message.id,
             using_db=conn,
