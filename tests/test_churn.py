@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import os
 import re
 import socket
@@ -21,7 +22,7 @@ import pytest
 from tests.helpers import Browser, rawsse
 from tests.helpers.live import LiveServer, LiveUser
 from tests.helpers.tab import Tab
-from webchat.live import views
+from webchat import streams
 from webchat.live.hub import Subscriber
 
 CHURN = int(os.environ.get("WEBCHAT_CHURN", "5000"))
@@ -102,7 +103,10 @@ class Churner:
 async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(free_port, workdir):
     """5,000 connects (WEBCHAT_CHURN) dropped in eight abrupt ways, a third of them in the middle
     of an event, while messages are posted; rate limits and stream caps on, as in production."""
-    server = LiveServer(free_port, workdir, f"sqlite://{workdir / 'churn.sqlite3'}").start()
+    # Stream opens are limited per user (240 a minute): spread the churn over enough users, and
+    # let this address register them all.
+    server = LiveServer(free_port, workdir, f"sqlite://{workdir / 'churn.sqlite3'}",
+                        WEBCHAT_RATE_LIMITS="register=1000/3600").start()
     users: list[LiveUser] = []
     try:
         pid = server.process.pid
@@ -116,7 +120,7 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(free_port, w
             for room in rooms:
                 assert (await other.post(f"/rooms/{room}/join")).status_code == 303
         churners = []
-        for n in range(4):
+        for n in range(max(24, math.ceil(CHURN / 200))):
             user = await LiveUser(server.url, f"churn{n}").register()
             users.append(user)
             for room in rooms:
@@ -147,7 +151,7 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(free_port, w
             for n in queue:
                 await churner.once(n)
 
-        # 8 workers per user at most: well under the cap of 24, so a 429 would mean a leak.
+        # At most one stream per user at a time: well under the cap of 24, so a 429 would mean a leak.
         await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(24))), timeout=600)
         churn_seconds = time.monotonic() - started
         posting = False
@@ -175,8 +179,8 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(free_port, w
         # The per-user cap still has every slot: no subscription is counted for anybody.
         for user in churners:
             cookie = rawsse.cookie_header(user.http.cookies)
-            opened = [await rawsse.open_stream(free_port, "/events", cookie) for _ in range(views.STREAMS_PER_USER)]
-            assert [s.status for s in opened] == [200] * views.STREAMS_PER_USER
+            opened = [await rawsse.open_stream(free_port, "/events", cookie) for _ in range(streams.STREAMS_PER_USER)]
+            assert [s.status for s in opened] == [200] * streams.STREAMS_PER_USER
             over = await rawsse.open_stream(free_port, "/events", cookie)
             assert over.status == 429
             for stream in opened:
@@ -189,19 +193,15 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(free_port, w
         server.stop()
 
 
-@pytest.fixture
-def quick_abandon(monkeypatch):
-    monkeypatch.setattr(views, "STREAM_START_SECONDS", 0.3)
-
-
-async def test_churn_in_process_leaves_no_task_subscriber_or_presence(sqlite_app, quick_abandon, monkeypatch):
+async def test_churn_in_process_leaves_no_task_subscriber_or_presence(sqlite_app, monkeypatch):
     """Hundreds of streams through the test client, dropped before, at and after their first
     bytes and while messages arrive: afterwards the same asyncio tasks as before, an empty hub,
     no presence, and no Subscriber object alive anywhere."""
-    monkeypatch.setattr(views, "STREAMS_PER_USER", 10_000)
+    monkeypatch.setattr(streams, "STREAMS_PER_USER", 10_000)
     from webchat.ratelimit import Limit
 
     sqlite_app.config["RATE_LIMITS"]["post"] = Limit(10**6, 1)
+    sqlite_app.config["RATE_LIMITS"]["stream"] = Limit(10**6, 1)
     rt = sqlite_app.extensions["webchat"]
     ana = Browser(sqlite_app)
     await ana.register("ana", "Ana")
@@ -257,7 +257,6 @@ async def test_churn_in_process_leaves_no_task_subscriber_or_presence(sqlite_app
     async with asyncio.timeout(10):
         while rt.hub.count or rt.state._presence or len(asyncio.all_tasks()) > tasks_before:
             await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)  # past STREAM_START_SECONDS: any unstarted subscription is released
     gc.collect()
     assert rt.hub.count == 0 and rt.hub._per_user == {} and rt.hub._topics == {}
     assert rt.state._presence == {}
@@ -266,19 +265,33 @@ async def test_churn_in_process_leaves_no_task_subscriber_or_presence(sqlite_app
     assert alive == []
 
 
-async def test_subscription_whose_response_never_started_is_released(sqlite_app, quick_abandon):
-    """If the client leaves between the view's answer and the first byte, the body generator (and
-    its `finally`) never runs: the subscription is released by a timer instead, and a generator
-    that starts after that ends at once (its client resumes from its last id)."""
+async def test_client_gone_before_the_first_byte_leaves_no_subscription(sqlite_app):
+    """The transport subscribes and streams in one task: a client that is gone by the time the
+    response starts (its first send fails) leaves no subscription, presence or task behind."""
     rt = sqlite_app.extensions["webchat"]
-    async with sqlite_app.test_request_context("/events"):
-        sub = Subscriber(1, 5, ("room:5", "user:1"))
-        started = views._subscribe(rt, sub)
-        assert rt.hub.count == 1 and rt.hub.count_for(1) == 1
-        await asyncio.sleep(0.5)
-        assert rt.hub.count == 0 and rt.hub.count_for(1) == 0 and sub.closed == "abandoned"
-        late = views._user_stream(rt, sub, started)
-        assert [chunk async for chunk in late] == []
+    ana = Browser(sqlite_app)
+    await ana.register("ana", "Ana")
+    room = await ana.create_room("General")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in ana.client.cookie_jar)
+    scope = {"type": "http", "method": "GET", "path": f"/rooms/{room}/events", "query_string": b"",
+             "headers": [(b"cookie", cookie.encode())], "http_version": "1.1", "scheme": "http",
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2), "root_path": ""}
+    subscribed = []
+
+    async def receive():
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        subscribed.append(rt.hub.count)
+        raise OSError("the client went away")
+
+    tasks_before = len(asyncio.all_tasks())
+    await sqlite_app(scope, receive, send)
+    assert subscribed == [1]  # it was subscribed when it tried to answer
+    assert rt.hub.count == 0 and rt.hub._per_user == {} and rt.hub._topics == {}
+    await asyncio.sleep(0.1)
+    assert rt.state._presence == {}
+    assert len(asyncio.all_tasks()) <= tasks_before
 
 
 async def test_stream_dropped_before_it_entered_leaves_other_tabs_present(sqlite_app):
@@ -294,11 +307,10 @@ async def test_stream_dropped_before_it_entered_leaves_other_tabs_present(sqlite
     user = await User.get(username_key="ana")
     async with Tab(ana, f"/rooms/{room}/events"):
         assert [name for _, name in await rt.state.present(room)] == ["Ana"]
-        sub = Subscriber(user.id, room, (f"room:{room}",))
-        async with sqlite_app.test_request_context(f"/rooms/{room}/events"):
-            stream = views._room_stream(rt, sub, views._subscribe(rt, sub), user.id, "Ana", room,
-                                        False, None, 0)
-            assert await stream.__anext__() == sse.OPENING
-            await stream.aclose()  # the client went away while its opening was being sent
+        plan = streams.Plan(user.id, user.session_version, "Ana", room, False, None)
+        sub = await streams.subscribe(rt, plan)
+        stream = streams.body(rt, plan, sub)
+        assert await stream.__anext__() == sse.OPENING
+        await stream.aclose()  # the client went away while its opening was being sent
         await asyncio.sleep(0.1)
         assert [name for _, name in await rt.state.present(room)] == ["Ana"]

@@ -18,7 +18,7 @@ import pytest
 from tests.helpers import rawsse
 from tests.helpers.live import LiveServer, LiveUser
 from webchat import server as server_module
-from webchat.live import views
+from webchat import streams
 
 _TOKEN = re.compile(r"tok:(\w+)")
 FILLER = "y" * 3000
@@ -272,17 +272,17 @@ async def test_streams_far_beyond_the_per_user_cap_answer_429(open_server, free_
     try:
         room = await ana.create_room("General")
         cookie = rawsse.cookie_header(ana.http.cookies)
-        cap = views.STREAMS_PER_USER
+        cap = streams.STREAMS_PER_USER
         for _ in range(2):  # and again once the first ones are closed: every slot came back
-            streams = await asyncio.gather(*(
+            opened = await asyncio.gather(*(
                 rawsse.open_stream(free_port, f"/rooms/{room}/events" if n % 2 else "/events", cookie)
                 for n in range(cap * 4)))
-            statuses = [s.status for s in streams]
+            statuses = [s.status for s in opened]
             assert statuses.count(200) == cap and statuses.count(429) == cap * 3, statuses
-            refused = next(s for s in streams if s.status == 429)
+            refused = next(s for s in opened if s.status == 429)
             assert int(refused.headers["retry-after"]) >= 1 and b"Slow down" in refused.body
-            ports = {rawsse.local_port(s) for s in streams if s.status == 200}
-            for stream in streams:
+            ports = {rawsse.local_port(s) for s in opened if s.status == 200}
+            for stream in opened:
                 stream.close(abrupt=True)
             assert await rawsse.wait_until(
                 lambda: not ports & set(rawsse.server_connections(server.process.pid, free_port)), 10)

@@ -17,7 +17,8 @@ async def test_stream_headers_opening_and_retry(live_server, live_users):
         assert stream.response.status_code == 200
         headers = stream.response.headers
         assert headers["content-type"].startswith("text/event-stream")
-        assert headers["cache-control"] == "no-cache"
+        # The contract's no-cache, and no-store: a stream is as private as the page.
+        assert {"no-cache", "no-store"} <= {v.strip() for v in headers["cache-control"].split(",")}
         assert headers["x-accel-buffering"] == "no"
         presence = await stream.next(timeout=1)
         assert presence.event == "presence"

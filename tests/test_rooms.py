@@ -224,3 +224,20 @@ class _QueryCounter(logging.Handler):
         message = record.getMessage().lstrip().upper()
         if message.startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
             self.count += 1
+
+
+async def test_leaving_a_direct_room_can_be_undone_by_opening_it_again(ana, ben):
+    page = await ana.post("/dm", {"username": "ben"})
+    room = int(page.location.rsplit("/", 1)[1])
+    await ben.say(room, "are you there?")
+    assert (await ana.post(f"/rooms/{room}/leave")).status == 303
+    assert (await ana.get(f"/rooms/{room}")).status == 403
+    await ben.say(room, "hello?")
+    page = await ana.post("/dm", {"username": "ben"})
+    assert page.location == f"/rooms/{room}"  # the same room, with its history
+    shown = await ana.get(f"/rooms/{room}")
+    assert shown.status == 200 and "are you there?" in shown.text and "hello?" in shown.text
+    membership = await Membership.get(room_id=room, user__username_key="ana")
+    assert membership.read_seq == (await Room.get(id=room)).last_seq  # opened to read it now
+    await ana.say(room, "back")
+    assert await Message.filter(room_id=room, body="back").exists()

@@ -7,7 +7,9 @@ import asyncio
 
 import pytest
 
+from webchat import streams
 from webchat.live import hub as hub_module
+from webchat.live import sse
 from tests.helpers.tab import Tab
 from webchat.live.hub import Envelope, Hub, Subscriber
 
@@ -23,9 +25,7 @@ async def wait_for(predicate, timeout: float = 5) -> None:
 
 
 async def test_a_message_is_rendered_once_for_fifty_subscribers(app, browser_factory, monkeypatch):
-    from webchat.live import views
-
-    monkeypatch.setattr(views, "STREAMS_PER_USER", 100)
+    monkeypatch.setattr(streams, "STREAMS_PER_USER", 100)
     ana = browser_factory()
     await ana.register("ana")
     room = await ana.create_room("General")
@@ -48,9 +48,7 @@ async def test_a_message_is_rendered_once_for_fifty_subscribers(app, browser_fac
 async def test_two_hundred_streams_opened_and_dropped_release_everything(
     app, browser_factory, monkeypatch
 ):
-    from webchat.live import views
-
-    monkeypatch.setattr(views, "STREAMS_PER_USER", 1000)
+    monkeypatch.setattr(streams, "STREAMS_PER_USER", 1000)
     ana = browser_factory()
     await ana.register("ana")
     room = await ana.create_room("General")
@@ -66,9 +64,7 @@ async def test_two_hundred_streams_opened_and_dropped_release_everything(
 
 
 async def test_per_user_stream_cap_answers_429(app, browser_factory, monkeypatch):
-    from webchat.live import views
-
-    monkeypatch.setattr(views, "STREAMS_PER_USER", 3)
+    monkeypatch.setattr(streams, "STREAMS_PER_USER", 3)
     ana = browser_factory()
     await ana.register("ana")
     tabs = [Tab(ana, "/events") for _ in range(3)]
@@ -82,21 +78,17 @@ async def test_per_user_stream_cap_answers_429(app, browser_factory, monkeypatch
 
 
 async def test_idle_stream_sends_heartbeat_comments(app, browser_factory, monkeypatch):
-    from webchat.live import views
-
-    monkeypatch.setattr(views, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(sse, "HEARTBEAT_SECONDS", 0.2)
     ana = browser_factory()
     await ana.register("ana")
     room = await ana.create_room("General")
     async with Tab(ana, f"/rooms/{room}/events") as tab:
         await tab.read_until(b": keep-alive")
-        assert views.HEARTBEAT_SECONDS < 20  # the real value is below Heroku's 55 s window too
+        assert sse.HEARTBEAT_SECONDS < 20  # the real value is below Heroku's 55 s window too
 
 
 def test_real_heartbeat_is_below_twenty_seconds():
-    from webchat.live import views
-
-    assert views.HEARTBEAT_SECONDS <= 20
+    assert sse.HEARTBEAT_SECONDS <= 20
 
 
 async def test_slow_subscriber_is_cut_off_not_grown(monkeypatch):
@@ -161,3 +153,47 @@ def test_typing_text_reads_naturally(names, text):
     from webchat.render import typing_text
 
     assert typing_text(names) == text
+
+
+async def test_opening_streams_in_a_loop_is_limited(app, browser_factory):
+    from webchat.ratelimit import Limit
+
+    app.config["RATE_LIMITS"]["stream"] = Limit(5, 60)
+    ana = browser_factory()
+    await ana.register("ana")
+    room = await ana.create_room("General")
+    statuses = [await ana.stream_status(f"/rooms/{room}/events?last_event_id=0") for _ in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+
+
+async def test_a_replay_is_framed_once_and_never_served_stale(app, no_limits, browser_factory, monkeypatch):
+    """Catching up renders each event once; the next catch-up is served from the frames already
+    made, until a message changes: then its new text, never the old."""
+    from webchat.models import Message
+
+    ana = browser_factory()
+    await ana.register("ana")
+    room = await ana.create_room("General")
+    for n in range(30):
+        await ana.say(room, f"note {n:02}")
+    renderer = runtime(app).renderer
+    framed = []
+    frame = renderer.message_frame
+    monkeypatch.setattr(renderer, "message_frame", lambda *a, **k: framed.append(a) or frame(*a, **k))
+
+    async def replay() -> bytes:
+        async with Tab(ana, f"/rooms/{room}/events?last_event_id=0") as tab:
+            await tab.read_until(b"note 29")
+            return tab.data[tab.data.index(b"event: message"):]
+
+    first = await replay()
+    assert len(framed) == 30
+    assert await replay() == first
+    assert len(framed) == 30
+    note = await Message.get(room_id=room, body="note 05")
+    assert (await ana.post(f"/rooms/{room}/messages/{note.id}/edit", {"body": "note five, edited"})).status == 303
+    await ana.post(f"/rooms/{room}/messages/{(await Message.get(room_id=room, body='note 06')).id}/delete")
+    async with Tab(ana, f"/rooms/{room}/events?last_event_id=0") as tab:
+        await tab.read_until(b"id: 32\n")
+        assert b"note 05" not in tab.data and b"note 06" not in tab.data
+        assert tab.data.count(b"note five, edited") == 2  # its message event and its edit, both as now

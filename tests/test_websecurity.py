@@ -128,11 +128,15 @@ async def test_production_cookies_are_secure_httponly_and_samesite(sqlite_url, t
         assert response.status_code == 303
         response = await call("POST", "/settings", {"announce": "none", "csrf_token": token})
         assert response.status_code == 303  # "Settings saved." is a flash, kept in the session cookie
-        assert {"webchat_session", "webchat_csrf", "session"} <= set(seen), seen
+        # Ours are __Host- cookies: only this origin over HTTPS can set them (no sibling
+        # subdomain can plant a CSRF binding or a session before sign-in).
+        assert {"__Host-webchat_session", "__Host-webchat_csrf", "__Host-webchat_device", "session"} <= set(seen), seen
         for name, cookie in seen.items():
             attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
             assert {"secure", "httponly", "samesite"} <= attributes, cookie
             assert re.search(r"SameSite=(Lax|Strict)", cookie), cookie
+            if name.startswith("__Host-"):
+                assert "Path=/" in cookie and "domain" not in attributes, cookie
 
 
 async def test_development_cookies_are_httponly_and_samesite_but_not_secure(browser_factory):
@@ -226,3 +230,100 @@ async def test_sign_in_limit_counts_failures_per_address_and_holds_for_the_right
         assert (await cleo.login("ana", password="not her password")).status == 401
     assert (await cleo.login("ana")).status == 429  # even the right password, until it expires
     assert (await cleo.login("ben")).status == 429  # every account from this address
+
+
+def _fill(rule: str, room: int, msg: int) -> str:
+    return (rule.replace("<room_id>", str(room)).replace("<message_id>", str(msg))
+            .replace("<username>", "ben"))
+
+
+async def test_every_post_route_is_rate_limited(app, setting, browser_factory):
+    """Walks the URL map: every route that takes a POST answers 429 once its limit is spent, so a
+    route added without a limit fails here. Every attempt counts, valid or not."""
+    from webchat.ratelimit import LocalRateLimiter
+
+    ana, ben, cleo, room, msg = setting
+    runtime = app.extensions["webchat"]
+    for name in app.config["RATE_LIMITS"]:
+        app.config["RATE_LIMITS"][name] = Limit(2, 600)
+    rules = sorted({rule.rule for rule in app.url_map.iter_rules() if "POST" in rule.methods})
+    assert len(rules) >= 16
+    unlimited = []
+    for rule in rules:
+        runtime.limiter = LocalRateLimiter()  # each route from a full allowance
+        if (await ana.get("/settings")).status != 200:  # signed out everywhere by the route before
+            assert (await ana.login("ana")).status == 303
+        path = _fill(rule, room, msg)
+        form = {"username": "ben", "password": "not the password", "name": "Room", "visibility": "public",
+                "body": "hello", "last_message_id": str(msg), "announce": "none"}
+        statuses = []
+        for _ in range(3):
+            if rule in ("/logout", "/logout/everywhere"):  # signs the browser out: a fresh one each time
+                browser = browser_factory()
+                await browser.login("ana")
+            else:
+                browser = cleo if rule in ("/login", "/register") else ana
+            statuses.append((await browser.post(path, form)).status)
+        if statuses[-1] != 429:
+            unlimited.append((rule, statuses))
+    assert unlimited == []
+
+
+@pytest.mark.parametrize("origin", ["https://localhost", "http://localhost:8080", "ws://localhost",
+                                    "http://localhost:80.evil", "http://localhost@evil.example"])
+async def test_origin_must_match_scheme_host_and_port(setting, origin):
+    ana, ben, cleo, room, msg = setting
+    before = await snapshot()
+    page = await ana.post(f"/rooms/{room}/messages", {"body": "from elsewhere"}, headers={"Origin": origin})
+    assert page.status == 403, origin
+    assert await snapshot() == before
+
+
+@pytest.mark.parametrize("origin", ["http://localhost", "http://LOCALHOST", "http://localhost:80"])
+async def test_our_own_origin_is_accepted(setting, origin):
+    ana, ben, cleo, room, msg = setting
+    page = await ana.post(f"/rooms/{room}/messages", {"body": "from here"}, headers={"Origin": origin})
+    assert page.status == 303
+
+
+async def test_production_trusts_the_forwarded_address_and_scheme_but_never_the_host(sqlite_url, tmp_path):
+    """Behind the router only X-Forwarded-For and -Proto are believed; an X-Forwarded-Host the
+    client chose must not become the host our same-origin check compares against."""
+    from tests.conftest import make_settings
+    from webchat import create_app
+
+    app = create_app(make_settings(sqlite_url, tmp_path, WEBCHAT_ENV="production"))
+    async with app.test_app():
+        browser = Browser(app)
+        proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+        page = await browser.get("/login", headers=proxy)
+        assert page.status == 200
+        forged = {**proxy, "X-Forwarded-Host": "evil.example", "Origin": "https://evil.example"}
+        page = await browser.post("/register", {"username": "ana", "password": "long enough password"},
+                                  headers=forged)
+        assert page.status == 403
+        page = await browser.post("/register", {"username": "ana", "password": "long enough password"},
+                                  headers={**proxy, "Origin": "https://localhost"})
+        assert page.status == 303
+
+
+async def test_nothing_shown_to_a_signed_in_user_may_be_stored(setting):
+    """A shared computer's cache must not keep a private room after sign-out: every response to a
+    signed-in user says no-store, fragments, errors, redirects and streams included."""
+    ana, ben, cleo, room, msg = setting
+    responses = [
+        await ana.get("/rooms"), await ana.get(f"/rooms/{room}"), await ana.get("/settings"),
+        await ana.get(f"/rooms/{room}/messages?before={msg + 1}", htmx=True),
+        await ana.get(f"/rooms/{room}/messages/{msg}/edit", htmx=True),
+        await ana.get("/rooms/999999"), await ana.post(f"/rooms/{room}/messages", {"body": ""}),
+        await ana.post(f"/rooms/{room}/messages", {"body": "hi"}), await ana.get("/"),
+    ]
+    for page in responses:
+        assert "no-store" in page.headers.get("Cache-Control", ""), (page.status, page.headers)
+    async with ana.client.request(f"/rooms/{room}/events", method="GET") as connection:
+        await connection.send_complete()
+        await connection.receive()
+        assert "no-store" in connection.headers["Cache-Control"]
+        await connection.disconnect()
+    landing = await cleo.get("/login")  # nobody signed in: nothing private
+    assert "no-store" not in landing.headers.get("Cache-Control", "")

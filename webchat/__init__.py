@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quart import Quart, g, request
+from quart import Quart, g
 from quart_auth import QuartAuth
 
 from webchat.config import Settings, load_settings
-from webchat.ratelimit import DEFAULT_LIMITS
+from webchat.ratelimit import DEFAULT_LIMITS, Limit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,10 +32,10 @@ def create_app(settings: Settings | None = None) -> Quart:
         SESSION_COOKIE_SECURE=settings.production,
         SESSION_COOKIE_SAMESITE="Lax",
         QUART_AUTH_COOKIE_SECURE=settings.production,
-        QUART_AUTH_COOKIE_NAME="webchat_session",
+        QUART_AUTH_COOKIE_NAME=("__Host-" if settings.production else "") + "webchat_session",
         QUART_AUTH_DURATION=30 * 24 * 3600,
         WEBCHAT_PRODUCTION=settings.production,
-        RATE_LIMITS=dict(DEFAULT_LIMITS),
+        RATE_LIMITS={**DEFAULT_LIMITS, **{name: Limit(*value) for name, value in settings.limit_overrides.items()}},
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.jinja_env.autoescape = True
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     init_jinja(app.jinja_env)
     runtime = Runtime(settings)
     runtime.renderer = Renderer(app.jinja_env)
+    runtime.limits = app.config["RATE_LIMITS"]
     app.extensions["webchat"] = runtime
 
     @app.before_serving
@@ -66,29 +67,32 @@ def create_app(settings: Settings | None = None) -> Quart:
     @app.before_request
     async def bind_runtime() -> None:
         g.runtime = runtime
-        if runtime.stopping.is_set() and request.path.endswith("/events"):
-            return "Server restarting; reconnect shortly.", 503, {"Retry-After": "1"}
-        return None
 
     app.before_request(sessions.load_user)
+    app.after_request(sessions.set_device_cookie)
     security.init_app(app)
     errors.init_app(app)
 
     from webchat import pages
     from webchat.accounts.views import bp as accounts_bp
-    from webchat.live.views import bp as live_bp
     from webchat.messages.views import bp as messages_bp
     from webchat.rooms.views import bp as rooms_bp
 
-    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, live_bp):
+    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp):
         app.register_blueprint(blueprint)
 
-    from webchat.live.asgi import LeanStreams
+    from webchat import streams
+    from webchat.live.asgi import StreamTransport
 
-    app.asgi_app = LeanStreams(app, app.asgi_app)
+    runtime.auditor = streams.sweep
+    runtime.replay_frames = streams.ReplayFrames()
+    app.asgi_app = StreamTransport(
+        app.asgi_app, runtime, streams, sessions.cookie_reader(app),
+        security.response_headers(settings.production), errors.unavailable_part,
+    )
     if settings.production:
-        from hypercorn.middleware import ProxyFixMiddleware
+        from webchat.proxy import OneTrustedHop
 
         # Heroku's router is one hop: trust its X-Forwarded-For/-Proto entry, nothing before it.
-        app.asgi_app = ProxyFixMiddleware(app.asgi_app, mode="legacy", trusted_hops=1)
+        app.asgi_app = OneTrustedHop(app.asgi_app)
     return app

@@ -19,6 +19,8 @@ class Settings:
     redis_url: str | None
     secret_key: str
     rate_limits: bool
+    # name -> (count, seconds): limits changed from their defaults by WEBCHAT_RATE_LIMITS
+    limit_overrides: dict[str, tuple[int, float]]
     production: bool
     instance_dir: Path
 
@@ -67,6 +69,26 @@ def _secret_key(env: dict[str, str], production: bool, folder: Path) -> str:
     return key
 
 
+def _rate_limits(raw: str) -> tuple[bool, dict[str, tuple[int, float]]]:
+    """'on', 'off', or limits to change, as NAME=COUNT/SECONDS separated by commas."""
+    from webchat.ratelimit import DEFAULT_LIMITS
+
+    raw = raw.strip().lower()
+    if raw in ("on", "off"):
+        return raw == "on", {}
+    limits = {}
+    for part in raw.split(","):
+        name, _, value = part.strip().partition("=")
+        count, _, seconds = value.partition("/")
+        if name not in DEFAULT_LIMITS or not count.isdigit() or not seconds.isdigit() or not int(seconds):
+            raise ConfigError(
+                "WEBCHAT_RATE_LIMITS must be 'on', 'off', or limits such as 'post=60/10,stream=600/60' "
+                f"(names: {', '.join(DEFAULT_LIMITS)})"
+            )
+        limits[name] = (int(count), float(seconds))
+    return True, limits
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     folder = Path(env.get("WEBCHAT_INSTANCE") or Path.cwd() / "instance")
@@ -75,9 +97,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         port = int(env.get("PORT", "5000"))
     except ValueError:
         raise ConfigError(f"PORT must be a number, not {env['PORT']!r}") from None
-    rate = env.get("WEBCHAT_RATE_LIMITS", "on").strip().lower()
-    if rate not in ("on", "off"):
-        raise ConfigError("WEBCHAT_RATE_LIMITS must be 'on' or 'off'")
+    rate, limits = _rate_limits(env.get("WEBCHAT_RATE_LIMITS", "on"))
     redis_url = env.get("REDIS_URL", "").strip() or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://")):
         raise ConfigError("REDIS_URL must start with redis:// or rediss://")
@@ -86,7 +106,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         database_url=_database_url(env, folder),
         redis_url=redis_url,
         secret_key=_secret_key(env, production, folder),
-        rate_limits=rate == "on",
+        rate_limits=rate,
+        limit_overrides=limits,
         production=production,
         instance_dir=folder,
     )

@@ -122,10 +122,10 @@ async def _kept_text() -> dict | None:
         return None
     try:
         form = g.get("form") or await security.read_form()
-        if not form or "body" not in form or security._cross_site():
+        if not form or "body" not in form or security.cross_site():
             return None
         token = request.headers.get("X-CSRF-Token") or form.get("csrf_token")
-        if not security._token_valid(token):
+        if not security.token_valid(token):
             return None
     except Exception:  # an unreadable body: nothing to keep
         return None

@@ -20,10 +20,15 @@ class Limit:
 # name -> how many hits per window; tests and load tests may override them on the app.
 DEFAULT_LIMITS = {
     "login": Limit(10, 300),  # failed sign-ins per client address
-    "register": Limit(10, 3600),  # accounts per client address
-    "post": Limit(30, 10),  # messages per user
+    # Failed sign-ins per account from browsers it never signed in from (its own browsers have
+    # their own count, so a stranger cannot lock the owner out).
+    "login_account": Limit(10, 600),
+    "register": Limit(20, 3600),  # registration attempts per client address
+    "post": Limit(30, 10),  # messages and edits per user
     "typing": Limit(10, 10),  # typing posts per user
-    "action": Limit(120, 60),  # other writes (edit, delete, join, read) per user
+    "read": Limit(120, 60),  # read markers per user (each visible tab posts every few seconds)
+    "action": Limit(120, 60),  # every other write per user
+    "stream": Limit(240, 60),  # event streams opened per user (reconnects included)
 }
 
 
@@ -45,17 +50,23 @@ class LocalRateLimiter:
             return max(1.0, limit.seconds - (now - start))
         return None
 
-    async def peek(self, key: str, limit: Limit) -> float | None:
-        now = time.monotonic()
-        start, count = self._windows.get(key, (now, 0))
-        if now - start < limit.seconds and count >= limit.count:
-            return max(1.0, limit.seconds - (now - start))
-        return None
+    async def undo(self, key: str) -> None:
+        """Take back one hit (a sign-in that turned out right is not a failed one)."""
+        start, count = self._windows.get(key, (0.0, 0))
+        if count > 0:
+            self._windows[key] = (start, count - 1)
 
     def _purge(self, now: float) -> None:
         longest = max(limit.seconds for limit in DEFAULT_LIMITS.values())
         for key in [k for k, (start, _) in self._windows.items() if now - start >= longest]:
             del self._windows[key]
+
+
+_UNDO = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
 
 
 class RedisRateLimiter:
@@ -74,12 +85,9 @@ class RedisRateLimiter:
             return float(max(1, ttl))
         return None
 
-    async def peek(self, key: str, limit: Limit) -> float | None:
-        name = f"webchat:rl:{key}"
-        count = int(await self._redis.get(name) or 0)
-        if count >= limit.count:
-            return float(max(1, await self._redis.ttl(name)))
-        return None
+    async def undo(self, key: str) -> None:
+        # In one step, and never below zero: a window that ended meanwhile stays ended.
+        await self._redis.eval(_UNDO, 1, f"webchat:rl:{key}")
 
 
 class DisabledRateLimiter:
@@ -88,5 +96,5 @@ class DisabledRateLimiter:
     async def hit(self, key: str, limit: Limit) -> float | None:
         return None
 
-    async def peek(self, key: str, limit: Limit) -> float | None:
+    async def undo(self, key: str) -> None:
         return None

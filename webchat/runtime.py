@@ -50,8 +50,11 @@ class FailOpenLimiter:
     async def hit(self, key: str, limit) -> float | None:
         return await self._call("hit", key, limit)
 
-    async def peek(self, key: str, limit) -> float | None:
-        return await self._call("peek", key, limit)
+    async def undo(self, key: str) -> None:
+        try:
+            await self._limiter.undo(key)
+        except RedisError:
+            pass  # a failed sign-in too many is the worst it can do
 
 
 @dataclass
@@ -64,6 +67,10 @@ class Runtime:
     state: LocalState | RedisState | None = None
     limiter: object | None = None
     renderer: object | None = None
+    # Re-checks a slice of the open streams on each heartbeat sweep (webchat.streams.sweep).
+    auditor: object | None = None
+    replay_frames: object | None = None
+    limits: dict = field(default_factory=dict)  # name -> Limit (the app's RATE_LIMITS)
     tasks: set[asyncio.Task] = field(default_factory=set)
     pending_reads: set[int] = field(default_factory=set)
     _rebuilding: asyncio.Task | None = None

@@ -16,6 +16,10 @@ from werkzeug.datastructures import MultiDict
 from webchat import web
 
 CSRF_COOKIE = "webchat_csrf"
+# In production every cookie of ours is "__Host-" prefixed: the browser then accepts it only from
+# this exact origin over HTTPS, so no sibling subdomain or plain-HTTP attacker can plant (fix) a
+# CSRF binding or a session before the user signs in.
+HOST_PREFIX = "__Host-"
 CSRF_MAX_AGE = 7 * 24 * 3600
 MAX_BODY = 256 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -31,11 +35,15 @@ def _browser_signer() -> Signer:
     return Signer(current_app.config["SECRET_KEY"], salt="webchat-browser")
 
 
-def _browser_id() -> str:
+def cookie_name(name: str) -> str:
+    return HOST_PREFIX + name if current_app.config["WEBCHAT_PRODUCTION"] else name
+
+
+def browser_id() -> str:
     """A random id for this browser, kept in a signed cookie across sign-in and sign-out."""
     if "browser_id" not in g:
         g.browser_id = None
-        raw = request.cookies.get(CSRF_COOKIE)
+        raw = request.cookies.get(cookie_name(CSRF_COOKIE))
         if raw:
             try:
                 g.browser_id = _browser_signer().unsign(raw).decode()
@@ -49,31 +57,47 @@ def _browser_id() -> str:
 
 def csrf_token() -> str:
     if "csrf_token" not in g:
-        g.csrf_token = _serializer().dumps(_browser_id())
+        g.csrf_token = _serializer().dumps(browser_id())
     return g.csrf_token
 
 
-def _token_valid(token: str | None) -> bool:
-    if not token or request.cookies.get(CSRF_COOKIE) is None:
+def token_valid(token: str | None) -> bool:
+    if not token or request.cookies.get(cookie_name(CSRF_COOKIE)) is None:
         return False
     try:
         value = _serializer().loads(token, max_age=CSRF_MAX_AGE)
     except BadSignature:
         return False
-    return secrets.compare_digest(str(value), _browser_id())
+    return secrets.compare_digest(str(value), browser_id())
 
 
-def _cross_site() -> bool:
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None if malformed."""
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:  # "http://[" and other origins no browser sends
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return scheme, parts.hostname.lower(), port
+
+
+def cross_site() -> bool:
+    """A cross-site Sec-Fetch-Site, or an Origin whose scheme, host or port is not ours."""
     if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
         return True
     origin = request.headers.get("Origin")
-    if origin and origin != "null":
-        try:
-            parts = urlsplit(origin)
-        except ValueError:  # "http://[" and other origins no browser sends: not ours
-            return True
-        return parts.netloc.lower() != request.host.lower()
-    return origin == "null"
+    if not origin:
+        return False
+    if origin == "null":
+        return True
+    scheme, _, rest = origin.partition("://")
+    theirs = _origin(scheme.lower(), rest) if rest and "/" not in rest else None
+    return theirs is None or theirs != _origin(request.scheme, request.host)
 
 
 async def read_form() -> MultiDict | None:
@@ -105,10 +129,10 @@ async def gate():
         return web.sign_in_required()
     if request.method in SAFE_METHODS:
         return None
-    if _cross_site():
+    if cross_site():
         return await web.csrf_failed()
     header_token = request.headers.get("X-CSRF-Token")
-    if header_token is not None and not _token_valid(header_token):
+    if header_token is not None and not token_valid(header_token):
         return await web.csrf_failed()
     length = request.content_length
     if length is not None and length > MAX_BODY:
@@ -123,7 +147,7 @@ async def gate():
     if form is None:
         return await web.error_page(400, "Unreadable form", "The form's text was not valid UTF-8.")
     g.form = form
-    if header_token is None and not _token_valid(form.get("csrf_token")):
+    if header_token is None and not token_valid(form.get("csrf_token")):
         return await web.csrf_failed()
     return None
 
@@ -133,6 +157,25 @@ CSP = (
     "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
+# Every response carries these (pages, fragments, redirects, errors, event streams).
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+# What a signed-in user is shown is theirs alone: no shared computer's cache may keep it.
+PRIVATE = "no-store"
+
+
+def response_headers(production: bool) -> dict[str, str]:
+    """The headers of a response made outside Quart (the event streams), nonce-free CSP."""
+    headers = {"Content-Security-Policy": CSP.format(nonce=""), **HEADERS}
+    if production:
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
 
 
 def style_nonce() -> str:
@@ -145,16 +188,15 @@ async def add_headers(response):
     nonce = f" 'nonce-{g.style_nonce}'" if "style_nonce" in g else ""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP.format(nonce=nonce))
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    for name, value in HEADERS.items():
+        headers.setdefault(name, value)
     if current_app.config["WEBCHAT_PRODUCTION"]:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if g.get("user") is not None and request.endpoint != "static":
+        headers["Cache-Control"] = PRIVATE
     if g.get("set_browser_cookie"):
         response.set_cookie(
-            CSRF_COOKIE,
+            cookie_name(CSRF_COOKIE),
             _browser_signer().sign(g.browser_id).decode(),
             max_age=400 * 24 * 3600,
             httponly=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import wraps
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -75,11 +76,33 @@ async def too_large():
     )
 
 
-async def limited(name: str, key: str, what: str) -> Response | None:
-    """Count one hit against the named limit for this key; the 429 page if it is over, else None."""
-    limit = current_app.config["RATE_LIMITS"][name]
-    wait = await g.runtime.limiter.hit(f"{name}:{key}", limit)
-    return await rate_limited(wait, what) if wait else None
+def client_key() -> str:
+    # remote_addr is the socket peer, or in production the one trusted proxy hop's client.
+    return request.remote_addr or "unknown"
+
+
+def rate_limit(name: str, what: str, *, by_address: bool = False, quiet: bool = False):
+    """Every POST to the view counts against the named limit before the view runs, valid or not
+    (so that no answer, not even "that name is taken", comes for free). Keyed on the user, or on
+    the client's address where nobody is signed in yet. `quiet`: a bare 429 (typing signals)."""
+
+    def decorate(view):
+        @wraps(view)
+        async def limited_view(*args, **kwargs):
+            if request.method == "POST":
+                key = client_key() if by_address or g.get("user") is None else str(g.user.id)
+                limit = current_app.config["RATE_LIMITS"][name]
+                wait = await g.runtime.limiter.hit(f"{name}:{key}", limit)
+                if wait:
+                    if quiet:
+                        return Response("", 429, {"Retry-After": str(max(1, round(wait)))})
+                    return await rate_limited(wait, what)
+            return await view(*args, **kwargs)
+
+        limited_view.rate_limit = name
+        return limited_view
+
+    return decorate
 
 
 async def rate_limited(retry_after: float, what: str):

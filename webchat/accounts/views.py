@@ -7,22 +7,19 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from webchat import web
-from webchat.accounts.names import USERNAME, find_user
-from webchat.accounts.passwords import hash_password, verify_password
-from webchat.accounts.sessions import sign_in, sign_out
+from webchat.accounts.names import USERNAME, find_user, hidden_characters
+from webchat.accounts.passwords import WAIT_SECONDS, Busy, hash_password, too_common, verify_password
+from webchat.accounts.sessions import known_device, remember_device, sign_in, sign_out
+from webchat.security import browser_id
 from webchat.live import publish
 from webchat.models import ANNOUNCE_CHOICES, User
+from webchat.streams import revoking
 
 bp = Blueprint("accounts", __name__)
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_DISPLAY_NAME = 64
-
-
-def client_key() -> str:
-    # remote_addr is the socket peer, or in production the one trusted proxy hop's client.
-    return request.remote_addr or "unknown"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -37,6 +34,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@web.rate_limit("register", "registration attempts from your address", by_address=True)
 async def register():
     if request.method == "GET":
         return await render_template("accounts/register.html", values={}, errors=web.FormErrors())
@@ -51,18 +49,20 @@ async def register():
         errors.add("username", "Choose a username of 3 to 32 letters, digits, “_”, “-” or “.”.")
     if len(values["display_name"]) > MAX_DISPLAY_NAME:
         errors.add("display_name", f"Keep the display name under {MAX_DISPLAY_NAME + 1} characters.")
-    elif any(ord(ch) < 32 for ch in values["display_name"]):
-        errors.add("display_name", "The display name cannot contain control characters.")
+    elif hidden_characters(values["display_name"]):
+        errors.add("display_name", "The display name cannot contain invisible, control or "
+                                   "direction-changing characters.")
     if len(password) < MIN_PASSWORD:
         errors.add("password", f"Choose a password of at least {MIN_PASSWORD} characters.")
     elif len(password) > MAX_PASSWORD:
         errors.add("password", f"Choose a password of at most {MAX_PASSWORD} characters.")
+    elif too_common(password, values["username"]):
+        errors.add("password", "That password is among the most common ones, which are guessed "
+                               "first. Choose another: a few unrelated words make a strong one.")
     if not errors and await User.filter(username_key=values["username"].lower()).exists():
         errors.add("username", "That username is taken. Choose another.")
     if errors:
         return await _register_form(values, errors)
-    if limited := await web.limited("register", client_key(), "new accounts from your address"):
-        return limited
     try:
         user = await User.create(
             username=values["username"],
@@ -73,7 +73,10 @@ async def register():
     except IntegrityError:  # lost a race for the same name
         errors.add("username", "That username is taken. Choose another.")
         return await _register_form(values, errors)
+    except Busy:
+        return await web.rate_limited(WAIT_SECONDS, "people signing up at this moment")
     sign_in(user)
+    remember_device(user.username_key)
     return web.see_other("/rooms")
 
 
@@ -98,36 +101,56 @@ async def login():
     if errors:
         body = await render_template("accounts/login.html", values=values, errors=errors)
         return body, 422
-    limit = current_app.config["RATE_LIMITS"]["login"]
-    key = f"login:{client_key()}"
-    if wait := await g.runtime.limiter.peek(key, limit):
+    # Every attempt counts before the (slow) check, so attempts made at once cannot all slip
+    # through; one that succeeds is given back, so the limits count failures.
+    limiter, limits = g.runtime.limiter, current_app.config["RATE_LIMITS"]
+    counted = [f"login:{web.client_key()}"]
+    if wait := await limiter.hit(counted[0], limits["login"]):
         return await web.rate_limited(wait, "failed sign-ins from your address")
+    account = values["username"].lower()
+    # Per account, across addresses; a browser that signed in to it before counts on its own,
+    # so a stranger's guessing cannot lock the owner out of their own browsers.
+    counted.append(f"login_account:{account}" + (f":{browser_id()}" if known_device(account) else ""))
+    if wait := await limiter.hit(counted[1], limits["login_account"]):
+        return await web.rate_limited(wait, "failed sign-ins to this account")
     user = await find_user(values["username"])
-    if not await verify_password(user.password_hash if user else None, password[:MAX_PASSWORD]):
-        await g.runtime.limiter.hit(key, limit)
+    try:
+        right = await verify_password(user.password_hash if user else None, password[:MAX_PASSWORD])
+    except Busy:
+        for key in counted:  # not tried: it does not count
+            await limiter.undo(key)
+        return await web.rate_limited(WAIT_SECONDS, "people signing in at this moment")
+    if not right:
         errors.add("username", "That username and password do not match. Try again.")
         body = await render_template("accounts/login.html", values=values, errors=errors)
         return body, 401
+    for key in counted:
+        await limiter.undo(key)
     sign_in(user)
+    remember_device(account)
     return web.see_other(safe_next(values["next"]) or "/rooms")
 
 
 @bp.post("/logout")
+@web.rate_limit("action", "changes")
 async def logout():
     sign_out()
     return web.see_other("/login")
 
 
 @bp.post("/logout/everywhere")
+@web.rate_limit("action", "changes")
 async def logout_everywhere():
     user = g.user
-    await User.filter(id=user.id).update(session_version=F("session_version") + 1)
-    await publish.revoke_user(user.id)
+    async with revoking():
+        await User.filter(id=user.id).update(session_version=F("session_version") + 1)
+        await publish.revoke_user(user.id)
     sign_out()
     return web.see_other("/login")
 
 
 @bp.route("/settings", methods=["GET", "POST"])
+@web.rate_limit("action", "changes")
 async def settings():
     if request.method == "POST":
         choice = web.form().get("announce", "")

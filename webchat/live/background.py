@@ -11,10 +11,20 @@ import asyncio
 import logging
 import math
 
-from webchat.live import publish, state
+from webchat.live import publish, sse, state
 
 log = logging.getLogger("webchat.background")
 TICK_SECONDS = 1.0
+
+
+async def _heartbeats(rt, tick: int) -> None:
+    """One sweep a tick over a slice of the streams (each stream once a period), instead of a
+    timer per stream per wait, and spread out instead of all at once; the same slice is audited
+    (each open stream re-checked once a period)."""
+    parts = max(1, round(sse.HEARTBEAT_SECONDS / TICK_SECONDS))
+    due = rt.hub.heartbeat(tick % parts, parts)
+    if due and rt.auditor is not None:
+        await rt.auditor(rt, due)
 
 
 def start(app, rt) -> None:
@@ -22,8 +32,6 @@ def start(app, rt) -> None:
 
 
 async def _housekeeping(app, rt) -> None:
-    from webchat.live import views
-
     tick = 0
     failing = False
     while not rt.stopping.is_set():
@@ -34,12 +42,9 @@ async def _housekeeping(app, rt) -> None:
         except TimeoutError:
             pass
         tick += 1
-        # Heartbeats: one sweep a tick over a slice of the streams (each stream once a period),
-        # instead of a timer per stream per wait, and spread out instead of all at once.
-        parts = max(1, round(views.HEARTBEAT_SECONDS / TICK_SECONDS))
-        rt.hub.heartbeat(tick % parts, parts)
         every = max(1, math.floor(state.PRESENCE_REFRESH / TICK_SECONDS))
         try:
+            await _heartbeats(rt, tick)
             rooms = rt.hub.rooms()
             for room in await rt.state.expire_typing(rooms):
                 await publish.typing(room, rt)

@@ -38,6 +38,10 @@ class Subscriber:
     room_id: int  # 0 for the user's own stream (/events)
     topics: tuple[str, ...]
     frames: list = field(default_factory=list)
+    # The session version it was opened with, and whether membership is what lets it read (a
+    # private or direct room): what the periodic audit checks again.
+    version: int = 0
+    guarded: bool = False
     closed: str | None = None  # why the stream must end: overflow, shutdown, removed, revoked
     beat: bool = False  # a heartbeat is due (set by the hub's once-a-period sweep)
     waiter: asyncio.Future | None = None
@@ -136,6 +140,15 @@ class Hub:
         if not self._all:
             self._empty.set()
 
+    def subscribe(self, sub: Subscriber, topics: Iterable[str]) -> None:
+        """More topics for a subscriber already added."""
+        if sub not in self._all or sub.closed:
+            return
+        new = [topic for topic in topics if topic not in sub.topics]
+        sub.topics = sub.topics + tuple(new)
+        for topic in new:
+            self._topics.setdefault(topic, set()).add(sub)
+
     def _unsubscribe(self, sub: Subscriber, topic: str) -> None:
         if topic not in sub.topics:
             return
@@ -170,11 +183,12 @@ class Hub:
         for sub in tuple(self._all):
             sub.push(envelope)
 
-    def heartbeat(self, part: int, parts: int) -> None:
-        """Mark a heartbeat due on one of `parts` fixed slices of the streams."""
-        for sub in self._all:
-            if hash(sub) % parts == part:
-                sub.heartbeat()
+    def heartbeat(self, part: int, parts: int) -> list[Subscriber]:
+        """Mark a heartbeat due on one of `parts` fixed slices of the streams; that slice."""
+        due = [sub for sub in self._all if hash(sub) % parts == part]
+        for sub in due:
+            sub.heartbeat()
+        return due
 
     def close_all(self, reason: str) -> None:
         for sub in tuple(self._all):

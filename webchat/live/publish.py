@@ -83,11 +83,21 @@ async def presence(room_id: int, rt=None) -> None:
     await rt.broker.publish(await presence_envelope(rt, room_id))
 
 
-async def close_for(user_id: int, room_id: int, notice: str, link=("/rooms", "Go to your rooms")) -> None:
-    """End this user's streams of the room (room 0: all their streams), with a short notice."""
-    html = runtime().renderer.fragment("live/_closed.html", notice=notice, link=link)
-    await runtime().broker.publish(
-        Envelope(topic=f"user:{user_id}", kind="close", frame=sse.frame("close", html), room=room_id)
+ROOMS_LINK = ("/rooms", "Go to your rooms")
+
+
+def close_frame(rt, notice: str, link=ROOMS_LINK) -> bytes:
+    return sse.frame("close", rt.renderer.fragment("live/_closed.html", notice=notice, link=link))
+
+
+async def close_for(user_id: int, room_id: int, notice: str, link=ROOMS_LINK) -> None:
+    """End this user's streams of the room (room 0: all their streams), with a short notice.
+
+    Call it inside the transaction of the write, after the write (webchat.streams.revoking).
+    """
+    rt = runtime()
+    await rt.broker.publish(
+        Envelope(topic=f"user:{user_id}", kind="close", frame=close_frame(rt, notice, link), room=room_id)
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from webchat.text import sse_lines
 
 RETRY_MS = 2000
+# Below Heroku's 55 s idle window and the contract's 20 s.
+HEARTBEAT_SECONDS = 15.0
 OPENING = f"retry: {RETRY_MS}\n: connected\n\n".encode()
 HEARTBEAT = b": keep-alive\n\n"
 HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache",
+    "Cache-Control": "no-cache, no-store",
     "X-Accel-Buffering": "no",
     "Connection": "keep-alive",
 }

@@ -62,6 +62,16 @@ class LocalState:
     async def present(self, room: int) -> list[Person]:
         return _sorted({u: self._names.get(u, "?") for u in self._presence.get(room, {})})
 
+    async def forget(self, room: int, user: int) -> tuple[bool, bool]:
+        """The user lost the room (removed, left): out of its presence and typing at once.
+        Whether each of the two changed."""
+        counts = self._presence.get(room, {})
+        present = counts.pop(user, None) is not None
+        if not counts:
+            self._presence.pop(room, None)
+        typing = self._typing.get(room, {}).pop(user, None) is not None
+        return present, typing
+
     async def refresh(self, rooms: set[int]) -> set[int]:
         return set()  # nothing expires in process: streams leave explicitly
 
@@ -108,6 +118,11 @@ def _people(members: list[bytes]) -> list[Person]:
             user, _, name = name.partition(":")
             people[int(user)] = name
     return _sorted(people)
+
+
+def _entry_user(raw: bytes) -> int | None:
+    people = _people([raw])
+    return people[0][0] if people else None
 
 
 def _presence_key(room: int) -> str:
@@ -173,6 +188,26 @@ class RedisState:
         except RedisError:
             return await self._local.present(room)  # at least who is here through this process
         return _people(members)
+
+    async def forget(self, room: int, user: int) -> tuple[bool, bool]:
+        """As LocalState.forget, for every process's entries of the user (their streams of the
+        room end by the `close` each process receives, so none renews them)."""
+        await self._local.forget(room, user)
+        try:
+            presence = await self.redis.zrange(_presence_key(room), 0, -1)
+            typing = await self.redis.zrange(_typing_key(room), 0, -1)
+            gone_presence = [raw for raw in presence if _entry_user(raw) == user]
+            gone_typing = [raw for raw in typing if _entry_user(raw) == user]
+            async with self.redis.pipeline(transaction=False) as pipe:
+                if gone_presence:
+                    pipe.zrem(_presence_key(room), *gone_presence)
+                if gone_typing:
+                    pipe.zrem(_typing_key(room), *gone_typing)
+                await pipe.execute()
+        except RedisError as error:
+            log.warning("could not forget a member's presence (Redis: %s); it expires by itself", error)
+            return False, False
+        return bool(gone_presence), bool(gone_typing)
 
     async def refresh(self, rooms: set[int]) -> set[int]:
         """Renew this process's entries; drop expired ones (a killed process's) in `rooms`.

@@ -19,6 +19,7 @@ NONCE = re.compile(r"[\x21-\x7e]+")
 
 
 @bp.post("/rooms/<room_id>/messages")
+@web.rate_limit("post", "messages")
 async def post_message(room_id: str):
     found = await rooms.require_member(parse_id(room_id), g.user)
     room = found.room
@@ -29,8 +30,6 @@ async def post_message(room_id: str):
         nonce = None  # not one our composer made (it sends URL-safe text): no de-duplication
     if problem:
         return await _composer_error(room, form.get("body", ""), problem)
-    if limited := await web.limited("post", str(g.user.id), "messages"):
-        return limited
     message, event = await service.post(room, g.user, body, nonce)
     if event is not None:
         await publish.message_event(message, event)
@@ -113,6 +112,7 @@ async def _edit_form(found, message, body, problem, status):
 
 
 @bp.post("/rooms/<room_id>/messages/<message_id>/edit")
+@web.rate_limit("post", "messages")
 async def edit(room_id: str, message_id: str):
     found, message = await _own_message(room_id, message_id)
     if message.author_id != g.user.id:
@@ -123,8 +123,6 @@ async def edit(room_id: str, message_id: str):
     body, problem = clean_body(raw)
     if problem:
         return await _edit_form(found, message, raw, problem, 422)
-    if limited := await web.limited("post", str(g.user.id), "messages"):
-        return limited
     if body != message.body:
         event = await service.update(message, body)
         await publish.message_event(message, event)
@@ -132,6 +130,7 @@ async def edit(room_id: str, message_id: str):
 
 
 @bp.post("/rooms/<room_id>/messages/<message_id>/delete")
+@web.rate_limit("action", "changes")
 async def delete(room_id: str, message_id: str):
     found, message = await _own_message(room_id, message_id)
     if message.author_id != g.user.id and not found.owner(g.user):

@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from webchat.errors import Refused
-from webchat.models import Membership, Room, User
+from webchat.models import Membership, Message, Room, User
 
 NAME_MAX = 80
 TOPIC_MAX = 200
@@ -145,6 +145,16 @@ async def direct_room(me: User, other: User) -> Room:
     key = f"{low}:{high}"
     room = await Room.get_or_none(direct_key=key)
     if room:
+        if not await Membership.filter(room_id=room.id, user_id=me.id).exists():
+            # Opening it again after leaving it brings you back (to read it now: nothing unread).
+            newest = await Message.filter(room_id=room.id).order_by("-id").first()
+            try:
+                await Membership.create(
+                    room_id=room.id, user_id=me.id, read_seq=room.last_seq,
+                    read_message_id=newest.id if newest else 0,
+                )
+            except IntegrityError:
+                pass  # a second tab did the same at the same moment
         return room
     try:
         async with in_transaction():
@@ -162,8 +172,6 @@ async def members(room: Room) -> list[User]:
 
 async def mark_read(membership: Membership, message_id: int) -> bool:
     """Move the read marker forward to message_id (never back). True if it moved."""
-    from webchat.models import Message
-
     if message_id <= membership.read_message_id:
         return False
     message = await Message.filter(room_id=membership.room_id, id__lte=message_id).order_by("-id").first()

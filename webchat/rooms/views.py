@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app, g, render_template
+from quart import Blueprint, g, render_template
 
 from webchat import web
-from webchat.accounts.names import find_user
+from webchat.accounts.names import find_user, hidden_characters
 from webchat.errors import Refused
 from webchat.live import publish
 from webchat.messages import service as messages
 from webchat.models import Membership
 from webchat.rooms import service
 from webchat.rooms.service import NAME_MAX, TOPIC_MAX, parse_id
+from webchat.streams import revoking
 
 bp = Blueprint("rooms", __name__)
 
@@ -35,6 +36,7 @@ async def room_list():
 
 
 @bp.post("/rooms")
+@web.rate_limit("action", "changes")
 async def create_room():
     form = web.form()
     values = {
@@ -51,12 +53,11 @@ async def create_room():
         errors.add("room-topic", f"Topics can be at most {TOPIC_MAX} characters.")
     if values["visibility"] not in ("public", "private"):
         errors.add("visibility-public", "Choose whether the room is public or private.")
-    if any(ord(ch) < 32 for ch in values["name"] + values["topic"]):
-        errors.add("room-name", "Names and topics cannot contain control characters.")
+    if hidden_characters(values["name"] + values["topic"]):
+        errors.add("room-name", "Names and topics cannot contain invisible, control or "
+                                "direction-changing characters.")
     if errors:
         return await _room_list(values, errors, status=422)
-    if limited := await web.limited("action", str(g.user.id), "changes"):
-        return limited
     room = await service.create_room(g.user, values["name"], values["topic"], values["visibility"])
     return web.see_other(f"/rooms/{room.id}")
 
@@ -98,28 +99,31 @@ async def room_page(found, composer=None, errors=None, mark_read=False):
 
 
 @bp.post("/rooms/<room_id>/join")
+@web.rate_limit("action", "changes")
 async def join(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
-    if limited := await web.limited("action", str(g.user.id), "changes"):
-        return limited
     await service.join(found.room, g.user)
     return web.see_other(f"/rooms/{found.room.id}")
 
 
 @bp.post("/rooms/<room_id>/leave")
+@web.rate_limit("action", "changes")
 async def leave(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.member:
         raise Refused(409, "You are not a member of this room.", "Not a member")
     if found.owner(g.user):
         raise Refused(409, "The owner cannot leave their own room.", "Owner stays")
-    await service.leave(found.room, g.user)
-    if found.room.kind != "public":
-        await publish.close_for(g.user.id, found.room.id, "You left this room.")
+    async with revoking():
+        await service.leave(found.room, g.user)
+        if found.room.kind != "public":
+            await publish.close_for(g.user.id, found.room.id, "You left this room.")
+    await _forget(found.room.id, g.user.id)
     return web.see_other("/rooms")
 
 
 @bp.post("/rooms/<room_id>/members")
+@web.rate_limit("action", "changes")
 async def add_member(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.owner(g.user):
@@ -158,6 +162,7 @@ async def _member_page(found, username, errors):
 
 
 @bp.post("/rooms/<room_id>/members/<username>/remove")
+@web.rate_limit("action", "changes")
 async def remove_member(room_id: str, username: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.owner(g.user):
@@ -167,13 +172,16 @@ async def remove_member(room_id: str, username: str):
         raise Refused(404, f"“{username}” is not a member of this room.", "No such member")
     if user.id == g.user.id:
         raise Refused(409, "The owner cannot remove themselves.", "Owner stays")
-    await service.leave(found.room, user)
-    await publish.close_for(user.id, found.room.id, "You were removed from this room.")
+    async with revoking():
+        await service.leave(found.room, user)
+        await publish.close_for(user.id, found.room.id, "You were removed from this room.")
+    await _forget(found.room.id, user.id)
     await _flash(f"{user.display_name} was removed from the room.")
     return web.see_other(f"/rooms/{found.room.id}/members")
 
 
 @bp.post("/rooms/<room_id>/read")
+@web.rate_limit("read", "read markers")
 async def read(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.member:
@@ -188,17 +196,16 @@ async def read(room_id: str):
 
 
 @bp.post("/rooms/<room_id>/typing")
+@web.rate_limit("typing", "typing signals", quiet=True)
 async def typing(room_id: str):
     found = await service.require_member(parse_id(room_id), g.user)
-    limit = current_app.config["RATE_LIMITS"]["typing"]
-    if await g.runtime.limiter.hit(f"typing:{g.user.id}", limit):
-        return "", 429, {"Retry-After": "5"}
     if await g.runtime.state.start_typing(found.room.id, g.user.id, g.user.display_name):
         await publish.typing(found.room.id)
     return "", 204
 
 
 @bp.post("/dm")
+@web.rate_limit("action", "changes")
 async def direct_message():
     username = web.form().get("username", "").strip()
     other = await find_user(username)
@@ -208,6 +215,15 @@ async def direct_message():
         return await _room_list(dm_values={"username": username}, dm_errors=errors, status=422)
     room = await service.direct_room(g.user, other)
     return web.see_other(f"/rooms/{room.id}")
+
+
+async def _forget(room_id: int, user_id: int) -> None:
+    """Whoever left is gone from "Here now" and typing at once, in every process."""
+    presence, typing = await g.runtime.state.forget(room_id, user_id)
+    if presence:
+        await publish.presence(room_id)
+    if typing:
+        await publish.typing(room_id)
 
 
 async def _flash(message: str) -> None:

@@ -1,0 +1,377 @@
+"""The one entrance to the event streams, and what each stream carries.
+
+Every transport asks `admit` whether a stream may open (session and its version, access to the
+room, resume point, rate limit) and gets a Plan or a Refusal; `subscribe` then checks the cap,
+subscribes, and only then confirms the session and the membership against the database. The order
+is what makes removal and revocation airtight: the writer publishes its `close` after its write
+and before its commit (see `revoking`), and the confirmation reads those rows under a share lock.
+So a confirmation either sees the write, or ran before it, and then the stream was subscribed in
+time to receive the `close`. A stream never sends anything before its confirmation.
+
+Room streams replay what the client missed, then go live, dropping anything already sent (by
+event id) and filling any gap from the database: no loss, no repeat, whatever order the broker
+delivers in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from webchat.accounts.sessions import user_for
+from webchat.errors import Refused
+from webchat.live import publish, sse
+from webchat.live.hub import Envelope, Subscriber
+from webchat.messages.service import events_after, newest_event
+from webchat.models import Membership
+from webchat.rooms.service import access, whole_number
+
+log = logging.getLogger("webchat.streams")
+
+STREAMS_PER_USER = 24
+REPLAY_LIMIT = 1000
+# A replay or gap fill reads and renders this many events at a time, letting everyone else run
+# between batches, so that a long catch-up never holds the event loop or the database for long.
+REPLAY_BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    status: int
+    message: str
+    retry_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A stream that may open: whose, which room (0: the user's own stream), from where."""
+
+    user_id: int
+    version: int
+    name: str
+    room_id: int
+    guarded: bool  # a private or direct room: membership is what grants reading
+    after: int | None
+
+
+def resume_point(raws: list[str | None]) -> int | None:
+    """The larger of Last-Event-ID and ?last_event_id, or None; ValueError for anything but a count."""
+    values = []
+    for raw in raws:
+        if raw is None or raw == "":
+            continue
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+            raise ValueError(raw)
+        values.append(int(raw))
+    return max(values) if values else None
+
+
+async def admit(rt, identity: str | None, room_raw: str | None, resume: list[str | None]) -> Plan | Refusal:
+    """May this request open a stream? Everything but the cap, which `subscribe` checks."""
+    if rt.stopping.is_set():
+        return Refusal(503, "Server restarting; reconnect shortly.", retry_after=1)
+    user = await user_for(identity)
+    if user is None:
+        return Refusal(401, "Sign in first.")
+    room_id, guarded = 0, False
+    if room_raw is not None:
+        room_id = whole_number(room_raw)
+        if room_id is None:
+            return Refusal(404, "There is no such room: the address has a malformed number.")
+        try:
+            found = await access(room_id, user)
+        except Refused as refused:
+            return Refusal(refused.code, refused.description)
+        guarded = found.room.kind != "public"
+    try:
+        after = resume_point(resume)
+    except ValueError:
+        return Refusal(400, "last_event_id must be a whole number of 0 or more.")
+    if (wait := await rt.limiter.hit(f"stream:{user.id}", rt.limits["stream"])) is not None:
+        return Refusal(429, "Too many streams opened in a short time. Try again shortly.", retry_after=round(wait))
+    return Plan(user.id, user.session_version, user.display_name, room_id, guarded, after)
+
+
+async def subscribe(rt, plan: Plan) -> Subscriber | Refusal:
+    """Subscribe, then confirm (see the module's docstring); the subscriber, or a refusal."""
+    # The cap is checked with no await between it and hub.add(): streams opened at the same
+    # moment cannot all pass the check before any of them is counted.
+    if rt.settings.rate_limits and rt.hub.count_for(plan.user_id) >= STREAMS_PER_USER:
+        return Refusal(429, "Too many open rooms at once (close some tabs).", retry_after=30)
+    topics = (f"room:{plan.room_id}", f"user:{plan.user_id}") if plan.room_id else (f"user:{plan.user_id}",)
+    sub = Subscriber(plan.user_id, plan.room_id, topics, version=plan.version, guarded=plan.guarded)
+    rt.hub.add(sub)
+    try:
+        rooms = await _confirm(plan)
+    except BaseException:
+        rt.hub.remove(sub)
+        raise
+    if rooms is None or (plan.guarded and plan.room_id not in rooms):
+        rt.hub.remove(sub)
+        if rooms is None:
+            return Refusal(401, "Sign in first.")
+        return Refusal(403, "This room is private: only its members can see it.")
+    # Unread numbers of the user's rooms: those the confirmation found, so none that a removal
+    # committed before it took away (a later removal's `close` unsubscribes it).
+    rt.hub.subscribe(sub, [f"unread:{room}" for room in sorted(rooms)])
+    return sub
+
+
+async def _confirm(plan: Plan) -> set[int] | None:
+    """The user's rooms, or None if the session was revoked; read under share locks (PostgreSQL),
+    or behind any open transaction (SQLite's one connection), so that a removal or revocation
+    being committed is waited for, not missed."""
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    mark = "$1" if postgres else "?"
+    versions = await conn.execute_query_dict(
+        f"SELECT session_version FROM users WHERE id = {mark}" + (" FOR SHARE" if postgres else ""),
+        [plan.user_id],
+    )
+    if not versions or versions[0]["session_version"] != plan.version:
+        return None
+    rows = await conn.execute_query_dict(
+        f"SELECT room_id FROM memberships WHERE user_id = {mark}" + (" FOR KEY SHARE" if postgres else ""),
+        [plan.user_id],
+    )
+    return {row["room_id"] for row in rows}
+
+
+@asynccontextmanager
+async def revoking():
+    """The transaction of a removal or revocation. Publish its `close` inside it, after the write:
+    a stream confirming meanwhile waits for the commit and then sees the write (see above)."""
+    async with in_transaction() as conn:
+        yield conn
+
+
+async def audit(subscribers: list[Subscriber]) -> list[tuple[Subscriber, str]]:
+    """The backstop: which of these open streams may no longer read (a `close` that was lost,
+    with Redis away, say). Two queries for any number of streams; run on each heartbeat sweep."""
+    if not subscribers:
+        return []
+    conn = connections.get("default")
+    users = sorted({sub.user_id for sub in subscribers})
+    versions = {
+        row["id"]: row["session_version"]
+        for row in await conn.execute_query_dict(
+            f"SELECT id, session_version FROM users WHERE id IN ({_marks(conn, len(users))})", users
+        )
+    }
+    guarded = [sub for sub in subscribers if sub.guarded]
+    members: set[tuple[int, int]] = set()
+    if guarded:
+        rooms = sorted({sub.room_id for sub in guarded})
+        guarded_users = sorted({sub.user_id for sub in guarded})
+        rows = await conn.execute_query_dict(
+            f"SELECT room_id, user_id FROM memberships WHERE room_id IN ({_marks(conn, len(rooms))}) "
+            f"AND user_id IN ({_marks(conn, len(guarded_users), len(rooms) + 1)})",
+            rooms + guarded_users,
+        )
+        members = {(row["room_id"], row["user_id"]) for row in rows}
+    ended = []
+    for sub in subscribers:
+        if versions.get(sub.user_id) != sub.version:
+            ended.append((sub, "revoked"))
+        elif sub.guarded and (sub.room_id, sub.user_id) not in members:
+            ended.append((sub, "removed"))
+    return ended
+
+
+async def sweep(rt, subscribers: list[Subscriber]) -> None:
+    """End the streams among these that `audit` finds may no longer read, with their notice."""
+    for sub, why in await audit([sub for sub in subscribers if not sub.closed]):
+        if why == "revoked":
+            frame = publish.close_frame(rt, "You were signed out.", ("/login", "Sign in again"))
+        else:
+            frame = publish.close_frame(rt, "You are no longer a member of this room.")
+        sub.push(Envelope(topic=f"user:{sub.user_id}", kind="close", frame=frame, room=sub.room_id))
+        sub.close(why)
+
+
+def _marks(conn, count: int, first: int = 1) -> str:
+    if conn.capabilities.dialect == "postgres":
+        return ", ".join(f"${n}" for n in range(first, first + count))
+    return ", ".join("?" * count)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a stream carries
+
+
+class ReplayFrames:
+    """Replayed frames, by room, event id and the message's revision, bounded (least recently
+    used rooms go first). Keyed by revision, so an edit or a delete is never served stale: the
+    replay reads the events from the database (cheap) and renders only what it has not framed."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._rooms: OrderedDict[int, dict[tuple[int, str], bytes]] = OrderedDict()
+
+    def get(self, room: int, seq: int, revision: str) -> bytes | None:
+        frames = self._rooms.get(room)
+        if frames is None:
+            return None
+        self._rooms.move_to_end(room)
+        return frames.get((seq, revision))
+
+    def put(self, room: int, seq: int, revision: str, frame: bytes) -> None:
+        frames = self._rooms.setdefault(room, {})
+        self._rooms.move_to_end(room)
+        old = frames.pop((seq, revision), None)
+        self.size += len(frame) - (len(old) if old else 0)
+        frames[(seq, revision)] = frame
+        while self.size > self.max_bytes and self._rooms:
+            _, dropped = self._rooms.popitem(last=False)
+            self.size -= sum(map(len, dropped.values()))
+
+
+def _revision(message) -> str:
+    if message.deleted:
+        return "deleted"
+    return message.edited_at.isoformat() if message.edited_at else ""
+
+
+async def _events(rt, rid: int, after: int, upto: int | None, *, replayed: bool):
+    """Frames of the room's events after `after` (up to `upto`), as the messages are now: yields
+    (frames, last event id) a batch at a time. Small batches keep each database read short (on
+    SQLite every query waits its turn on one connection) and yield to everyone else in between."""
+    last = after
+    cache = rt.replay_frames if replayed else None
+    while upto is None or last < upto:
+        batch = await events_after(rid, last, REPLAY_BATCH)
+        frames = []
+        for event in batch:
+            if upto is not None and event.seq > upto:
+                break
+            revision = _revision(event.message)
+            frame = cache.get(rid, event.seq, revision) if cache else None
+            if frame is None:
+                frame = rt.renderer.message_frame(event.kind, event.message, event.seq, replayed=replayed)
+                if cache:
+                    cache.put(rid, event.seq, revision, frame)
+            frames.append(frame)
+            last = event.seq
+        yield b"".join(frames), last
+        if len(batch) < REPLAY_BATCH or (upto is not None and last >= upto):
+            return
+
+
+async def room_stream(rt, plan: Plan, sub: Subscriber):
+    rid, user_id = plan.room_id, plan.user_id
+    entered = False
+    try:
+        latest = await newest_event(rid)
+        yield sse.OPENING
+        entered = True  # the state counts this stream before enter() first suspends
+        if await rt.state.enter(rid, user_id, plan.name):
+            await publish.presence(rid, rt)
+        # Presence and typing repeat themselves (a publish, and the current state): send changes only.
+        shown = {"presence": await _current(rt, sub, "presence"), "typing": await _current(rt, sub, "typing")}
+        yield shown["presence"] + shown["typing"]
+        after = plan.after
+        if after is not None and (after > latest or latest - after > REPLAY_LIMIT):
+            yield sse.frame("reload", "")
+            return
+        last = latest if after is None else after
+        if last < latest:
+            async for replay, last in _events(rt, rid, last, latest, replayed=True):
+                yield replay
+        while True:
+            batch = await _next_batch(sub)
+            if batch is None:
+                return
+            if not batch and not sub.closed:
+                yield sse.HEARTBEAT
+                continue
+            out = []
+            for envelope in batch:
+                if envelope.kind == "resync" or (envelope.seq and envelope.seq > last + 1):
+                    # The broker lost or reordered something: the database has it.
+                    if plan.guarded and not await _still_member(rid, user_id):
+                        yield sse.frame("close", "<p>You are no longer a member of this room.</p>")
+                        return
+                    upto = envelope.seq - 1 if envelope.seq else None
+                    async for gap, last in _events(rt, rid, last, upto, replayed=False):
+                        out.append(gap)
+                    if envelope.kind == "resync":
+                        continue
+                if envelope.seq:
+                    if envelope.seq <= last:
+                        continue  # already sent (replayed, or filled)
+                    last = envelope.seq
+                frame = sub.frame_for(envelope)
+                if envelope.kind in shown:
+                    if shown[envelope.kind] == frame:
+                        continue
+                    shown[envelope.kind] = frame
+                out.append(frame)
+            if out:
+                yield b"".join(out)
+            if sub.closed:
+                return
+    finally:
+        rt.hub.remove(sub)
+        if entered:  # a stream that never entered must not take another tab's presence away
+            rt.spawn(_leave(rt, rid, user_id))
+
+
+async def user_stream(rt, plan: Plan, sub: Subscriber):
+    try:
+        yield sse.OPENING
+        while True:
+            batch = await _next_batch(sub)
+            if batch is None:
+                return
+            if not batch and not sub.closed:
+                yield sse.HEARTBEAT
+                continue
+            out = [sub.frame_for(e) for e in batch if e.kind != "resync"]
+            if out:
+                yield b"".join(out)
+            if sub.closed:
+                return
+    finally:
+        rt.hub.remove(sub)
+
+
+def body(rt, plan: Plan, sub: Subscriber):
+    return room_stream(rt, plan, sub) if plan.room_id else user_stream(rt, plan, sub)
+
+
+async def _next_batch(sub: Subscriber) -> list | None:
+    """The subscriber's queued envelopes ([] when only a heartbeat is due), or None to end now
+    (the server is stopping, or the subscriber fell too far behind and must resume)."""
+    await sub.wait()
+    if sub.closed in ("shutdown", "overflow"):
+        return None
+    return sub.take()
+
+
+async def _leave(rt, rid: int, user_id: int) -> None:
+    try:
+        if await rt.state.leave(rid, user_id):
+            await publish.presence(rid, rt)
+    except Exception:  # Redis away: the entry expires by itself
+        log.warning("could not record leaving room %s", rid)
+
+
+async def _current(rt, sub: Subscriber, kind: str) -> bytes:
+    """The room's current presence or typing: the newest one this process saw, or a fresh render."""
+    envelope = rt.hub.latest.get((f"room:{sub.room_id}", kind))
+    if envelope is None:
+        make = publish.presence_envelope if kind == "presence" else publish.typing_envelope
+        envelope = await make(rt, sub.room_id)
+        rt.hub.latest[(f"room:{sub.room_id}", kind)] = envelope
+    return sub.frame_for(envelope)
+
+
+async def _still_member(rid: int, user_id: int) -> bool:
+    return await Membership.filter(room_id=rid, user_id=user_id).exists()
