@@ -1,4 +1,4 @@
-# The benchmark of issue 7 (separate from the tests). See bench/README.md and docs/performance.md.
+# The benchmark (separate from the tests). See bench/README.md and docs/performance.md.
 PYTHON := .venv/bin/python
 VENV := bash -c '. scripts/_venv.sh && ensure_venv "[bench]"'
 

@@ -3,6 +3,7 @@
     python -m bench              the full run (10,000 streams held 5 minutes; about 12 minutes)
     python -m bench --quick      the same figures, shorter (10,000 streams held 20 s; about 5 minutes)
     python -m bench profile      where the time and memory go (py-spy and tracemalloc; see README)
+    python -m bench abuse        what hostile input costs (worst bodies, sign-in and catch-up storms)
     python -m bench report       print bench-results/latest.json as the Markdown table of docs/performance.md
 """
 
@@ -336,6 +337,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import profile
 
         return profile.main(argv[1:])
+    if argv and argv[0] == "abuse":
+        from bench import abuse
+
+        return abuse.main(argv[1:])
     if argv and argv[0] == "report":
         from bench.report import markdown
 

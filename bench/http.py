@@ -172,7 +172,7 @@ class User:
     async def register(self) -> User:
         r = await self.request("POST", "/register", {"username": self.username, "password": PASSWORD,
                                                      "display_name": self.username.title()})
-        if r.status != 303 or "webchat_session" not in self.cookies:
+        if r.status != 303 or not any(name.endswith("webchat_session") for name in self.cookies):
             raise RuntimeError(f"register {self.username}: {r.status} {r.body[:500]!r}")
         return self
 

@@ -1,4 +1,4 @@
-"""The targets of issue 7, judged from a results dict; the printed table and its Markdown form."""
+"""The performance targets, judged from a results dict; the printed table and its Markdown form."""
 
 from __future__ import annotations
 

@@ -53,7 +53,8 @@ class Server:
     """One `python -m webchat serve` process on a port of 127.0.0.1."""
 
     def __init__(self, workdir: Path, database_url: str, redis_url: str | None = None,
-                 name: str = "server", command: list[str] | None = None) -> None:
+                 name: str = "server", command: list[str] | None = None, root: Path = ROOT,
+                 **env: str) -> None:
         self.port = free_port()
         self.name = name
         self.workdir = workdir
@@ -66,7 +67,8 @@ class Server:
             "WEBCHAT_ENV": "development",
             "WEBCHAT_RATE_LIMITS": "off",
             "WEBCHAT_INSTANCE": str(workdir / "instance"),
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(root),
+            **env,
         }
         self.env.pop("DYNO", None)
         if redis_url:
