@@ -94,13 +94,14 @@
   }
 
   /* ------------------------------------------------------------------------------------------
-   * 9. Local time: <time datetime> in message headers (and read markers) in the reader's zone.
+   * 9. Local time: <time datetime> in message headers (and read markers) in the reader's zone,
+   * and in the sentence a screen reader says for the message ("Ana Lima @ana, 6:40 PM: …").
    * ------------------------------------------------------------------------------------------ */
   var TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime]';
 
   function formatLocal(date) {
     var now = new Date();
-    var options = { hour: '2-digit', minute: '2-digit' };
+    var options = { hour: 'numeric', minute: '2-digit' };
     if (date.toDateString() !== now.toDateString()) {
       options.month = 'short';
       options.day = 'numeric';
@@ -113,6 +114,17 @@
     }
   }
 
+  // The server writes the sentence with the UTC time: "NAME @USERNAME, UTC…: TEXT".
+  function localizeSentence(li, utc, local) {
+    var said = li && li.querySelector('.said');
+    var author = li && li.querySelector('.meta .author');
+    if (!said || !author) return;
+    var head = author.textContent + ' @' + (li.getAttribute('data-author') || '') + ', ';
+    var text = said.textContent;
+    if (text.indexOf(head + utc) !== 0) return;
+    said.textContent = head + local + text.slice(head.length + utc.length);
+  }
+
   function localizeTimes(scope) {
     if (!scope || !scope.querySelectorAll) return;
     var times = Array.prototype.slice.call(scope.querySelectorAll(TIME_SELECTOR));
@@ -121,9 +133,16 @@
       if (time.hasAttribute('data-local')) return;
       var date = new Date(time.getAttribute('datetime'));
       if (isNaN(date.getTime())) return;
-      if (!time.title) time.title = time.textContent.trim(); // the UTC text, e.g. "… 14:03 UTC"
-      time.textContent = formatLocal(date);
+      var utc = time.textContent.trim(); // e.g. "2026-11-30 18:40 UTC"
+      var local = formatLocal(date);
+      time.textContent = local;
       time.setAttribute('data-local', '');
+      var li = time.closest('li.message');
+      if (li) {
+        // Hidden from screen readers (they hear the sentence), so a title adds no second reading.
+        if (!time.title) time.title = utc;
+        localizeSentence(li, utc, local);
+      }
     });
   }
 
