@@ -98,10 +98,11 @@
   }
 
   /* ------------------------------------------------------------------------------------------
-   * 9. Local time: <time datetime> in message headers (and read markers) in the reader's zone,
-   * and in the sentence a screen reader says for the message ("Ana Lima @ana, 6:40 PM: …").
+   * 9. Local time: <time datetime> in message headers (read markers, the edit page) in the
+   * reader's zone, and in the sentence a screen reader says for a message ("Ana Lima @ana,
+   * 6:40 PM: …").
    * ------------------------------------------------------------------------------------------ */
-  var TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime]';
+  var TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime], .message-source time[datetime]';
 
   function formatLocal(date) {
     var now = new Date();

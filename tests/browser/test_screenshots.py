@@ -103,6 +103,7 @@ async def test_screenshots(session: Session, fresh_server, screenshot_folder: Pa
                 written.append(await screenshot(page, f"room-{suffix}", screenshot_folder))
 
                 await page.goto(f"/rooms/{room}/messages/{own_message}/edit")
+                await expect(page.locator(".message-source time[data-local]")).not_to_contain_text("UTC")
                 written.append(await screenshot(page, f"edit-{suffix}", screenshot_folder))
                 await own.discard(page, anon)
     finally:
