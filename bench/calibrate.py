@@ -8,13 +8,16 @@ from bench import sse
 
 _FRAGMENT = (
     '<li id="m-123456" class="message" data-author="b0u00001" data-seq="42" data-mentions="">\n'
-    '<p class="meta"><span class="author">B0U00001</span> <time datetime="2026-11-20T10:00:00Z">'
-    "2026-11-20 10:00 UTC</time></p>\n"
-    '<div class="body" dir="auto">BENCH:1:{seq}:123456789:END the quick brown fox jumps over the lazy '
-    "dog, and then sits down to wait for the reply</div>\n"
-    '<p class="msg-actions"><a class="act-own" href="/rooms/3/messages/123456/edit" '
-    'hx-get="/rooms/3/messages/123456/edit" hx-target="closest li" hx-swap="outerHTML">Edit or delete'
-    '<span class="visually-hidden"> your message of 2026-11-20 10:00 UTC</span></a></p>\n</li>'
+    '<span class="said visually-hidden">B0U00001 @b0u00001, 2026-11-20 10:00 UTC: BENCH:1:{seq}:123456789:END '
+    "the quick brown fox jumps over the lazy dog, and then sits down to wait for the reply</span>\n"
+    '<p class="meta" aria-hidden="true"><span class="author">B0U00001</span> <span class="username">@b0u00001'
+    '</span> <time datetime="2026-11-20T10:00:00Z">2026-11-20 10:00 UTC</time></p>\n'
+    '<div class="body" dir="auto" aria-hidden="true">BENCH:1:{seq}:123456789:END the quick brown fox jumps '
+    "over the lazy dog, and then sits down to wait for the reply</div>\n"
+    '<div class="msg-actions"><a class="act-own" href="/rooms/3/messages/123456/edit" '
+    'hx-get="/rooms/3/messages/123456/edit" hx-target="closest li" hx-swap="outerHTML">Edit or delete</a>'
+    '<a class="act-moderate" href="/rooms/3/messages/123456/edit" hx-get="/rooms/3/messages/123456/edit" '
+    'hx-target="closest li" hx-swap="outerHTML">Delete</a></div>\n</li>'
 )
 
 

@@ -164,3 +164,18 @@ async def test_settings_choose_announcements(ana):
     assert (await User.get(username_key="ana")).announce == "mentions"
     assert 'data-announce="mentions"' in (await ana.get("/rooms")).text
     assert (await ana.post("/settings", {"announce": "loud"})).status == 422
+
+
+async def test_settings_announce_typing_is_off_until_ticked(ana):
+    user = await User.get(username_key="ana")
+    assert user.announce_typing is False
+    page = await ana.get("/settings")
+    assert 'name="announce_typing"' in page.text and 'id="announce-typing" name="announce_typing" value="1" aria-describedby="announce-typing-hint">' in page.text
+    assert 'data-announce-typing="off"' in page.text
+    assert (await ana.post("/settings", {"announce": "all", "announce_typing": "1"})).status == 303
+    assert (await User.get(username_key="ana")).announce_typing is True
+    page = await ana.get("/settings")
+    assert 'data-announce-typing="on"' in page.text and 'value="1" aria-describedby="announce-typing-hint" checked>' in page.text
+    # An unticked checkbox sends nothing: the setting goes off again.
+    assert (await ana.post("/settings", {"announce": "all"})).status == 303
+    assert (await User.get(username_key="ana")).announce_typing is False

@@ -58,7 +58,9 @@ async def test_typing_and_presence_between_two_users(live_server, live_users):
         async with ana.stream(f"/rooms/{room}/events") as ana_stream:
             await ben_stream.until("presence", lambda d: "Ana" in d and "Ben" in d)
             assert (await ana.post(f"/rooms/{room}/typing", htmx=True)).status_code == 204
-            await ben_stream.until("typing", lambda d: "Ana is typing" in d)
+            typing = await ben_stream.until("typing", lambda d: "Ana is typing" in d)
+            # Who is typing, for the page to tell when someone starts (it may announce that).
+            assert re.search(r'<data class="typer" value="\d+" data-name="Ana" hidden></data>Ana is typing…', typing.data)
             own = [e for e in await ana_stream.quiet("typing", 0.5)]
             assert all("Ana" not in e.data for e in own)  # never your own typing
             await ana.say(room, "done typing")

@@ -136,3 +136,55 @@ async def test_malformed_requests_get_clear_4xx(sqlite_app):
     for path in ("/rooms/1/messages?before=-5", "/rooms/%00", "/rooms/1/events?last_event_id=%ff"):
         response = await client.get(path)
         assert 400 <= response.status_code < 500, path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def unmigrated_url(request, tmp_path):
+    """An empty database that no migration has touched yet."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'old.sqlite3'}"
+        return
+    from tests.conftest import POSTGRES_URL, require_service
+    from tests.helpers import services
+
+    require_service("postgres", POSTGRES_URL, 5432)
+    url = services.create_postgres_database(POSTGRES_URL, f"webchat_up_{os.getpid()}_{id(tmp_path) % 10**6}")
+    yield url
+    services.drop_postgres_database(POSTGRES_URL, url)
+
+
+def test_upgrade_keeps_existing_accounts(unmigrated_url):
+    """A database made by the first migration, with an account in it, takes the later ones: a new
+    column has a value for the rows already there (the typing announcement is off for them)."""
+    import asyncio
+
+    from tortoise import Tortoise, connections
+    from tortoise.migrations.api import migrate as tortoise_migrate
+
+    from webchat import db
+
+    async def run() -> dict:
+        config = db.tortoise_config(unmigrated_url)
+        await tortoise_migrate(config=config, target="models.0001_initial")
+        await connections.close_all()
+        await Tortoise.init(config=config)
+        conn = connections.get("default")
+        p = [db.placeholder(conn, i) for i in (1, 2, 3, 4)]
+        await conn.execute_query(
+            "INSERT INTO users (username, username_key, display_name, password_hash, session_version,"
+            f" announce, created_at) VALUES ({p[0]}, {p[1]}, {p[2]}, {p[3]}, 1, 'all', CURRENT_TIMESTAMP)",
+            ["old", "old", "Old Timer", "x"],
+        )
+        await Tortoise.close_connections()
+        await db.migrate(unmigrated_url)
+        await db.migrate(unmigrated_url)  # and again: nothing left to do
+        await db.open_database(unmigrated_url)
+        try:
+            from webchat.models import User
+
+            user = await User.get(username_key="old")
+            return {"announce": user.announce, "announce_typing": user.announce_typing}
+        finally:
+            await db.close_database()
+
+    assert asyncio.run(run()) == {"announce": "all", "announce_typing": False}

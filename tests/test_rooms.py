@@ -110,24 +110,30 @@ async def test_duplicate_submit_with_nonce_creates_one_message(ana):
     assert htmx.status == 200 and 'id="composer"' in htmx.text and "again" not in htmx.text
 
 
+def bodies(html: str) -> list[str]:
+    """The numbers of the "message number N" bodies shown, in order (each once: not the spoken
+    sentence that repeats the text for screen readers)."""
+    return re.findall(r'<div class="body"[^>]*>message number (\d+)</div>', html)
+
+
 async def test_history_pages_back_fifty_at_a_time(app, ana, no_limits):
     room = await ana.create_room("General")
     for n in range(120):
         await ana.say(room, f"message number {n}")
     page = await ana.get(f"/rooms/{room}")
-    shown = re.findall(r"message number (\d+)", page.text)
+    shown = bodies(page.text)
     assert shown == [str(n) for n in range(70, 120)]  # the latest 50, oldest first
     first_id = int(re.search(r'<li id="m-(\d+)"', page.text).group(1))
     link = f"/rooms/{room}/messages?before={first_id}"
     assert f'href="{link}"' in page.text
     older = await ana.get(link)
-    assert re.findall(r"message number (\d+)", older.text) == [str(n) for n in range(20, 70)]
+    assert bodies(older.text) == [str(n) for n in range(20, 70)]
     assert "<h1" in older.text  # a whole page without htmx
     fragment = await ana.get(link, htmx=True)
     assert "<html" not in fragment.text and 'hx-swap-oob="true"' in fragment.text
     oldest_id = int(re.search(r'<li id="m-(\d+)"', older.text).group(1))
     last = await ana.get(f"/rooms/{room}/messages?before={oldest_id}")
-    assert re.findall(r"message number (\d+)", last.text) == [str(n) for n in range(20)]
+    assert bodies(last.text) == [str(n) for n in range(20)]
     assert "start of the conversation" in last.text
     assert (await ana.get(f"/rooms/{room}/messages?before=abc")).status == 400
 
@@ -142,6 +148,42 @@ async def test_fragment_markup_of_a_message(ana):
     assert 'dir="auto"' in li
     assert '<a href="https://example.org/a?b=1&amp;c=2" rel="noopener noreferrer nofollow">' in li
     assert "</a>. and<br>" in li
+
+
+def said(li: str) -> str:
+    """The sentence a screen reader says for one rendered message."""
+    return re.search(r'<span class="said visually-hidden">(.*?)</span>', li, re.S).group(1)
+
+
+async def test_a_message_is_said_in_one_sentence(ana, ben):
+    """Author, @username, time once, then the text: one sentence for assistive technology, with
+    the shown header (and a body without links) hidden from it, so nothing is read twice. The
+    @username is shown beside the display name too, so a display name cannot pass for another's."""
+    room = await ana.create_room("General")
+    await ben.post(f"/rooms/{room}/join")
+    await ana.say(room, "Good <morning>\nsecond line")
+    await ben.say(room, "see https://example.org now")
+    await ana.say(room, "first words")
+    await ana.say(room, "gone soon")
+    plain, linked, edited, deleted = await Message.all().order_by("id")
+    await ana.post(f"/rooms/{room}/messages/{edited.id}/edit", {"body": "better words"})
+    await ana.post(f"/rooms/{room}/messages/{deleted.id}/delete")
+    page = await ana.get(f"/rooms/{room}")
+    items = re.findall(r'<li id="m-\d+"[^>]*>.*?</li>', page.text, re.S)
+    assert len(items) == 4
+    when = plain.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    assert said(items[0]) == f"Ana Lima @ana, {when}: Good &lt;morning&gt;\nsecond line"
+    assert '<p class="meta" aria-hidden="true"><span class="author">Ana Lima</span> <span class="username">@ana</span> <time datetime="' in items[0]
+    assert '<div class="body" dir="auto" aria-hidden="true">Good &lt;morning&gt;<br>' in items[0]
+    # With a link the body stays readable (its link can be reached): the sentence ends at the colon.
+    assert said(items[1]) == f"Ben Okafor @ben, {linked.created_at.strftime('%Y-%m-%d %H:%M UTC')}: "
+    assert '<div class="body" dir="auto">see <a href="https://example.org"' in items[1]
+    assert said(items[2]).endswith(", edited: better words") and "(edited)" in items[2]
+    assert said(items[3]).endswith(": message deleted") and "gone soon" not in items[3]
+    assert '<p class="body tombstone" aria-hidden="true">Message deleted</p>' in items[3]
+    # The actions are one short link each: the list item around them gives their context.
+    assert ">Edit or delete</a>" in items[0] and ">Delete</a>" in items[0]
+    assert 'class="visually-hidden"> your message' not in page.text
 
 
 async def test_read_markers_only_move_forward_and_unread_counts(app, ana, ben, no_limits):

@@ -18,6 +18,9 @@ class User(Model):
     # Part of the auth cookie; bumping it signs out every session of this user.
     session_version = fields.IntField(default=1)
     announce = fields.CharField(max_length=10, default="all")
+    # Whether the screen-reader announcer says when someone starts typing (off: it is chatter).
+    # db_default: the column is added to a table that already has users (NOT NULL needs a value).
+    announce_typing = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -7,13 +7,17 @@
  *  1. resume: every EventSource the SSE extension opens carries ?last_event_id= of the newest event
  *     this tab has seen, so a reconnect never loses or repeats a message;
  *  2. a `message` whose <li id="m-N"> is already shown replaces it instead of being added twice;
- *  3. new messages from others are announced in #announcer (never history loads or replays);
+ *  3. one announcer (#announcer, polite): new messages from others (never history loads or
+ *     replays), at most once a second, a burst summed up; typing, once per person, when asked
+ *     for; errors that stop a message, and a lost connection and its recovery, said once;
  *  4. unread counts are worked out as latest minus read;
  *  5. read markers are posted (coalesced) while the room is visible;
- *  6. Enter sends, Shift+Enter starts a new line; focus stays in the composer;
+ *  6. Enter sends, Shift+Enter starts a new line; focus stays in the composer (the same field:
+ *     a sent message refreshes the composer's hidden values instead of replacing it);
  *  7. `reload` reloads; 8. `close` disables the composer;
  *  9. times are shown in local time; 10. the newest message stays in view;
- * 11. an error summary takes focus; 12. a quiet "Reconnecting…" status;
+ * 11. an error summary takes focus; 12. a lost connection is shown (and said) only once it has
+ *     been down for a few seconds, and so is its recovery;
  * 13. focus survives the swap of a message or of "Show older messages" (it does not fall to the
  *     top of the page), and an open edit form is not replaced by an edit arriving meanwhile.
  */
@@ -94,13 +98,15 @@
   }
 
   /* ------------------------------------------------------------------------------------------
-   * 9. Local time: <time datetime> in message headers (and read markers) in the reader's zone.
+   * 9. Local time: <time datetime> in message headers (read markers, the edit page) in the
+   * reader's zone, and in the sentence a screen reader says for a message ("Ana Lima @ana,
+   * 6:40 PM: …").
    * ------------------------------------------------------------------------------------------ */
-  var TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime]';
+  var TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime], .message-source time[datetime]';
 
   function formatLocal(date) {
     var now = new Date();
-    var options = { hour: '2-digit', minute: '2-digit' };
+    var options = { hour: 'numeric', minute: '2-digit' };
     if (date.toDateString() !== now.toDateString()) {
       options.month = 'short';
       options.day = 'numeric';
@@ -113,6 +119,17 @@
     }
   }
 
+  // The server writes the sentence with the UTC time: "NAME @USERNAME, UTC…: TEXT".
+  function localizeSentence(li, utc, local) {
+    var said = li && li.querySelector('.said');
+    var author = li && li.querySelector('.meta .author');
+    if (!said || !author) return;
+    var head = author.textContent + ' @' + (li.getAttribute('data-author') || '') + ', ';
+    var text = said.textContent;
+    if (text.indexOf(head + utc) !== 0) return;
+    said.textContent = head + local + text.slice(head.length + utc.length);
+  }
+
   function localizeTimes(scope) {
     if (!scope || !scope.querySelectorAll) return;
     var times = Array.prototype.slice.call(scope.querySelectorAll(TIME_SELECTOR));
@@ -121,16 +138,118 @@
       if (time.hasAttribute('data-local')) return;
       var date = new Date(time.getAttribute('datetime'));
       if (isNaN(date.getTime())) return;
-      if (!time.title) time.title = time.textContent.trim(); // the UTC text, e.g. "… 14:03 UTC"
-      time.textContent = formatLocal(date);
+      var utc = time.textContent.trim(); // e.g. "2026-11-30 18:40 UTC"
+      var local = formatLocal(date);
+      time.textContent = local;
       time.setAttribute('data-local', '');
+      var li = time.closest('li.message');
+      if (li) {
+        // Hidden from screen readers (they hear the sentence), so a title adds no second reading.
+        if (!time.title) time.title = utc;
+        localizeSentence(li, utc, local);
+      }
     });
   }
 
   /* ------------------------------------------------------------------------------------------
-   * 3. Announcer: one polite live region, separate from the history.
+   * 3. Announcer: one polite live region, separate from the history, fed through a queue.
+   *
+   * Self-contained (it uses nothing else in this file): it speaks at most once a second, so
+   * nothing piles up in a screen reader's speech queue; when more than three messages wait, it
+   * sums them up in one sentence ("5 new messages from Ana Lima and Ben Okafor"); a notice whose
+   * news is stale by its turn (someone who has stopped typing) is dropped; an empty string is
+   * never spoken. What it says stays in the region for a few seconds (for a reader who moves to
+   * it), then is removed, which is not announced.
+   *
+   *   var announcer = createAnnouncer(regionElement);
+   *   announcer.message('Ana Lima', 'Ana Lima @ana: Good morning');   // summed up in a burst
+   *   announcer.notice('Connection lost. …', 'connection');  // a later notice of a key replaces a waiting one
+   *   announcer.notice(function () { return stillTrue ? 'Ana Lima is typing' : ''; });
    * ------------------------------------------------------------------------------------------ */
-  var announceTimer = null;
+  function createAnnouncer(region, options) {
+    options = options || {};
+    var interval = options.interval || 1000; // ms between two utterances, at least
+    var most = options.most || 3;            // more messages than this waiting: one summary
+    var keep = options.keep || 7000;         // ms an utterance stays in the region
+    var queue = [];
+    var timer = null;
+    var clearTimer = null;
+    var lastSpoke = -Infinity;
+
+    function joinNames(names) {
+      if (names.length <= 1) return names.join('');
+      if (names.length > 3) return names.slice(0, 2).join(', ') + ' and ' + (names.length - 2) + ' others';
+      return names.slice(0, -1).join(', ') + ' and ' + names[names.length - 1];
+    }
+
+    function summarize(messages) {
+      var authors = [];
+      messages.forEach(function (item) {
+        if (authors.indexOf(item.author) === -1) authors.push(item.author);
+      });
+      return messages.length + ' new messages from ' + joinNames(authors);
+    }
+
+    function speak(text) {
+      var p = document.createElement('p');
+      p.textContent = text;
+      while (region.firstChild) region.removeChild(region.firstChild);
+      region.appendChild(p);
+      if (clearTimer) clearTimeout(clearTimer);
+      clearTimer = setTimeout(function () {
+        clearTimer = null;
+        if (p.parentNode === region) region.removeChild(p);
+      }, keep);
+    }
+
+    function nextText() {
+      var messages = queue.filter(function (item) { return item.author !== undefined; });
+      if (messages.length > most) {
+        queue = queue.filter(function (item) { return item.author === undefined; });
+        return summarize(messages);
+      }
+      while (queue.length) {
+        var item = queue.shift();
+        var text = typeof item.text === 'function' ? item.text() : item.text;
+        text = (text || '').replace(/\s+/g, ' ').trim();
+        if (text) return text;
+      }
+      return '';
+    }
+
+    function drain() {
+      timer = null;
+      var text = nextText();
+      if (text) {
+        speak(text);
+        lastSpoke = Date.now();
+      }
+      if (queue.length) schedule();
+    }
+
+    function schedule() {
+      if (timer) return;
+      timer = setTimeout(drain, Math.max(0, lastSpoke + interval - Date.now()));
+    }
+
+    function push(item) {
+      if (item.key) queue = queue.filter(function (waiting) { return waiting.key !== item.key; });
+      queue.push(item);
+      schedule();
+    }
+
+    return {
+      message: function (author, text) { push({ author: author || '', text: text }); },
+      notice: function (text, key) { push({ text: text, key: key }); }
+    };
+  }
+
+  var announcer = (function () {
+    var region = byId('announcer');
+    return region ? createAnnouncer(region) : { message: function () {}, notice: function () {} };
+  })();
+
+  var ANNOUNCE_MAX = 300;
 
   function squash(text) { return (text || '').replace(/\s+/g, ' ').trim(); }
 
@@ -148,27 +267,51 @@
     return true;
   }
 
-  function announce(text) {
-    var region = byId('announcer');
-    if (!region || !text) return;
-    var p = doc.createElement('p');
-    p.textContent = text;
-    region.replaceChildren ? region.replaceChildren(p) : (region.textContent = '', region.appendChild(p));
-    if (announceTimer) clearTimeout(announceTimer);
-    announceTimer = setTimeout(function () {
-      announceTimer = null;
-      if (p.parentNode === region) region.removeChild(p);
-    }, ANNOUNCE_CLEAR_MS);
-  }
-
   function announceMessage(li) {
     if (!shouldAnnounce(li)) return;
-    var authorEl = li.querySelector('.author');
+    var authorEl = li.querySelector('.meta .author');
     var bodyEl = li.querySelector('.body');
-    var name = squash(authorEl ? authorEl.textContent : li.getAttribute('data-author'));
+    var name = squash(authorEl ? authorEl.textContent : '');
+    var username = li.getAttribute('data-author') || '';
     var text = squash(bodyEl ? bodyEl.textContent : '');
     if (text.length > ANNOUNCE_MAX) text = text.slice(0, ANNOUNCE_MAX - 1).trim() + '…';
-    announce(name + ': ' + text);
+    // The @username always goes with the name: a display name alone can be anyone's.
+    announcer.message(name || username, (name ? name + ' @' : '@') + username + ': ' + text);
+  }
+
+  /* ------------------------------------------------------------------------------------------
+   * Typing: #typing shows who is typing, but is not a live region. When the reader has asked for
+   * it (Settings), a person is announced once when they start typing, never again while they
+   * keep typing (they stay in the list), and not at all if they stopped before their turn.
+   * ------------------------------------------------------------------------------------------ */
+  var typingNow = {}; // user id -> display name, as #typing last showed
+
+  function readTypers() {
+    var found = {};
+    var el = byId('typing');
+    if (!el) return found;
+    Array.prototype.forEach.call(el.querySelectorAll('data.typer[value]'), function (typer) {
+      found[typer.getAttribute('value')] = squash(typer.getAttribute('data-name'));
+    });
+    return found;
+  }
+
+  function typingSentence(names) {
+    if (!names.length) return '';
+    if (names.length === 1) return names[0] + ' is typing';
+    return names.slice(0, -1).join(', ') + ' and ' + names[names.length - 1] + ' are typing';
+  }
+
+  function onTyping() {
+    var before = typingNow;
+    typingNow = readTypers();
+    if (body.getAttribute('data-announce-typing') !== 'on') return;
+    var started = Object.keys(typingNow).filter(function (id) { return !(id in before); });
+    if (!started.length) return;
+    announcer.notice(function () {
+      return typingSentence(started.filter(function (id) { return id in typingNow; })
+        .map(function (id) { return typingNow[id]; }));
+    });
   }
 
   /* ------------------------------------------------------------------------------------------
@@ -357,6 +500,9 @@
       case 'message':
         if (event.target && event.target.id === 'messages') onMessage(detail);
         break;
+      case 'typing':
+        onTyping();
+        break;
       case 'unread':
         updateUnread();
         break;
@@ -379,12 +525,15 @@
   });
 
   /* ------------------------------------------------------------------------------------------
-   * 12. Connection status: quiet unless the stream has been down for a few seconds.
+   * 12. Connection status: quiet unless the stream has been down for a few seconds; then shown
+   * and said once (with what to do), and its recovery too.
    * ------------------------------------------------------------------------------------------ */
   var connected = false;
   var downTimer = null;
   var downShown = false;
   var statusTimer = null;
+  var CONNECTION_LOST = 'Connection lost. Trying to reconnect; wait before sending.';
+  var CONNECTION_BACK = 'Connected again. Messages you missed are in the history.';
 
   function setStatus(text) {
     var status = byId('connection-status');
@@ -398,7 +547,8 @@
     if (downTimer) { clearTimeout(downTimer); downTimer = null; }
     if (downShown) {
       downShown = false;
-      setStatus('Connected again.');
+      setStatus(CONNECTION_BACK);
+      announcer.notice(CONNECTION_BACK, 'connection');
       statusTimer = setTimeout(function () { setStatus(''); }, 4000);
     }
   });
@@ -406,12 +556,13 @@
   doc.addEventListener('htmx:sseError', function () {
     connected = false;
     root.classList.remove('stream-open');
-    if (streamClosed || downTimer) return;
+    if (streamClosed || downTimer || downShown) return;
     downTimer = setTimeout(function () {
       downTimer = null;
       if (connected || streamClosed) return;
       downShown = true;
-      setStatus('Reconnecting…');
+      setStatus(CONNECTION_LOST);
+      announcer.notice(CONNECTION_LOST, 'connection');
     }, RECONNECT_NOTICE_MS);
   });
 
@@ -468,10 +619,44 @@
       detail.target = notice;
       detail.swapOverride = 'innerHTML';
       composerState.current = null;
-    } else if (notice) {
-      notice.textContent = '';
+      return;
+    }
+    if (notice) notice.textContent = '';
+    if (status === 200 && refreshComposer(detail.serverResponse)) {
+      detail.shouldSwap = false;
+      composerState.sent = composerState.current = composerState.focused = null;
     }
   });
+
+  // What stays in the composer once a message is sent: whatever was typed after it.
+  function keptText(sent, current) {
+    if (sent === null || current === null || current === sent) return '';
+    return current.indexOf(sent) === 0 ? current.slice(sent.length) : current;
+  }
+
+  /* A message was sent: the answer is a fresh composer (a new nonce). When neither composer
+   * shows an error, the one on the page takes the new hidden values instead of being replaced:
+   * the same text field keeps focus, so a screen reader does not read the field out again after
+   * every message. */
+  function refreshComposer(html) {
+    var form = byId('composer');
+    var field = byId('composer-body');
+    if (!form || !field || byId('composer-error') || !html) return false;
+    var template = doc.createElement('template');
+    template.innerHTML = html;
+    var fresh = template.content.querySelector('form#composer');
+    if (!fresh || fresh.querySelector('#composer-error')) return false;
+    var hidden = fresh.querySelectorAll('input[type="hidden"][name]');
+    for (var i = 0; i < hidden.length; i++) {
+      var mine = form.querySelector('input[type="hidden"][name="' + hidden[i].name + '"]');
+      if (!mine) return false; // not the form this page knows: let htmx replace it
+    }
+    Array.prototype.forEach.call(hidden, function (input) {
+      form.querySelector('input[type="hidden"][name="' + input.name + '"]').value = input.value;
+    });
+    field.value = keptText(composerState.sent, field.value);
+    return true;
+  }
 
   doc.addEventListener('htmx:afterSwap', function (event) {
     var form = event.target;
@@ -482,17 +667,64 @@
     var current = composerState.current;
     composerState.sent = composerState.current = null;
     // Text typed while the message was on its way is kept, not wiped by the fresh composer.
-    if (current !== null && sent !== null && current !== sent) {
-      if (field.value === '' && current.indexOf(sent) === 0) field.value = current.slice(sent.length);
-      else if (field.value === '' || field.value === sent) field.value = current;
+    if (current !== null && sent !== null && current !== sent && (field.value === '' || field.value === sent)) {
+      field.value = keptText(sent, current);
     }
     if (streamClosed) { closeComposer(); return; }
+    var error = byId('composer-error');
     if (composerState.focused) {
       composerState.focused = false;
+      // A 422's error is part of the field's description: focusing the field says it.
       field.focus({ preventScroll: true });
       var end = field.value.length;
       try { field.setSelectionRange(end, end); } catch (e) { /* not a text control */ }
+    } else if (error) {
+      announcer.notice(notSent(error.textContent), 'composer');
     }
+  });
+
+  /* Errors that stop a message from being sent are shown beside the composer and said once,
+   * politely, with what to do; the text stays in the composer, to be sent again. */
+  function sentence(text) {
+    text = squash(text);
+    return !text || /[.!?…:]$/.test(text) ? text : text + '.';
+  }
+
+  function notSent(reason) {
+    return 'Your message was not sent. ' + sentence(String(reason).replace(/^\s*Error:\s*/, ''));
+  }
+
+  // The server's answer (a rate limit, an expired form, a failure) has just been put beside the
+  // composer (see htmx:beforeSwap above): say it.
+  doc.addEventListener('htmx:afterRequest', function (event) {
+    var detail = event.detail || {};
+    var status = detail.xhr ? detail.xhr.status : 0;
+    if (!isComposerRequest(detail) || status < 400 || status === 401 || status === 422) return;
+    var notice = byId('composer-notice');
+    if (!notice) return;
+    var heading = notice.querySelector('h2');
+    var parts = Array.prototype.map.call(notice.querySelectorAll('p'), function (p) { return sentence(p.textContent); });
+    var reason = (heading ? sentence(heading.textContent) + ' ' : '') + parts.join(' ');
+    announcer.notice(notSent(reason || 'Something went wrong. Try again.'), 'composer');
+  });
+
+  // No answer at all (offline, the server down): nothing was swapped, so say it here.
+  doc.addEventListener('htmx:sendError', function (event) {
+    if (!isComposerRequest(event.detail)) return;
+    var reason = 'The server could not be reached. Check your connection, then press Enter to send it again.';
+    var notice = byId('composer-notice');
+    if (notice) {
+      var box = doc.createElement('div');
+      var heading = doc.createElement('h2');
+      var text = doc.createElement('p');
+      box.className = 'error-summary';
+      heading.textContent = 'Your message was not sent';
+      text.textContent = reason;
+      box.appendChild(heading);
+      box.appendChild(text);
+      notice.replaceChildren ? notice.replaceChildren(box) : (notice.textContent = '', notice.appendChild(box));
+    }
+    announcer.notice(notSent(reason), 'composer');
   });
 
   // A signed-out htmx request (401) is not swapped: send the reader to sign in.
@@ -587,6 +819,7 @@
    * On load.
    * ------------------------------------------------------------------------------------------ */
   localizeTimes(doc);
+  typingNow = readTypers();
   updateUnread();
   readSent = lastMessageNumber(); // showing the room marks it read up to here on the server
 

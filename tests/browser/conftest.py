@@ -5,13 +5,16 @@ viewport) for every test, and one `python -m webchat serve` on a free port with 
 dir. Users are registered over HTTP (fast) and their cookies handed to a context, except where
 registering through the page is what a test is about.
 
-Without /usr/bin/chromium the tests skip and say why; under CI=true they fail instead.
+Without /usr/bin/chromium the tests skip and say why; under CI=true they fail instead. The same
+goes for the JavaScript test tools of tests/browser/package.json (Guidepup's virtual screen
+reader), which scripts/test installs with `npm ci` when npm is there.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -60,6 +63,45 @@ def chromium_path() -> str:
     if IN_CI:
         pytest.fail(f"CI must not skip the browser tests: {message}")
     pytest.skip(message)
+
+
+SCREEN_READER = HERE / "node_modules" / "@guidepup" / "virtual-screen-reader" / "lib" / "esm" / "index.browser.js"
+SCREEN_READER_GLOBAL = "__webchatScreenReader"
+
+
+def as_global_script(module: str, name: str) -> str:
+    """An ES module bundle as a plain script that puts its exports on window[name].
+
+    The page's Content Security Policy refuses injected <script> elements, but page.evaluate runs
+    in the page through the DevTools protocol (as axe-core does here), and it takes a script, not
+    a module: so the bundle's one closing `export{a as A,…}` becomes an assignment, inside a
+    function so that evaluating it twice cannot clash.
+    """
+    found = list(re.finditer(r"export\s*\{([^}]*)\};?", module))
+    assert len(found) == 1, "expected one export statement at the end of the bundle"
+    exports = ", ".join(
+        f"{alias.strip()}: {local.strip()}"
+        for local, _, alias in (item.strip().partition(" as ") for item in found[0].group(1).split(","))
+    )
+    body = module[: found[0].start()] + f"window.{name} = {{{exports}}};" + module[found[0].end():]
+    return f"if (!window.{name}) (function () {{\n{body}\n}})();"
+
+
+@pytest.fixture(scope="session")
+def screen_reader_script() -> str:
+    """Guidepup's virtual screen reader (npm, MIT; a test tool, never served), as a script for
+    page.evaluate that defines window.__webchatScreenReader = {Virtual, virtual}."""
+    if not SCREEN_READER.exists():
+        if shutil.which("npm") is None:
+            message = ("Node.js and npm are not installed (`apt-get install npm`): the virtual screen "
+                       "reader tests need them; scripts/test then installs tests/browser/package.json")
+        else:
+            message = ("the virtual screen reader is not installed: `npm ci --prefix tests/browser` "
+                       "(scripts/test does it when npm can reach the registry)")
+        if IN_CI:
+            pytest.fail(f"CI must not skip the screen reader tests: {message}")
+        pytest.skip(message)
+    return as_global_script(SCREEN_READER.read_text(encoding="utf-8"), SCREEN_READER_GLOBAL)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -284,10 +284,10 @@ OVERFLOWING_JS = """() => {
 }"""
 
 
-async def screenshot(page: Page, name: str) -> Path:
-    """A PNG of the viewport in docs/screenshots/ (viewport only: small files, what a person sees)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+async def screenshot(page: Page, name: str, folder: Path = SCREENSHOTS) -> Path:
+    """A PNG of the viewport in `folder` (viewport only: small files, what a person sees)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     await page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
     return path
 

@@ -1,17 +1,24 @@
 """Screenshots of the main pages, light and dark, wide (1280 px) and narrow (320 px).
 
-They are written to docs/screenshots/ (named in the README), so anyone can look at the product
-without running it. Each is a PNG of the viewport (what a person sees first), not the full page.
-The data is made on a server of its own, so the names in the pictures are plain ("Ana Lima").
+Every run takes them (so the test proves every page renders in every scheme and size), into a
+temporary folder: a test run leaves the working tree as it was. `WEBCHAT_SCREENSHOTS=1` writes
+them to docs/screenshots/ instead (named in the README), so anyone can look at the product without
+running it: `WEBCHAT_SCREENSHOTS=1 scripts/test tests/browser/test_screenshots.py`. Each is a PNG
+of the viewport (what a person sees first), not the full page. The data is made on a server of its
+own, so the names in the pictures are plain ("Ana Lima").
 """
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
+
+import pytest
 
 from playwright.async_api import Page, expect
 
-from tests.browser.support import NARROW, SCREENSHOTS, WIDE, Session, screenshot
+from tests.browser.support import NARROW, ROOT, SCREENSHOTS, WIDE, Session, screenshot
 from tests.helpers.live import LiveUser
 
 SIZES = {"wide": WIDE, "narrow": NARROW}
@@ -33,7 +40,13 @@ async def to_bottom(page: Page) -> None:
     await page.evaluate("document.getElementById('composer').scrollIntoView({block: 'end'})")
 
 
-async def test_screenshots(session: Session, fresh_server):
+@pytest.fixture
+def screenshot_folder(tmp_path) -> Path:
+    """docs/screenshots/ when asked for (WEBCHAT_SCREENSHOTS=1), else a temporary folder."""
+    return SCREENSHOTS if os.environ.get("WEBCHAT_SCREENSHOTS") == "1" else tmp_path / "screenshots"
+
+
+async def test_screenshots(session: Session, fresh_server, screenshot_folder: Path):
     server = fresh_server()
     own = Session(session.browser, server.url)
     try:
@@ -68,18 +81,18 @@ async def test_screenshots(session: Session, fresh_server):
                 opts = {"viewport": viewport, "color_scheme": scheme, "timezone_id": "UTC", "locale": "en-GB"}
                 anon = await own.page(**opts)
                 await anon.goto("/")
-                written.append(await screenshot(anon, f"landing-{suffix}"))
+                written.append(await screenshot(anon, f"landing-{suffix}", screenshot_folder))
                 await anon.goto("/login")
                 await anon.get_by_label("Username").fill("ana")
                 await anon.get_by_label("Password").fill("not the password")
                 await anon.get_by_role("button", name="Sign in", exact=True).click()
                 await expect(anon.locator("#error-summary")).to_be_visible()
-                written.append(await screenshot(anon, f"sign-in-errors-{suffix}"))
+                written.append(await screenshot(anon, f"sign-in-errors-{suffix}", screenshot_folder))
 
                 page = await own.page(ana, **opts)
                 await page.goto("/rooms")
                 await expect(page.locator(f"#unread-{standup}")).to_have_text("3 unread")
-                written.append(await screenshot(page, f"room-list-{suffix}"))
+                written.append(await screenshot(page, f"room-list-{suffix}", screenshot_folder))
 
                 await page.goto(f"/rooms/{room}")
                 await expect(page.locator("html.stream-open")).to_have_count(1)
@@ -87,15 +100,18 @@ async def test_screenshots(session: Session, fresh_server):
                 await expect(page.locator("#typing")).to_have_text("Ben Okafor is typing…")
                 await expect(page.locator("#presence")).to_contain_text("Ben Okafor")
                 await to_bottom(page)
-                written.append(await screenshot(page, f"room-{suffix}"))
+                written.append(await screenshot(page, f"room-{suffix}", screenshot_folder))
 
                 await page.goto(f"/rooms/{room}/messages/{own_message}/edit")
-                written.append(await screenshot(page, f"edit-{suffix}"))
+                await expect(page.locator(".message-source time[data-local]")).not_to_contain_text("UTC")
+                written.append(await screenshot(page, f"edit-{suffix}", screenshot_folder))
                 await own.discard(page, anon)
     finally:
         await own.close()
 
     assert len(written) == 20
+    if screenshot_folder != SCREENSHOTS:  # not asked for: nothing in the checkout was touched
+        assert all(ROOT not in path.parents for path in written), written
     for path in written:
-        assert path.parent == SCREENSHOTS and path.stat().st_size > 2000, path
+        assert path.parent == screenshot_folder and path.stat().st_size > 2000, path
         assert path.stat().st_size < 400_000, f"{path.name} is too big for the repository"

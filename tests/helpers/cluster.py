@@ -29,7 +29,7 @@ import httpx
 from tests.helpers.live import ROOT, LiveServer, LiveUser, SSEEvent
 
 _MESSAGE_ID = re.compile(r'<li id="m-(\d+)"')
-_BODY = re.compile(r'<div class="body" dir="auto">(.*?)</div>', re.S)
+_BODY = re.compile(r'<div class="body" dir="auto"[^>]*>(.*?)</div>', re.S)
 
 
 def free_port() -> int:

@@ -158,7 +158,9 @@ async def settings():
             errors = web.FormErrors()
             errors.add("announce-all", "Choose which new messages are announced.")
             return await render_template("accounts/settings.html", errors=errors), 422
-        await User.filter(id=g.user.id).update(announce=choice)
+        # A checkbox: sent when ticked, absent when not.
+        typing = web.form().get("announce_typing", "") == "1"
+        await User.filter(id=g.user.id).update(announce=choice, announce_typing=typing)
         await flash("Settings saved.")
         return web.see_other("/settings")
     return await render_template("accounts/settings.html", errors=web.FormErrors())

@@ -59,8 +59,11 @@ async def typing_envelope(rt, room_id: int) -> Envelope:
     people = await rt.state.typing(room_id)
 
     def frame(exclude: int | None) -> bytes:
-        names = [name for uid, name in people if uid != exclude]
-        return sse.frame("typing", rt.renderer.fragment("live/_typing.html", text=typing_text(names)))
+        shown = [(uid, name) for uid, name in people if uid != exclude]
+        html = rt.renderer.fragment(
+            "live/_typing.html", people=shown, text=typing_text([name for _, name in shown])
+        )
+        return sse.frame("typing", html)
 
     # A handful of variants: everyone's view, and each typer's view without themselves.
     variants = {uid: frame(uid) for uid, _ in people} or None

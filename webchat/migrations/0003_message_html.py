@@ -25,7 +25,7 @@ async def render_existing(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0001_initial')]
+    dependencies = [('models', '0002_announce_typing')]
 
     initial = False
 
