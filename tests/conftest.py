@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.helpers import Browser, services
-from webchat import create_app, db
+from webchat import db
+from webchat.app import create_app
 from webchat.config import load_settings
 from webchat.ratelimit import Limit
 

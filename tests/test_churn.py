@@ -297,7 +297,7 @@ async def test_client_gone_before_the_first_byte_leaves_no_subscription(sqlite_a
 async def test_stream_dropped_before_it_entered_leaves_other_tabs_present(sqlite_app):
     """A stream cut off right after its opening bytes, before it counted itself present, must not
     take its user's other open tab out of the room's presence."""
-    from webchat.live import sse
+    from webchat.live.asgi import QueueSink
     from webchat.models import User
 
     rt = sqlite_app.extensions["webchat"]
@@ -308,9 +308,12 @@ async def test_stream_dropped_before_it_entered_leaves_other_tabs_present(sqlite
     async with Tab(ana, f"/rooms/{room}/events"):
         assert [name for _, name in await rt.state.present(room)] == ["Ana"]
         plan = streams.Plan(user.id, user.session_version, "Ana", room, False, None)
-        sub = await streams.subscribe(rt, plan)
-        stream = streams.body(rt, plan, sub)
-        assert await stream.__anext__() == sse.OPENING
-        await stream.aclose()  # the client went away while its opening was being sent
+        sub = await streams.subscribe(rt, plan, QueueSink())
+        opening = asyncio.create_task(streams.start(rt, plan, sub))
+        await asyncio.sleep(0)  # it suspends at its first database read, not yet present
+        opening.cancel()  # the client went away
+        sub.end("gone")
+        streams.release(rt, sub)
         await asyncio.sleep(0.1)
+        assert not sub.entered and rt.hub.count == 1
         assert [name for _, name in await rt.state.present(room)] == ["Ana"]

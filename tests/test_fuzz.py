@@ -301,7 +301,7 @@ async def test_form_route_fuzz(world, template, data):
 
 def test_every_post_route_is_fuzzed(sqlite_url, tmp_path):
     from tests.conftest import make_settings
-    from webchat import create_app
+    from webchat.app import create_app
 
     app = create_app(make_settings(sqlite_url, tmp_path))
     posts = {re.sub(r"<(\w+)>", lambda m: {"room_id": "{room}", "message_id": "{msg}"}.get(

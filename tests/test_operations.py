@@ -81,7 +81,7 @@ async def test_security_headers_on_every_response(sqlite_app):
 
 async def test_production_hsts_and_secure_cookies(sqlite_url, tmp_path):
     from tests.conftest import make_settings
-    from webchat import create_app
+    from webchat.app import create_app
 
     app = create_app(make_settings(sqlite_url, tmp_path, WEBCHAT_ENV="production"))
     async with app.test_app():

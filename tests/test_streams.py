@@ -8,10 +8,12 @@ import asyncio
 import pytest
 
 from webchat import streams
-from webchat.live import hub as hub_module
+from webchat.live import feed, topics
+from webchat.live.asgi import QueueSink
+from webchat.live.feed import Subscriber
 from webchat.live import sse
 from tests.helpers.tab import Tab
-from webchat.live.hub import Envelope, Hub, Subscriber
+from webchat.live.hub import Envelope, Hub
 
 
 def runtime(app):
@@ -92,17 +94,31 @@ def test_real_heartbeat_is_below_twenty_seconds():
 
 
 async def test_slow_subscriber_is_cut_off_not_grown(monkeypatch):
-    monkeypatch.setattr(hub_module, "QUEUE_LIMIT", 10)
+    """A client that does not take what it is sent is ended (it resumes from its last id), not
+    grown: the others are not held up."""
+    monkeypatch.setattr(QueueSink, "LIMIT", 10_000)
     hub = Hub()
-    slow = Subscriber(1, 5, ("room:5",))
-    fast = Subscriber(2, 5, ("room:5",))
-    hub.add(slow)
-    hub.add(fast)
+    slow_sink, fast_sink = QueueSink(), QueueSink()
+    slow = Subscriber(1, 5, (topics.room(5),), slow_sink)
+    fast = Subscriber(2, 5, (topics.room(5),), fast_sink)
+    for sub in (slow, fast):
+        hub.add(sub)
+        sub.resume()  # opened
     for n in range(25):
-        hub.dispatch(Envelope("room:5", "message", b"x", seq=n + 1, room=5))
-        fast.frames.clear()  # the fast one keeps up
-    assert slow.closed == "overflow" and len(slow.frames) == 10
-    assert fast.closed is None
+        hub.dispatch(Envelope(topics.room(5), "message", b"x" * 1000, seq=n + 1, room=5))
+        await fast_sink.next()  # the fast one keeps up
+    assert slow.closed == "overflow" and slow_sink.size <= 11_000
+    assert fast.closed is None and fast.last == 25
+
+
+async def test_a_stream_that_is_still_opening_holds_a_bounded_number_of_events(monkeypatch):
+    monkeypatch.setattr(feed, "QUEUE_LIMIT", 10)
+    hub = Hub()
+    opening = Subscriber(1, 5, (topics.room(5),), QueueSink())
+    hub.add(opening)
+    for n in range(11):
+        hub.dispatch(Envelope(topics.room(5), "message", b"x", seq=n + 1, room=5))
+    assert opening.closed == "overflow" and opening.pending == []
 
 
 async def test_shutdown_ends_every_stream(app, browser_factory):
@@ -196,4 +212,6 @@ async def test_a_replay_is_framed_once_and_never_served_stale(app, no_limits, br
     async with Tab(ana, f"/rooms/{room}/events?last_event_id=0") as tab:
         await tab.read_until(b"id: 32\n")
         assert b"note 05" not in tab.data and b"note 06" not in tab.data
-        assert tab.data.count(b"note five, edited") == 2  # its message event and its edit, both as now
+        # Its message event and its edit, both as it is now.
+        assert [event for event, data, _ in tab.events() if "note five, edited" in data] == [
+            "message", "message_updated"]

@@ -107,7 +107,7 @@ async def test_production_cookies_are_secure_httponly_and_samesite(sqlite_url, t
     """Behind the router (one trusted hop saying https): every cookie we set, the session, the
     CSRF browser cookie and the flash session, is Secure, HttpOnly and SameSite."""
     from tests.conftest import make_settings
-    from webchat import create_app
+    from webchat.app import create_app
 
     app = create_app(make_settings(sqlite_url, tmp_path, WEBCHAT_ENV="production"))
     proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
@@ -290,7 +290,7 @@ async def test_production_trusts_the_forwarded_address_and_scheme_but_never_the_
     """Behind the router only X-Forwarded-For and -Proto are believed; an X-Forwarded-Host the
     client chose must not become the host our same-origin check compares against."""
     from tests.conftest import make_settings
-    from webchat import create_app
+    from webchat.app import create_app
 
     app = create_app(make_settings(sqlite_url, tmp_path, WEBCHAT_ENV="production"))
     async with app.test_app():

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from webchat import db, server
 from webchat.config import ConfigError, load_settings
 
 
@@ -21,14 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"webchat: {error}", file=sys.stderr)
         return 2
 
-    from webchat import db
-
     if args.command == "migrate":
         asyncio.run(db.migrate(settings.database_url))
         print("webchat: migrations applied")
         return 0
-
-    from webchat import server
 
     if settings.embedded_database:
         asyncio.run(db.migrate(settings.database_url))

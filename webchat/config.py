@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from webchat.ratelimit import DEFAULT_LIMITS
+
 
 class ConfigError(RuntimeError):
     """The environment cannot start webchat; the message says what to fix."""
@@ -71,8 +73,6 @@ def _secret_key(env: dict[str, str], production: bool, folder: Path) -> str:
 
 def _rate_limits(raw: str) -> tuple[bool, dict[str, tuple[int, float]]]:
     """'on', 'off', or limits to change, as NAME=COUNT/SECONDS separated by commas."""
-    from webchat.ratelimit import DEFAULT_LIMITS
-
     raw = raw.strip().lower()
     if raw in ("on", "off"):
         return raw == "on", {}

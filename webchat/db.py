@@ -7,8 +7,14 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from asyncpg import exceptions as pg
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
+
+from webchat.config import load_settings
 
 APP = "models"
 
@@ -29,8 +35,6 @@ def postgres_connection(database_url: str) -> dict:
     never as a boolean: Tortoise reads any value, even "false", as true, and asyncpg takes true to
     mean verify-full, which refuses Heroku's certificates.
     """
-    from tortoise.backends.base.config_generator import expand_db_url
-
     parts = urlsplit(database_url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     mode = None
@@ -79,8 +83,6 @@ def tortoise_config(database_url: str) -> dict:
 def __getattr__(name: str):
     # `tortoise makemigrations` reads webchat.db.TORTOISE_ORM ([tool.tortoise] in pyproject.toml).
     if name == "TORTOISE_ORM":
-        from webchat.config import load_settings
-
         url = os.environ.get("DATABASE_URL") and load_settings().database_url
         return tortoise_config(url or "sqlite://:memory:")
     raise AttributeError(name)
@@ -89,8 +91,6 @@ def __getattr__(name: str):
 async def open_database(database_url: str) -> None:
     # Tortoise caches each model's SQL by connection name, not by dialect: a process that opens
     # SQLite and then PostgreSQL (the test suite) would send "?" placeholders to PostgreSQL.
-    from tortoise.backends.base.executor import EXECUTOR_CACHE
-
     EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
@@ -115,8 +115,6 @@ def is_database_error(error: BaseException) -> bool:
 
     Looks along the chain of causes, since Tortoise and asyncpg wrap socket errors.
     """
-    from tortoise.exceptions import DBConnectionError
-
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
@@ -129,10 +127,6 @@ def is_database_error(error: BaseException) -> bool:
 
 
 def _asyncpg_unavailable(error: BaseException) -> bool:
-    try:
-        from asyncpg import exceptions as pg
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        return False
     if isinstance(error, (pg.PostgresConnectionError, pg.OperatorInterventionError,
                           pg.TooManyConnectionsError, pg.CannotConnectNowError)):
         return True  # lost or refused connection, server shutting down or starting, no slots

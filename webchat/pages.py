@@ -7,6 +7,7 @@ import asyncio
 from quart import Blueprint, g, render_template
 
 from webchat import db, web
+from webchat.runtime import current
 
 bp = Blueprint("pages", __name__)
 
@@ -35,7 +36,7 @@ async def healthz():
 
     async def broker() -> str:
         async with asyncio.timeout(HEALTH_TIMEOUT):
-            return await g.runtime.broker.health()
+            return await current().broker.health()
 
     results = await asyncio.gather(database(), broker(), return_exceptions=True)
     report = {"status": "ok"}

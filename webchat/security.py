@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 from quart import Quart, current_app, g, request
 from werkzeug.datastructures import MultiDict
 
-from webchat import web
+from webchat.refusals import FormExpired, Refused, SignInRequired, TooLarge
 
 CSRF_COOKIE = "webchat_csrf"
 # In production every cookie of ours is "__Host-" prefixed: the browser then accepts it only from
@@ -118,38 +118,53 @@ async def read_form() -> MultiDict | None:
     return MultiDict()
 
 
-async def gate():
+async def gate() -> None:
     """before_request: the checks every request passes, in the contract's order."""
     if request.routing_exception is not None:
-        return None  # 404 or 405: nothing here to protect
+        return  # 404 or 405: nothing here to protect
     endpoint = request.endpoint or ""
     if endpoint not in PUBLIC_ENDPOINTS and g.user is None:
         if endpoint == "static":
-            return None
-        return web.sign_in_required()
+            return
+        raise SignInRequired()
     if request.method in SAFE_METHODS:
-        return None
+        return
     if cross_site():
-        return await web.csrf_failed()
+        raise FormExpired()
     header_token = request.headers.get("X-CSRF-Token")
     if header_token is not None and not token_valid(header_token):
-        return await web.csrf_failed()
+        raise FormExpired()
     length = request.content_length
     if length is not None and length > MAX_BODY:
-        return await web.too_large()
+        raise TooLarge()
     has_body = bool(length) or "Transfer-Encoding" in request.headers
     if (has_body or request.mimetype) and request.mimetype not in FORM_TYPES:
-        return await web.error_page(
-            415, "Unsupported form", "This address takes an HTML form post, not "
-            f"“{request.mimetype or 'no content type'}”."
-        )
+        raise Refused(415, "This address takes an HTML form post, not "
+                           f"“{request.mimetype or 'no content type'}”.", "Unsupported form")
     form = await read_form()
     if form is None:
-        return await web.error_page(400, "Unreadable form", "The form's text was not valid UTF-8.")
+        raise Refused(400, "The form's text was not valid UTF-8.", "Unreadable form")
     g.form = form
     if header_token is None and not token_valid(form.get("csrf_token")):
-        return await web.csrf_failed()
-    return None
+        raise FormExpired()
+
+
+async def kept_form_text() -> dict | None:
+    """The `body` (and `nonce`) of a same-site form post with a valid CSRF token, else None: what
+    a failed post may be given back to send again. Only what this browser itself sent, and only
+    to a request that could have posted it anyway: a cross-site post gets nothing back."""
+    if request.method != "POST" or request.mimetype not in FORM_TYPES:
+        return None
+    try:
+        form = g.get("form") or await read_form()
+        if not form or "body" not in form or cross_site():
+            return None
+        token = request.headers.get("X-CSRF-Token") or form.get("csrf_token")
+        if not token_valid(token):
+            return None
+    except Exception:  # an unreadable body: nothing to keep
+        return None
+    return {"action": request.path, "body": form.get("body", ""), "nonce": form.get("nonce", "")[:64]}
 
 
 CSP = (
@@ -195,15 +210,16 @@ async def add_headers(response):
     if g.get("user") is not None and request.endpoint != "static":
         headers["Cache-Control"] = PRIVATE
     if g.get("set_browser_cookie"):
-        response.set_cookie(
-            cookie_name(CSRF_COOKIE),
-            _browser_signer().sign(g.browser_id).decode(),
-            max_age=400 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=current_app.config["WEBCHAT_PRODUCTION"],
-        )
+        set_lasting_cookie(response, CSRF_COOKIE, _browser_signer().sign(g.browser_id).decode())
     return response
+
+
+def set_lasting_cookie(response, name: str, value: str) -> None:
+    """A cookie of ours that outlives sign-out: HttpOnly, Lax, Secure (and __Host-) in production."""
+    response.set_cookie(
+        cookie_name(name), value, max_age=400 * 24 * 3600, httponly=True, samesite="Lax",
+        secure=current_app.config["WEBCHAT_PRODUCTION"],
+    )
 
 
 def init_app(app: Quart) -> None:

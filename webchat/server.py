@@ -13,10 +13,12 @@ import logging
 import signal
 import socket
 
+import uvloop
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
+from quart.wrappers.base import ClientDisconnectedError
 
-from webchat import create_app
+from webchat.app import create_app
 from webchat.config import Settings
 
 log = logging.getLogger("webchat.server")
@@ -64,8 +66,6 @@ def hypercorn_config(settings: Settings, sock: socket.socket | None = None) -> C
 
 def _client_gone(error: BaseException | None) -> bool:
     """True for the ways a socket fails when the client has gone (reset, timed out, closed)."""
-    from quart.wrappers.base import ClientDisconnectedError
-
     if isinstance(error, BaseExceptionGroup):
         return all(_client_gone(inner) for inner in error.exceptions)
     return isinstance(error, (ClientDisconnectedError, ConnectionError, TimeoutError))
@@ -125,6 +125,4 @@ async def serve(settings: Settings) -> None:
 
 
 def run(settings: Settings) -> None:
-    import uvloop
-
     asyncio.run(serve(settings), loop_factory=uvloop.new_event_loop)

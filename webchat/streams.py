@@ -8,16 +8,15 @@ and before its commit (see `revoking`), and the confirmation reads those rows un
 So a confirmation either sees the write, or ran before it, and then the stream was subscribed in
 time to receive the `close`. A stream never sends anything before its confirmation.
 
-Room streams replay what the client missed, then go live, dropping anything already sent (by
-event id) and filling any gap from the database: no loss, no repeat, whatever order the broker
-delivers in.
+Then `start` opens it: a room stream shows who is here and typing, replays what the client
+missed, and goes live (webchat.live.feed drops anything already sent, by event id, and fills any
+gap from the database through `fill`): no loss, no repeat, whatever order the broker delivers in.
+A transport calls `release` when the connection ends, however it ends.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -25,12 +24,14 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from webchat.accounts.sessions import user_for
-from webchat.errors import Refused
-from webchat.live import publish, sse
-from webchat.live.hub import Envelope, Subscriber
+from webchat.live import sse, topics
+from webchat.live.feed import Sink, Subscriber
 from webchat.messages.service import events_after, newest_event
 from webchat.models import Membership
+from webchat.refusals import Refused
+from webchat.rooms import broadcasts
 from webchat.rooms.service import access, whole_number
+from webchat.runtime import Runtime
 
 log = logging.getLogger("webchat.streams")
 
@@ -72,7 +73,7 @@ def resume_point(raws: list[str | None]) -> int | None:
     return max(values) if values else None
 
 
-async def admit(rt, identity: str | None, room_raw: str | None, resume: list[str | None]) -> Plan | Refusal:
+async def admit(rt: Runtime, identity: str | None, room_raw: str | None, resume: list[str | None]) -> Plan | Refusal:
     """May this request open a stream? Everything but the cap, which `subscribe` checks."""
     if rt.stopping.is_set():
         return Refusal(503, "Server restarting; reconnect shortly.", retry_after=1)
@@ -98,14 +99,15 @@ async def admit(rt, identity: str | None, room_raw: str | None, resume: list[str
     return Plan(user.id, user.session_version, user.display_name, room_id, guarded, after)
 
 
-async def subscribe(rt, plan: Plan) -> Subscriber | Refusal:
+async def subscribe(rt: Runtime, plan: Plan, sink: Sink) -> Subscriber | Refusal:
     """Subscribe, then confirm (see the module's docstring); the subscriber, or a refusal."""
     # The cap is checked with no await between it and hub.add(): streams opened at the same
     # moment cannot all pass the check before any of them is counted.
     if rt.settings.rate_limits and rt.hub.count_for(plan.user_id) >= STREAMS_PER_USER:
         return Refusal(429, "Too many open rooms at once (close some tabs).", retry_after=30)
-    topics = (f"room:{plan.room_id}", f"user:{plan.user_id}") if plan.room_id else (f"user:{plan.user_id}",)
-    sub = Subscriber(plan.user_id, plan.room_id, topics, version=plan.version, guarded=plan.guarded)
+    mine = topics.user(plan.user_id)
+    sub = Subscriber(plan.user_id, plan.room_id, (topics.room(plan.room_id), mine) if plan.room_id else (mine,),
+                     sink, version=plan.version, guarded=plan.guarded, fill=rt.filler)
     rt.hub.add(sub)
     try:
         rooms = await _confirm(plan)
@@ -119,7 +121,7 @@ async def subscribe(rt, plan: Plan) -> Subscriber | Refusal:
         return Refusal(403, "This room is private: only its members can see it.")
     # Unread numbers of the user's rooms: those the confirmation found, so none that a removal
     # committed before it took away (a later removal's `close` unsubscribes it).
-    rt.hub.subscribe(sub, [f"unread:{room}" for room in sorted(rooms)])
+    rt.hub.subscribe(sub, [topics.unread(room) for room in sorted(rooms)])
     return sub
 
 
@@ -184,15 +186,17 @@ async def audit(subscribers: list[Subscriber]) -> list[tuple[Subscriber, str]]:
     return ended
 
 
-async def sweep(rt, subscribers: list[Subscriber]) -> None:
+async def sweep(rt: Runtime, subscribers: list[Subscriber]) -> None:
     """End the streams among these that `audit` finds may no longer read, with their notice."""
     for sub, why in await audit([sub for sub in subscribers if not sub.closed]):
         if why == "revoked":
-            frame = publish.close_frame(rt, "You were signed out.", ("/login", "Sign in again"))
+            sub.end(why, broadcasts.close_frame(rt, "You were signed out.", ("/login", "Sign in again")))
         else:
-            frame = publish.close_frame(rt, "You are no longer a member of this room.")
-        sub.push(Envelope(topic=f"user:{sub.user_id}", kind="close", frame=frame, room=sub.room_id))
-        sub.close(why)
+            sub.end(why, _no_longer_a_member(rt))
+
+
+def _no_longer_a_member(rt: Runtime) -> bytes:
+    return broadcasts.close_frame(rt, "You are no longer a member of this room.")
 
 
 def _marks(conn, count: int, first: int = 1) -> str:
@@ -205,41 +209,13 @@ def _marks(conn, count: int, first: int = 1) -> str:
 # What a stream carries
 
 
-class ReplayFrames:
-    """Replayed frames, by room, event id and the message's revision, bounded (least recently
-    used rooms go first). Keyed by revision, so an edit or a delete is never served stale: the
-    replay reads the events from the database (cheap) and renders only what it has not framed."""
-
-    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._rooms: OrderedDict[int, dict[tuple[int, str], bytes]] = OrderedDict()
-
-    def get(self, room: int, seq: int, revision: str) -> bytes | None:
-        frames = self._rooms.get(room)
-        if frames is None:
-            return None
-        self._rooms.move_to_end(room)
-        return frames.get((seq, revision))
-
-    def put(self, room: int, seq: int, revision: str, frame: bytes) -> None:
-        frames = self._rooms.setdefault(room, {})
-        self._rooms.move_to_end(room)
-        old = frames.pop((seq, revision), None)
-        self.size += len(frame) - (len(old) if old else 0)
-        frames[(seq, revision)] = frame
-        while self.size > self.max_bytes and self._rooms:
-            _, dropped = self._rooms.popitem(last=False)
-            self.size -= sum(map(len, dropped.values()))
-
-
 def _revision(message) -> str:
     if message.deleted:
         return "deleted"
     return message.edited_at.isoformat() if message.edited_at else ""
 
 
-async def _events(rt, rid: int, after: int, upto: int | None, *, replayed: bool):
+async def _events(rt: Runtime, rid: int, after: int, upto: int | None, *, replayed: bool):
     """Frames of the room's events after `after` (up to `upto`), as the messages are now: yields
     (frames, last event id) a batch at a time. Small batches keep each database read short (on
     SQLite every query waits its turn on one connection) and yield to everyone else in between."""
@@ -264,113 +240,84 @@ async def _events(rt, rid: int, after: int, upto: int | None, *, replayed: bool)
             return
 
 
-async def room_stream(rt, plan: Plan, sub: Subscriber):
-    rid, user_id = plan.room_id, plan.user_id
-    entered = False
+async def start(rt: Runtime, plan: Plan, sub: Subscriber) -> None:
+    """Open the stream, catch it up, and let it go live. Ends it (its client reconnects and
+    resumes) if anything fails on the way."""
     try:
-        latest = await newest_event(rid)
-        yield sse.OPENING
-        entered = True  # the state counts this stream before enter() first suspends
-        if await rt.state.enter(rid, user_id, plan.name):
-            await publish.presence(rid, rt)
-        # Presence and typing repeat themselves (a publish, and the current state): send changes only.
-        shown = {"presence": await _current(rt, sub, "presence"), "typing": await _current(rt, sub, "typing")}
-        yield shown["presence"] + shown["typing"]
-        after = plan.after
-        if after is not None and (after > latest or latest - after > REPLAY_LIMIT):
-            yield sse.frame("reload", "")
+        if plan.room_id:
+            await _open_room(rt, plan, sub)
+        else:
+            sub.send(sse.OPENING)
+            sub.resume()
+    except Exception as error:
+        log.warning("a stream of room %s ended while opening: %s: %s", plan.room_id, type(error).__name__, error)
+        sub.end("failed")
+
+
+async def _open_room(rt: Runtime, plan: Plan, sub: Subscriber) -> None:
+    rid = plan.room_id
+    latest = await newest_event(rid)
+    sub.send(sse.OPENING)
+    sub.entered = True  # the state counts this stream before enter() first suspends
+    if await rt.state.enter(rid, plan.user_id, plan.name):
+        await broadcasts.presence(rt, rid)
+    sub.show(await _current(rt, sub, "presence"), await _current(rt, sub, "typing"))
+    after = plan.after
+    if after is not None and (after > latest or latest - after > REPLAY_LIMIT):
+        sub.end("reload", sse.frame("reload", ""))
+        return
+    sub.last = latest if after is None else after
+    if sub.last < latest:
+        async for frames, last in _events(rt, rid, sub.last, latest, replayed=True):
+            sub.send(frames)
+            sub.last = last
+            await sub.sink.drained()
+    sub.resume()
+
+
+def fill(rt: Runtime, sub: Subscriber, upto: int | None) -> None:
+    """The feed found a gap (or the broker lost events): fill it from the database."""
+    rt.spawn(_fill(rt, sub, upto))
+
+
+async def _fill(rt: Runtime, sub: Subscriber, upto: int | None) -> None:
+    try:
+        if sub.guarded and not await _still_member(sub.room_id, sub.user_id):
+            sub.end("removed", _no_longer_a_member(rt))
             return
-        last = latest if after is None else after
-        if last < latest:
-            async for replay, last in _events(rt, rid, last, latest, replayed=True):
-                yield replay
-        while True:
-            batch = await _next_batch(sub)
-            if batch is None:
-                return
-            if not batch and not sub.closed:
-                yield sse.HEARTBEAT
-                continue
-            out = []
-            for envelope in batch:
-                if envelope.kind == "resync" or (envelope.seq and envelope.seq > last + 1):
-                    # The broker lost or reordered something: the database has it.
-                    if plan.guarded and not await _still_member(rid, user_id):
-                        yield sse.frame("close", "<p>You are no longer a member of this room.</p>")
-                        return
-                    upto = envelope.seq - 1 if envelope.seq else None
-                    async for gap, last in _events(rt, rid, last, upto, replayed=False):
-                        out.append(gap)
-                    if envelope.kind == "resync":
-                        continue
-                if envelope.seq:
-                    if envelope.seq <= last:
-                        continue  # already sent (replayed, or filled)
-                    last = envelope.seq
-                frame = sub.frame_for(envelope)
-                if envelope.kind in shown:
-                    if shown[envelope.kind] == frame:
-                        continue
-                    shown[envelope.kind] = frame
-                out.append(frame)
-            if out:
-                yield b"".join(out)
-            if sub.closed:
-                return
-    finally:
-        rt.hub.remove(sub)
-        if entered:  # a stream that never entered must not take another tab's presence away
-            rt.spawn(_leave(rt, rid, user_id))
+        async for frames, last in _events(rt, sub.room_id, sub.last, upto, replayed=False):
+            sub.send(frames)
+            sub.last = last
+        sub.resume()
+    except Exception as error:  # the database away: the client resumes from its last id later
+        log.warning("could not fill a gap in room %s: %s", sub.room_id, type(error).__name__)
+        sub.end("failed")
 
 
-async def user_stream(rt, plan: Plan, sub: Subscriber):
-    try:
-        yield sse.OPENING
-        while True:
-            batch = await _next_batch(sub)
-            if batch is None:
-                return
-            if not batch and not sub.closed:
-                yield sse.HEARTBEAT
-                continue
-            out = [sub.frame_for(e) for e in batch if e.kind != "resync"]
-            if out:
-                yield b"".join(out)
-            if sub.closed:
-                return
-    finally:
-        rt.hub.remove(sub)
+def release(rt: Runtime, sub: Subscriber) -> None:
+    """The connection ended, however: unsubscribe, and leave the room's presence."""
+    rt.hub.remove(sub)
+    if sub.entered:  # a stream that never entered must not take another tab's presence away
+        sub.entered = False
+        rt.spawn(_leave(rt, sub.room_id, sub.user_id))
 
 
-def body(rt, plan: Plan, sub: Subscriber):
-    return room_stream(rt, plan, sub) if plan.room_id else user_stream(rt, plan, sub)
-
-
-async def _next_batch(sub: Subscriber) -> list | None:
-    """The subscriber's queued envelopes ([] when only a heartbeat is due), or None to end now
-    (the server is stopping, or the subscriber fell too far behind and must resume)."""
-    await sub.wait()
-    if sub.closed in ("shutdown", "overflow"):
-        return None
-    return sub.take()
-
-
-async def _leave(rt, rid: int, user_id: int) -> None:
+async def _leave(rt: Runtime, rid: int, user_id: int) -> None:
     try:
         if await rt.state.leave(rid, user_id):
-            await publish.presence(rid, rt)
+            await broadcasts.presence(rt, rid)
     except Exception:  # Redis away: the entry expires by itself
         log.warning("could not record leaving room %s", rid)
 
 
-async def _current(rt, sub: Subscriber, kind: str) -> bytes:
+async def _current(rt: Runtime, sub: Subscriber, kind: str) -> bytes:
     """The room's current presence or typing: the newest one this process saw, or a fresh render."""
-    envelope = rt.hub.latest.get((f"room:{sub.room_id}", kind))
+    key = (topics.room(sub.room_id), kind)
+    envelope = rt.hub.latest.get(key)
     if envelope is None:
-        make = publish.presence_envelope if kind == "presence" else publish.typing_envelope
-        envelope = await make(rt, sub.room_id)
-        rt.hub.latest[(f"room:{sub.room_id}", kind)] = envelope
-    return sub.frame_for(envelope)
+        make = broadcasts.presence_envelope if kind == "presence" else broadcasts.typing_envelope
+        envelope = rt.hub.latest[key] = await make(rt, sub.room_id)
+    return envelope.frame_for(sub.user_id)
 
 
 async def _still_member(rid: int, user_id: int) -> bool:

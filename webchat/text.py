@@ -51,8 +51,3 @@ def render_body(text: str) -> Markup:
 
 def mentions(text: str) -> list[str]:
     return sorted({name.lower() for name in _MENTION.findall(text)})
-
-
-def sse_lines(text: str) -> list[str]:
-    """Split on exactly the line ends that the SSE wire format treats as line ends."""
-    return _NEWLINE.split(text)

@@ -61,7 +61,9 @@ async def verify_password(stored: str | None, password: str) -> bool:
 @cache
 def _common() -> frozenset[str]:
     """The 30,000 passwords seen most often in public breaches (zxcvbn's list, from Xato's corpus
-    of ten million), lower-cased. Loaded on first use: about 2 MB."""
+    of ten million), lower-cased. Imported and built on first use (about 2 MB that only
+    registration needs), not at every start."""
+    # Imported here, not at the top: 2 MB of lists that only registration needs.
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     return frozenset(FREQUENCY_LISTS["passwords"])

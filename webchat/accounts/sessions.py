@@ -13,7 +13,7 @@ from quart import current_app, g, request
 from quart_auth import AuthUser, current_user, login_user, logout_user
 
 from webchat.models import User
-from webchat.security import cookie_name
+from webchat.security import cookie_name, set_lasting_cookie
 
 
 def auth_id(user: User) -> str:
@@ -94,14 +94,7 @@ def remember_device(account: str) -> None:
 
 async def set_device_cookie(response):
     if "device_accounts" in g:
-        response.set_cookie(
-            cookie_name(DEVICE_COOKIE),
-            _device_signer().sign(",".join(g.device_accounts)).decode(),
-            max_age=400 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=current_app.config["WEBCHAT_PRODUCTION"],
-        )
+        set_lasting_cookie(response, DEVICE_COOKIE, _device_signer().sign(",".join(g.device_accounts)).decode())
     return response
 
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app, flash, g, render_template, request
+from quart import Blueprint, flash, g, render_template, request
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from webchat import web
 from webchat.accounts.names import USERNAME, find_user, hidden_characters
-from webchat.accounts.passwords import WAIT_SECONDS, Busy, hash_password, too_common, verify_password
+from webchat.accounts.passwords import (
+    WAIT_SECONDS,
+    Busy,
+    hash_password,
+    too_common,
+    verify_password,
+)
 from webchat.accounts.sessions import known_device, remember_device, sign_in, sign_out
-from webchat.security import browser_id
-from webchat.live import publish
 from webchat.models import ANNOUNCE_CHOICES, User
+from webchat.refusals import SlowDown
+from webchat.rooms import broadcasts
+from webchat.runtime import current
+from webchat.security import browser_id
 from webchat.streams import revoking
 
 bp = Blueprint("accounts", __name__)
@@ -74,7 +82,7 @@ async def register():
         errors.add("username", "That username is taken. Choose another.")
         return await _register_form(values, errors)
     except Busy:
-        return await web.rate_limited(WAIT_SECONDS, "people signing up at this moment")
+        raise SlowDown(WAIT_SECONDS, "people signing up at this moment") from None
     sign_in(user)
     remember_device(user.username_key)
     return web.see_other("/rooms")
@@ -103,23 +111,24 @@ async def login():
         return body, 422
     # Every attempt counts before the (slow) check, so attempts made at once cannot all slip
     # through; one that succeeds is given back, so the limits count failures.
-    limiter, limits = g.runtime.limiter, current_app.config["RATE_LIMITS"]
+    rt = current()
+    limiter, limits = rt.limiter, rt.limits
     counted = [f"login:{web.client_key()}"]
     if wait := await limiter.hit(counted[0], limits["login"]):
-        return await web.rate_limited(wait, "failed sign-ins from your address")
+        raise SlowDown(wait, "failed sign-ins from your address")
     account = values["username"].lower()
     # Per account, across addresses; a browser that signed in to it before counts on its own,
     # so a stranger's guessing cannot lock the owner out of their own browsers.
     counted.append(f"login_account:{account}" + (f":{browser_id()}" if known_device(account) else ""))
     if wait := await limiter.hit(counted[1], limits["login_account"]):
-        return await web.rate_limited(wait, "failed sign-ins to this account")
+        raise SlowDown(wait, "failed sign-ins to this account")
     user = await find_user(values["username"])
     try:
         right = await verify_password(user.password_hash if user else None, password[:MAX_PASSWORD])
     except Busy:
         for key in counted:  # not tried: it does not count
             await limiter.undo(key)
-        return await web.rate_limited(WAIT_SECONDS, "people signing in at this moment")
+        raise SlowDown(WAIT_SECONDS, "people signing in at this moment") from None
     if not right:
         errors.add("username", "That username and password do not match. Try again.")
         body = await render_template("accounts/login.html", values=values, errors=errors)
@@ -144,7 +153,7 @@ async def logout_everywhere():
     user = g.user
     async with revoking():
         await User.filter(id=user.id).update(session_version=F("session_version") + 1)
-        await publish.revoke_user(user.id)
+        await broadcasts.revoke_user(current(), user.id)
     sign_out()
     return web.see_other("/login")
 

@@ -5,7 +5,9 @@ Quart each one would carry a request object, a body queue, a task group of two t
 wrapper for its whole life (about 40 KB and most of the CPU of a fan-out, see docs/performance.md).
 This ASGI middleware serves both paths itself, every answer included (refusals are short plain
 text). Whether a stream may open, and what it carries, is decided by the one entrance it is given
-(`webchat.streams`); this module only speaks ASGI.
+(`webchat.streams`); this module only speaks ASGI. It serves the streams that reach the server
+through Hypercorn (a connection that carried a page first, and the in-process test client);
+webchat.live.frontdoor serves the others without going through ASGI at all.
 """
 
 from __future__ import annotations
@@ -54,12 +56,13 @@ class StreamTransport:
         resume += [v for k, v in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
                    if k == "last_event_id"]
         rt, entrance = self.runtime, self.entrance
+        sink = QueueSink()
         try:
             plan = await entrance.admit(rt, self.identify(headers.get(b"cookie")), room, resume)
             if not isinstance(plan, entrance.Plan) or scope["method"] == "HEAD":
                 opened = plan
             else:
-                opened = await entrance.subscribe(rt, plan)
+                opened = await entrance.subscribe(rt, plan, sink)
         except Exception as error:
             part = self.unavailable(error)
             if part is None:
@@ -76,7 +79,7 @@ class StreamTransport:
             await send({"type": "http.response.start", "status": 200, "headers": self.stream_headers})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         else:
-            await self._stream(entrance.body(rt, plan, opened), opened, receive, send)
+            await self._stream(plan, opened, sink, receive, send)
 
     async def _answer(self, send, status: int, message: str, extra: dict | None = None) -> None:
         await send({"type": "http.response.start", "status": status,
@@ -84,7 +87,7 @@ class StreamTransport:
         await send({"type": "http.response.body", "body": f"{REASONS.get(status, '')}: {message}\n".encode(),
                     "more_body": False})
 
-    async def _stream(self, body, sub, receive, send) -> None:
+    async def _stream(self, plan, sub, sink: QueueSink, receive, send) -> None:
         streaming = asyncio.current_task()
 
         async def watch_for_disconnect() -> None:
@@ -93,10 +96,11 @@ class StreamTransport:
             streaming.cancel()
 
         watcher = asyncio.create_task(watch_for_disconnect())
+        opening = asyncio.create_task(self.entrance.start(self.runtime, plan, sub))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.stream_headers})
-            async for chunk in body:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            while (data := await sink.next()) is not None:
+                await send({"type": "http.response.body", "body": data, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if not watcher.done():
@@ -105,8 +109,59 @@ class StreamTransport:
             pass  # the client went away mid-write
         finally:
             watcher.cancel()
-            await body.aclose()  # the generator's finally: subscription and presence
-            self.runtime.hub.remove(sub)  # also when the generator never started (a no-op otherwise)
+            opening.cancel()
+            sub.end("gone")
+            self.entrance.release(self.runtime, sub)
+
+
+class QueueSink:
+    """A stream's bytes on their way to ASGI's `send`: the transport's loop takes them as they come."""
+
+    __slots__ = ("chunks", "size", "finished", "waiter")
+    LIMIT = 1024 * 1024  # bytes not yet taken: more, and the client is too far behind
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.finished = False
+        self.waiter: asyncio.Future | None = None
+
+    def write(self, frame: bytes, chunk: bytes | None = None) -> bool:
+        if self.finished:
+            return True
+        self.chunks.append(frame)
+        self.size += len(frame)
+        self._wake()
+        return self.size <= self.LIMIT
+
+    def finish(self, frame: bytes = b"") -> None:
+        if frame and not self.finished:
+            self.chunks.append(frame)
+        self.finished = True
+        self._wake()
+
+    async def drained(self) -> None:
+        while self.chunks and not self.finished:
+            await self._wait()
+
+    async def next(self) -> bytes | None:
+        """What was written since last time (waiting for it), or None once finished and sent."""
+        while not self.chunks:
+            if self.finished:
+                return None
+            await self._wait()
+        data, self.chunks, self.size = b"".join(self.chunks), [], 0
+        self._wake()  # whoever waits for drained()
+        return data
+
+    async def _wait(self) -> None:
+        if self.waiter is None or self.waiter.done():
+            self.waiter = asyncio.get_running_loop().create_future()
+        await self.waiter
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
 
 
 def _encode(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:

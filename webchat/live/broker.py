@@ -12,6 +12,8 @@ import asyncio
 import json
 import logging
 import ssl
+from collections.abc import Callable
+from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.backoff import ExponentialBackoff
@@ -20,10 +22,20 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from webchat.live.hub import Envelope, Hub
+from webchat.live.hub import RESYNC, Envelope, Hub
+from webchat.live.topics import Topic
 
 log = logging.getLogger("webchat.broker")
 CHANNEL_PREFIX = "webchat:ev:"
+
+
+class Broker(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish(self, envelope: Envelope) -> None: ...
+    async def health(self) -> str: ...
 
 
 class LocalBroker:
@@ -73,7 +85,7 @@ def decode(data: bytes) -> Envelope:
     head = json.loads(head_bytes)
     variants = head.get("v")
     return Envelope(
-        topic=head["t"],
+        topic=Topic(head["t"]),
         kind=head["k"],
         frame=frame,
         seq=head["s"],
@@ -101,7 +113,7 @@ class RedisBroker:
         self._subscribed = asyncio.Event()
         self._ever_subscribed = False
         self.connected = False
-        self.on_resubscribed = None  # a callable run each time the subscription comes back
+        self.on_resubscribed: Callable[[], None] | None = None  # each time the subscription is back
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen(), name="webchat-redis-listener")
@@ -137,7 +149,7 @@ class RedisBroker:
             self._ever_subscribed = True
             return
         log.info("Redis subscription is back: streams catch up from the database")
-        self.hub.broadcast(Envelope(topic="*", kind="resync"))
+        self.hub.broadcast(RESYNC)
         if self.on_resubscribed is not None:
             self.on_resubscribed()
 

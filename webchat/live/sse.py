@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webchat.text import sse_lines
+import re
 
 RETRY_MS = 2000
 # Below Heroku's 55 s idle window and the contract's 20 s.
@@ -15,11 +15,22 @@ HEADERS = {
     "X-Accel-Buffering": "no",
     "Connection": "keep-alive",
 }
+# Exactly the line ends that the wire format treats as line ends: each line of data gets its own
+# "data: " prefix, so no text can end an event early or forge another one.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def frame(event: str, data: str, event_id: int | None = None) -> bytes:
     lines = [f"event: {event}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
-    lines.extend("data: " + line for line in sse_lines(data))
+    lines.extend("data: " + line for line in _LINE_END.split(data))
     return ("\n".join(lines) + "\n\n").encode()
+
+
+def chunk(data: bytes) -> bytes:
+    """One HTTP/1.1 chunk of a chunked body."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+LAST_CHUNK = b"0\r\n\r\n"

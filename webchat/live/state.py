@@ -16,6 +16,7 @@ import logging
 import os
 import time
 import uuid
+from typing import Protocol
 
 from redis.exceptions import RedisError
 
@@ -33,6 +34,24 @@ Person = tuple[int, str]  # (user id, display name)
 
 def _sorted(people: dict[int, str]) -> list[Person]:
     return sorted(people.items(), key=lambda p: (p[1].lower(), p[0]))
+
+
+class State(Protocol):
+    """Presence and typing, whichever engine holds them. Changes say whether the visible set
+    changed, so that events are sent only on change."""
+
+    async def enter(self, room: int, user: int, name: str) -> bool: ...
+    async def leave(self, room: int, user: int) -> bool: ...
+    async def forget(self, room: int, user: int) -> tuple[bool, bool]: ...
+    async def present(self, room: int) -> list[Person]: ...
+    async def refresh(self, rooms: set[int]) -> set[int]: ...
+    async def start_typing(self, room: int, user: int, name: str) -> bool: ...
+    async def stop_typing(self, room: int, user: int, name: str) -> bool: ...
+    async def typing(self, room: int) -> list[Person]: ...
+    async def expire_typing(self, rooms: set[int]) -> set[int]: ...
+
+    def closing(self) -> None:
+        """The process is stopping: its viewers reconnect elsewhere, so leaving is not news."""
 
 
 class LocalState:
@@ -74,6 +93,16 @@ class LocalState:
 
     async def refresh(self, rooms: set[int]) -> set[int]:
         return set()  # nothing expires in process: streams leave explicitly
+
+    def closing(self) -> None:
+        pass
+
+    def name_of(self, user: int) -> str:
+        return self._names.get(user, "?")
+
+    def entries(self) -> dict[int, list[int]]:
+        """Who has the room open through this process, by room."""
+        return {room: list(counts) for room, counts in self._presence.items()}
 
     async def start_typing(self, room: int, user: int, name: str) -> bool:
         self._names[user] = name
@@ -148,10 +177,13 @@ class RedisState:
         # Set when this process is shutting down: its viewers are about to reconnect elsewhere, so
         # their leaving is not announced (no flicker); entries not renewed by another process
         # expire within PRESENCE_SECONDS.
-        self.closing = False
+        self._closing = False
+
+    def closing(self) -> None:
+        self._closing = True
 
     def _entry(self, user: int) -> str:
-        return f"{self.process}:{_member(user, self._local._names.get(user, '?'))}"
+        return f"{self.process}:{_member(user, self._local.name_of(user))}"
 
     async def enter(self, room: int, user: int, name: str) -> bool:
         await self._local.enter(room, user, name)
@@ -169,7 +201,7 @@ class RedisState:
 
     async def leave(self, room: int, user: int) -> bool:
         entry = self._entry(user)
-        if not await self._local.leave(room, user) or self.closing:
+        if not await self._local.leave(room, user) or self._closing:
             return False
         key = _presence_key(room)
         try:
@@ -215,7 +247,7 @@ class RedisState:
         Returns the rooms whose visible set changed. Raises RedisError while Redis is away.
         """
         now = time.time()
-        mine = {room: list(counts) for room, counts in self._local._presence.items()}
+        mine = self._local.entries()
         served = [room for room in rooms if room not in mine]
         async with self.redis.pipeline(transaction=False) as pipe:
             for room, users in mine.items():

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 
-from quart import Blueprint, current_app, g, render_template, request
+from quart import Blueprint, g, render_template, request
 
 from webchat import web
-from webchat.errors import Refused
-from webchat.live import publish
-from webchat.messages import service
+from webchat.messages import broadcasts, service
 from webchat.messages.service import NONCE_MAX, clean_body
+from webchat.refusals import Refused
 from webchat.rooms import service as rooms
+from webchat.rooms.page import room_page
 from webchat.rooms.service import parse_id
+from webchat.runtime import current
 
 bp = Blueprint("messages", __name__)
 NONCE = re.compile(r"[\x21-\x7e]+")
@@ -32,19 +33,17 @@ async def post_message(room_id: str):
         return await _composer_error(room, form.get("body", ""), problem)
     message, event = await service.post(room, g.user, body, nonce)
     if event is not None:
-        await publish.message_event(message, event)
+        await broadcasts.message_event(current(), message, event)
     if web.is_htmx():
         # The message itself arrives through the stream, in every tab, the sender's too.
-        return await render_template("messages/_composer.html", room=room, composer=web.composer())
+        return await render_template("messages/_composer.html", composer=web.composer(room.id))
     return web.see_other(f"/rooms/{room.id}#m-{message.id}")
 
 
 async def _composer_error(room, body: str, problem: str):
-    composer = web.composer(body, problem)
+    composer = web.composer(room.id, body, problem)
     if web.is_htmx():
         return await render_template("messages/_composer.html", room=room, composer=composer), 422
-    from webchat.rooms.views import room_page
-
     errors = web.FormErrors()
     errors.add("composer-body", problem)
     return await room_page(await rooms.access(room.id, g.user), composer, errors), 422
@@ -85,7 +84,7 @@ async def show_message(room_id: str, message_id: str):
     found, message = await _own_message(room_id, message_id)
     if not web.is_htmx():
         return web.see_other(f"/rooms/{found.room.id}#m-{message.id}")
-    return current_app.extensions["webchat"].renderer.message(message)
+    return current().renderer.message(message)
 
 
 @bp.get("/rooms/<room_id>/messages/<message_id>/edit")
@@ -125,7 +124,7 @@ async def edit(room_id: str, message_id: str):
         return await _edit_form(found, message, raw, problem, 422)
     if body != message.body:
         event = await service.update(message, body)
-        await publish.message_event(message, event)
+        await broadcasts.message_event(current(), message, event)
     return _after_change(found.room, message)
 
 
@@ -137,11 +136,11 @@ async def delete(room_id: str, message_id: str):
         raise Refused(403, "Only the author or the room's owner can delete a message.", "Not allowed")
     if not message.deleted:
         event = await service.update(message, None)
-        await publish.message_event(message, event)
+        await broadcasts.message_event(current(), message, event)
     return _after_change(found.room, message)
 
 
 def _after_change(room, message):
     if web.is_htmx():
-        return current_app.extensions["webchat"].renderer.message(message), 200
+        return current().renderer.message(message), 200
     return web.see_other(f"/rooms/{room.id}#m-{message.id}")

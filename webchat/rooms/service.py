@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from webchat.errors import Refused
+from webchat.accounts.names import find_user
 from webchat.models import Membership, Message, Room, User
+from webchat.refusals import Refused
 
 NAME_MAX = 80
 TOPIC_MAX = 200
@@ -127,8 +128,6 @@ async def leave(room: Room, user: User) -> bool:
 
 
 async def add_member(room: Room, username: str) -> User:
-    from webchat.accounts.names import find_user
-
     user = await find_user(username)
     if user is None:
         raise LookupError(username)

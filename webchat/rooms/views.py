@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, g, render_template
+from quart import Blueprint, flash, g, render_template
 
 from webchat import web
 from webchat.accounts.names import find_user, hidden_characters
-from webchat.errors import Refused
-from webchat.live import publish
-from webchat.messages import service as messages
 from webchat.models import Membership
-from webchat.rooms import service
+from webchat.refusals import Refused
+from webchat.rooms import broadcasts, service
+from webchat.rooms.page import room_page
 from webchat.rooms.service import NAME_MAX, TOPIC_MAX, parse_id
+from webchat.runtime import current
 from webchat.streams import revoking
 
 bp = Blueprint("rooms", __name__)
@@ -68,36 +68,6 @@ async def show_room(room_id: str):
     return await room_page(found, mark_read=True)
 
 
-async def room_page(found, composer=None, errors=None, mark_read=False):
-    """The room: its latest messages, the reader's rooms, members, read markers, the composer."""
-    from webchat.live.markers import read_markers
-
-    room = found.room
-    # The newest event first: anything committed after it is replayed by the stream.
-    last_event = await messages.newest_event(room.id)
-    history, more = await messages.history(room)
-    if mark_read and found.member and history:
-        if await service.mark_read(found.membership, history[-1].id):
-            await publish.own_read(g.user.id, room.id, found.membership.read_seq)
-            publish.read_markers_soon(room.id)
-    return await render_template(
-        "rooms/room.html",
-        room=room,
-        access=found,
-        title=await service.display_name(room, g.user),
-        messages=history,
-        more=more,
-        last_event=last_event,
-        entries=await service.rooms_of(g.user),
-        members=await service.members(room),
-        markers=await read_markers(room.id),
-        names=[name for _, name in await g.runtime.state.present(room.id)],
-        is_owner=found.owner(g.user),
-        composer=composer or web.composer(),
-        errors=errors or web.FormErrors(),
-    )
-
-
 @bp.post("/rooms/<room_id>/join")
 @web.rate_limit("action", "changes")
 async def join(room_id: str):
@@ -114,11 +84,8 @@ async def leave(room_id: str):
         raise Refused(409, "You are not a member of this room.", "Not a member")
     if found.owner(g.user):
         raise Refused(409, "The owner cannot leave their own room.", "Owner stays")
-    async with revoking():
-        await service.leave(found.room, g.user)
-        if found.room.kind != "public":
-            await publish.close_for(g.user.id, found.room.id, "You left this room.")
-    await _forget(found.room.id, g.user.id)
+    # Anyone may read a public room: leaving it ends no stream.
+    await _take_out(found.room, g.user, "You left this room." if found.room.kind != "public" else None)
     return web.see_other("/rooms")
 
 
@@ -172,10 +139,7 @@ async def remove_member(room_id: str, username: str):
         raise Refused(404, f"“{username}” is not a member of this room.", "No such member")
     if user.id == g.user.id:
         raise Refused(409, "The owner cannot remove themselves.", "Owner stays")
-    async with revoking():
-        await service.leave(found.room, user)
-        await publish.close_for(user.id, found.room.id, "You were removed from this room.")
-    await _forget(found.room.id, user.id)
+    await _take_out(found.room, user, "You were removed from this room.")
     await _flash(f"{user.display_name} was removed from the room.")
     return web.see_other(f"/rooms/{found.room.id}/members")
 
@@ -190,8 +154,8 @@ async def read(room_id: str):
     if message_id is None:
         raise Refused(422, "last_message_id must be a message number.", "Bad message number")
     if await service.mark_read(found.membership, message_id):
-        await publish.own_read(g.user.id, found.room.id, found.membership.read_seq)
-        publish.read_markers_soon(found.room.id)
+        await broadcasts.own_read(current(), g.user.id, found.room.id, found.membership.read_seq)
+        broadcasts.read_markers_soon(current(), found.room.id)
     return web.done(f"/rooms/{found.room.id}")
 
 
@@ -199,8 +163,8 @@ async def read(room_id: str):
 @web.rate_limit("typing", "typing signals", quiet=True)
 async def typing(room_id: str):
     found = await service.require_member(parse_id(room_id), g.user)
-    if await g.runtime.state.start_typing(found.room.id, g.user.id, g.user.display_name):
-        await publish.typing(found.room.id)
+    if await current().state.start_typing(found.room.id, g.user.id, g.user.display_name):
+        await broadcasts.typing(current(), found.room.id)
     return "", 204
 
 
@@ -217,16 +181,15 @@ async def direct_message():
     return web.see_other(f"/rooms/{room.id}")
 
 
-async def _forget(room_id: int, user_id: int) -> None:
-    """Whoever left is gone from "Here now" and typing at once, in every process."""
-    presence, typing = await g.runtime.state.forget(room_id, user_id)
-    if presence:
-        await publish.presence(room_id)
-    if typing:
-        await publish.typing(room_id)
+async def _take_out(room, user, notice: str | None) -> None:
+    """Membership gone, the user's streams of the room closed (in the same transaction: see
+    webchat.streams), and "Here now" and typing without them at once."""
+    async with revoking():
+        await service.leave(room, user)
+        if notice:
+            await broadcasts.close_for(current(), user.id, room.id, notice)
+    await broadcasts.forget(current(), room.id, user.id)
 
 
 async def _flash(message: str) -> None:
-    from quart import flash
-
     await flash(message)

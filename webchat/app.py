@@ -1,0 +1,89 @@
+"""create_app(): the one place where the parts are put together (configuration, the live runtime and its hooks, blueprints, the stream transport)."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from quart import Quart
+from quart_auth import QuartAuth
+
+from webchat import db, errors, pages, security, streams
+from webchat.accounts import sessions
+from webchat.accounts.views import bp as accounts_bp
+from webchat.config import Settings, load_settings
+from webchat.live.asgi import StreamTransport
+from webchat.live.core import Hooks
+from webchat.messages.views import bp as messages_bp
+from webchat.proxy import OneTrustedHop
+from webchat.ratelimit import DEFAULT_LIMITS, Limit
+from webchat.render import Renderer, init_jinja
+from webchat.rooms import broadcasts
+from webchat.rooms.views import bp as rooms_bp
+from webchat.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    settings = settings or load_settings()
+    app = Quart(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=security.MAX_BODY,
+        MAX_FORM_MEMORY_SIZE=security.MAX_BODY,
+        SESSION_COOKIE_SECURE=settings.production,
+        SESSION_COOKIE_SAMESITE="Lax",
+        QUART_AUTH_COOKIE_SECURE=settings.production,
+        QUART_AUTH_COOKIE_NAME=("__Host-" if settings.production else "") + "webchat_session",
+        QUART_AUTH_DURATION=30 * 24 * 3600,
+        WEBCHAT_PRODUCTION=settings.production,
+        RATE_LIMITS={**DEFAULT_LIMITS, **{name: Limit(*value) for name, value in settings.limit_overrides.items()}},
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    QuartAuth(app)
+    init_jinja(app.jinja_env)
+
+    runtime = Runtime(settings, Renderer(app.jinja_env), app.config["RATE_LIMITS"])
+    runtime.hooks = Hooks(
+        presence_changed=partial(broadcasts.presence, runtime),
+        typing_changed=partial(broadcasts.typing, runtime),
+        unread_stale=partial(broadcasts.unread_refreshed, runtime),
+        audit=partial(streams.sweep, runtime),
+    )
+    runtime.filler = partial(streams.fill, runtime)
+    app.extensions["webchat"] = runtime
+
+    @app.before_serving
+    async def startup() -> None:
+        await db.open_database(settings.database_url)
+        await runtime.start()
+
+    @app.after_serving
+    async def shutdown() -> None:
+        await runtime.stop()
+        await db.close_database()
+
+    app.before_request(sessions.load_user)
+    app.after_request(sessions.set_device_cookie)
+    security.init_app(app)
+    errors.init_app(app)
+    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp):
+        app.register_blueprint(blueprint)
+
+    app.asgi_app = StreamTransport(
+        app.asgi_app, runtime, streams, sessions.cookie_reader(app),
+        security.response_headers(settings.production), errors.unavailable_part,
+    )
+    if settings.production:
+        # Heroku's router is one hop: trust its X-Forwarded-For/-Proto entry, nothing before it.
+        app.asgi_app = OneTrustedHop(app.asgi_app)
+    return app

@@ -1,0 +1,120 @@
+"""What a room publishes: who is here, who is typing, who has read what, unread numbers, and the
+`close` that ends a member's streams. Rendered and framed once, published after the write it
+reports (or, for `close`, inside its transaction: see webchat.streams).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from webchat.live import sse, topics
+from webchat.live.hub import Envelope
+from webchat.models import Room
+from webchat.render import typing_text
+from webchat.rooms.markers import read_markers
+from webchat.runtime import Runtime
+
+READ_COALESCE_SECONDS = 1.0
+ROOMS_LINK = ("/rooms", "Go to your rooms")
+
+
+def unread_envelope(room_id: int, latest_seq: int) -> Envelope:
+    """One fragment per room for every member's page: the newest message number.
+
+    Each page works out its own count (newest minus its read number), so no per-member render.
+    """
+    html = f'<data id="latest-{room_id}" value="{latest_seq}" hx-swap-oob="true"></data>'
+    return Envelope(topics.unread(room_id), "unread", sse.frame("unread", html), room=room_id)
+
+
+async def unread_latest(rt: Runtime, room_id: int, latest_seq: int) -> None:
+    await rt.broker.publish(unread_envelope(room_id, latest_seq))
+
+
+async def unread_refreshed(rt: Runtime, rooms: set[int]) -> None:
+    """After a Redis outage: this process's streams get each room's newest number again."""
+    for room, seq in await Room.filter(id__in=sorted(rooms)).values_list("id", "last_seq"):
+        rt.hub.dispatch(unread_envelope(room, seq))
+
+
+async def own_read(rt: Runtime, user_id: int, room_id: int, read_seq: int) -> None:
+    """The reader's marker moved: their other tabs update their count for this room."""
+    html = f'<data id="read-{room_id}" value="{read_seq}" hx-swap-oob="true"></data>'
+    await rt.broker.publish(Envelope(topics.user(user_id), "unread", sse.frame("unread", html), room=room_id))
+
+
+async def typing_envelope(rt: Runtime, room_id: int) -> Envelope:
+    people = await rt.state.typing(room_id)
+
+    def frame(exclude: int | None) -> bytes:
+        shown = [(uid, name) for uid, name in people if uid != exclude]
+        html = rt.renderer.fragment(
+            "live/_typing.html", people=shown, text=typing_text([name for _, name in shown])
+        )
+        return sse.frame("typing", html)
+
+    # A handful of variants: everyone's view, and each typer's view without themselves.
+    variants = {uid: frame(uid) for uid, _ in people} or None
+    return Envelope(topics.room(room_id), "typing", frame(None), variants=variants, room=room_id)
+
+
+async def presence_envelope(rt: Runtime, room_id: int) -> Envelope:
+    people = await rt.state.present(room_id)
+    html = rt.renderer.fragment("live/_presence.html", names=[name for _, name in people])
+    return Envelope(topics.room(room_id), "presence", sse.frame("presence", html), room=room_id)
+
+
+async def typing(rt: Runtime, room_id: int) -> None:
+    await rt.broker.publish(await typing_envelope(rt, room_id))
+
+
+async def presence(rt: Runtime, room_id: int) -> None:
+    await rt.broker.publish(await presence_envelope(rt, room_id))
+
+
+async def forget(rt: Runtime, room_id: int, user_id: int) -> None:
+    """Whoever left is gone from "Here now" and typing at once, in every process."""
+    gone_present, gone_typing = await rt.state.forget(room_id, user_id)
+    if gone_present:
+        await presence(rt, room_id)
+    if gone_typing:
+        await typing(rt, room_id)
+
+
+def close_frame(rt: Runtime, notice: str, link: tuple[str, str] = ROOMS_LINK) -> bytes:
+    return sse.frame("close", rt.renderer.fragment("live/_closed.html", notice=notice, link=link))
+
+
+async def close_for(rt: Runtime, user_id: int, room_id: int, notice: str,
+                    link: tuple[str, str] = ROOMS_LINK) -> None:
+    """End this user's streams of the room (room 0: all their streams), with a short notice.
+
+    Call it inside the transaction of the write, after the write (webchat.streams.revoking).
+    """
+    await rt.broker.publish(
+        Envelope(topics.user(user_id), "close", close_frame(rt, notice, link), room=room_id)
+    )
+
+
+async def revoke_user(rt: Runtime, user_id: int) -> None:
+    await close_for(rt, user_id, 0, "You were signed out.", ("/login", "Sign in again"))
+
+
+def read_markers_soon(rt: Runtime, room_id: int) -> None:
+    """Coalesce: at most one `read` event per room per second, carrying the newest markers."""
+    if room_id in rt.pending_reads:
+        return
+    rt.pending_reads.add(room_id)
+    rt.spawn(_flush_read_markers(rt, room_id))
+
+
+async def _flush_read_markers(rt: Runtime, room_id: int) -> None:
+    try:
+        async with asyncio.timeout(READ_COALESCE_SECONDS):
+            await rt.stopping.wait()
+        return  # stopping: the markers are in the database; pages read them on load
+    except TimeoutError:
+        pass
+    rt.pending_reads.discard(room_id)
+    html = rt.renderer.fragment("live/_read.html", markers=await read_markers(room_id))
+    await rt.broker.publish(Envelope(topics.room(room_id), "read", sse.frame("read", html), room=room_id))

@@ -1,0 +1,43 @@
+"""The room page, shown by the room's own address and again (with the composer's error) when a
+post is refused."""
+
+from __future__ import annotations
+
+from quart import g, render_template
+
+from webchat import web
+from webchat.messages import service as messages
+from webchat.rooms import broadcasts, service
+from webchat.rooms.markers import read_markers
+from webchat.rooms.service import Access
+from webchat.runtime import current
+
+
+async def room_page(found: Access, composer: dict | None = None, errors: web.FormErrors | None = None,
+                    mark_read: bool = False) -> str:
+    """The room: its latest messages, the reader's rooms, members, read markers, the composer."""
+    room = found.room
+    rt = current()
+    # The newest event first: anything committed after it is replayed by the stream.
+    last_event = await messages.newest_event(room.id)
+    history, more = await messages.history(room)
+    if mark_read and found.member and history:
+        if await service.mark_read(found.membership, history[-1].id):
+            await broadcasts.own_read(rt, g.user.id, room.id, found.membership.read_seq)
+            broadcasts.read_markers_soon(rt, room.id)
+    return await render_template(
+        "rooms/room.html",
+        room=room,
+        access=found,
+        title=await service.display_name(room, g.user),
+        messages=history,
+        more=more,
+        last_event=last_event,
+        entries=await service.rooms_of(g.user),
+        members=await service.members(room),
+        markers=await read_markers(room.id),
+        names=[name for _, name in await rt.state.present(room.id)],
+        is_owner=found.owner(g.user),
+        composer=composer or web.composer(room.id),
+        errors=errors or web.FormErrors(),
+    )
