@@ -14,6 +14,7 @@ from webchat.accounts.views import bp as accounts_bp
 from webchat.config import Settings, load_settings
 from webchat.live.asgi import StreamTransport
 from webchat.live.core import Hooks
+from webchat.live.entry import Entry
 from webchat.messages.views import bp as messages_bp
 from webchat.proxy import OneTrustedHop
 from webchat.ratelimit import DEFAULT_LIMITS, Limit
@@ -79,10 +80,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp):
         app.register_blueprint(blueprint)
 
-    app.asgi_app = StreamTransport(
-        app.asgi_app, runtime, streams, sessions.cookie_reader(app),
-        security.response_headers(settings.production), errors.unavailable_part,
-    )
+    entry = Entry(runtime, streams, sessions.cookie_reader(app), security.response_headers(settings.production),
+                  errors.unavailable_part)
+    app.extensions["webchat.streams"] = entry  # for the front door (webchat.server)
+    app.asgi_app = StreamTransport(app.asgi_app, entry)
     if settings.production:
         # Heroku's router is one hop: trust its X-Forwarded-For/-Proto entry, nothing before it.
         app.asgi_app = OneTrustedHop(app.asgi_app)

@@ -25,6 +25,7 @@ class Settings:
     limit_overrides: dict[str, tuple[int, float]]
     production: bool
     instance_dir: Path
+    workers: int = 1  # WEB_CONCURRENCY: processes serving the one port
 
     @property
     def embedded_database(self) -> bool:
@@ -89,6 +90,25 @@ def _rate_limits(raw: str) -> tuple[bool, dict[str, tuple[int, float]]]:
     return True, limits
 
 
+def _workers(raw: str, redis_url: str | None, database_url: str) -> int:
+    """WEB_CONCURRENCY (Heroku's name for it): how many processes serve the one port."""
+    raw = raw.strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise ConfigError(f"WEB_CONCURRENCY must be a whole number from 1 to 64, not {raw!r}")
+    workers = int(raw)
+    if workers > 1 and not redis_url:
+        raise ConfigError(
+            f"WEB_CONCURRENCY={workers} needs REDIS_URL: the worker processes share one chat through "
+            "Redis (events, presence, typing, rate limits). Set REDIS_URL, or WEB_CONCURRENCY=1."
+        )
+    if workers > 1 and database_url.startswith("sqlite://"):
+        raise ConfigError(
+            f"WEB_CONCURRENCY={workers} needs PostgreSQL (DATABASE_URL): the embedded SQLite database "
+            "is for one process. Set DATABASE_URL to a postgres:// URL, or WEB_CONCURRENCY=1."
+        )
+    return workers
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     folder = Path(env.get("WEBCHAT_INSTANCE") or Path.cwd() / "instance")
@@ -101,13 +121,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     redis_url = env.get("REDIS_URL", "").strip() or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://")):
         raise ConfigError("REDIS_URL must start with redis:// or rediss://")
+    database_url = _database_url(env, folder)
+    workers = _workers(env.get("WEB_CONCURRENCY", "1"), redis_url, database_url)
     return Settings(
         port=port,
-        database_url=_database_url(env, folder),
+        database_url=database_url,
         redis_url=redis_url,
         secret_key=_secret_key(env, production, folder),
         rate_limits=rate,
         limit_overrides=limits,
         production=production,
         instance_dir=folder,
+        workers=workers,
     )

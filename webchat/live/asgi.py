@@ -13,79 +13,33 @@ webchat.live.frontdoor serves the others without going through ASGI at all.
 from __future__ import annotations
 
 import asyncio
-import logging
-import re
-from urllib.parse import parse_qsl
 
-from webchat.live import sse
-
-log = logging.getLogger("webchat.streams")
-ROOM_EVENTS = re.compile(r"/rooms/([^/]{1,40})/events")
-REASONS = {400: "Bad request", 401: "Sign in first", 403: "Not allowed", 404: "Not found",
-           405: "Method not allowed", 429: "Slow down", 500: "Error", 503: "Unavailable"}
+from webchat.live.entry import Answer, Entry, stream_path
 
 
 class StreamTransport:
     """ASGI middleware: the two stream paths here, everything else to `inner` (Quart)."""
 
-    def __init__(self, inner, runtime, entrance, identify, headers: dict[str, str], unavailable) -> None:
+    def __init__(self, inner, entry: Entry) -> None:
         self.inner = inner
-        self.runtime = runtime
-        self.entrance = entrance  # admit(), subscribe(), body()
-        self.identify = identify  # Cookie header -> auth id
-        self.unavailable = unavailable  # error -> the part not answering ('database', 'redis'), or None
-        common = {**headers, "Cache-Control": "no-store"}
-        self.refusal_headers = _encode({**common, "Content-Type": "text/plain; charset=utf-8"})
-        self.stream_headers = _encode({**common, **sse.HEADERS})
+        self.entry = entry
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            path = scope["path"]
-            room = ROOM_EVENTS.fullmatch(path)
-            if room or path == "/events":
-                await self._serve(scope, receive, send, room.group(1) if room else None)
+            is_stream, room = stream_path(scope["path"])
+            if is_stream:
+                await self._serve(scope, receive, send, room)
                 return
         await self.inner(scope, receive, send)
 
     async def _serve(self, scope, receive, send, room: str | None) -> None:
-        if scope["method"] not in ("GET", "HEAD"):
-            await self._answer(send, 405, "This address is an event stream: GET it.", {"Allow": "GET, HEAD"})
-            return
-        headers = dict(scope["headers"])
-        resume = [_latin1(headers.get(b"last-event-id"))]
-        resume += [v for k, v in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-                   if k == "last_event_id"]
-        rt, entrance = self.runtime, self.entrance
         sink = QueueSink()
-        try:
-            plan = await entrance.admit(rt, self.identify(headers.get(b"cookie")), room, resume)
-            if not isinstance(plan, entrance.Plan) or scope["method"] == "HEAD":
-                opened = plan
-            else:
-                opened = await entrance.subscribe(rt, plan, sink)
-        except Exception as error:
-            part = self.unavailable(error)
-            if part is None:
-                log.exception("could not open a stream")
-                await self._answer(send, 500, "webchat hit an error. Reconnect in a moment.")
-            else:
-                log.warning("stream refused: %s unavailable (%s)", part, type(error).__name__)
-                await self._answer(send, 503, f"webchat cannot reach its {part} just now.", {"Retry-After": "5"})
-            return
-        if isinstance(opened, entrance.Refusal):
-            extra = {"Retry-After": str(max(1, opened.retry_after))} if opened.retry_after else {}
-            await self._answer(send, opened.status, opened.message, extra)
-        elif opened is plan:  # HEAD: the answer a GET would start with, and no stream
-            await send({"type": "http.response.start", "status": 200, "headers": self.stream_headers})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        opened = await self.entry.open(scope["method"], room, scope["query_string"], dict(scope["headers"]), sink)
+        if isinstance(opened, Answer):
+            await send({"type": "http.response.start", "status": opened.status, "headers": opened.headers})
+            await send({"type": "http.response.body", "body": opened.body, "more_body": False})
         else:
-            await self._stream(plan, opened, sink, receive, send)
-
-    async def _answer(self, send, status: int, message: str, extra: dict | None = None) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": self.refusal_headers + _encode(extra or {})})
-        await send({"type": "http.response.body", "body": f"{REASONS.get(status, '')}: {message}\n".encode(),
-                    "more_body": False})
+            await self._stream(*opened, sink, receive, send)
 
     async def _stream(self, plan, sub, sink: QueueSink, receive, send) -> None:
         streaming = asyncio.current_task()
@@ -96,9 +50,9 @@ class StreamTransport:
             streaming.cancel()
 
         watcher = asyncio.create_task(watch_for_disconnect())
-        opening = asyncio.create_task(self.entrance.start(self.runtime, plan, sub))
+        opening = asyncio.create_task(self.entry.entrance.start(self.entry.runtime, plan, sub))
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.stream_headers})
+            await send({"type": "http.response.start", "status": 200, "headers": self.entry.stream_headers})
             while (data := await sink.next()) is not None:
                 await send({"type": "http.response.body", "body": data, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -110,8 +64,7 @@ class StreamTransport:
         finally:
             watcher.cancel()
             opening.cancel()
-            sub.end("gone")
-            self.entrance.release(self.runtime, sub)
+            self.entry.ended(sub)
 
 
 class QueueSink:
