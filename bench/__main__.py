@@ -20,6 +20,7 @@ import traceback
 from pathlib import Path
 
 from bench import machine, scenarios, sse
+from bench.http import User
 from bench.report import print_table, targets
 from bench.server import ROOT, PostgresDatabase, Server, flush_redis, migrate
 
@@ -43,6 +44,9 @@ _started = time.perf_counter()
 
 def log(message: str) -> None:
     print(f"[{time.perf_counter() - _started:7.1f}s] {message}", flush=True)
+
+
+FANOUT_SIZES = (10_000, 5_000, 1_000, 100)
 
 
 def sizes_for(streams: int) -> list[int]:
@@ -77,7 +81,7 @@ async def single(cfg, out: dict) -> None:
     """One server process, the embedded SQLite database: the targets' configuration."""
     tmp = Path(tempfile.mkdtemp(prefix="webchat-bench-", dir=cfg["db_dir"]))
     url = f"sqlite://{tmp}/bench.sqlite3" + (f"?{cfg['sqlite_params']}" if cfg["sqlite_params"] else "")
-    server = Server(tmp, url, name="single", command=cfg["server_command"])
+    server = Server(tmp, url, name="single", command=cfg["server_command"], root=Path(cfg["server_root"]))
     opened: list[sse.Stream] = []
     try:
         log("single process, SQLite: starting the server")
@@ -147,21 +151,9 @@ async def streams_phase(chat, cfg, out, server) -> list:
         log(f"  dropped {out['hold']['dropped']}, fewest heartbeats per stream {out['hold']['min_heartbeats']}")
 
         log("fan-out, one room")
-        out["fanout"] = {}
         poster = chat.users[0].on(server.port)
         await poster.page("/login")
-        out["fanout"][str(len(opened))] = await scenarios.fanout(chat, owner, opened, cfg["fanout_messages"], log, poster)
-        # Close down to 1,000 (ten per user) and then 100 (one per user): no presence changes.
-        sse.close_all(rest)
-        opened = first
-        await asyncio.sleep(3)
-        if len(opened) >= 1_000 and total > 1_000:
-            out["fanout"]["1000"] = await scenarios.fanout(chat, owner, opened, cfg["fanout_messages"], log, poster)
-        sse.close_all(opened[100:])
-        opened = opened[:100]
-        await asyncio.sleep(2)
-        out["fanout"]["100"] = await scenarios.fanout(chat, owner, opened, cfg["fanout_messages"], log, poster)
-        sse.close_all(opened)
+        out["fanout"] = await fanout_down(chat, owner, opened, cfg, poster)
         opened = []
         await poster.close()
         await asyncio.sleep(2)
@@ -169,6 +161,21 @@ async def streams_phase(chat, cfg, out, server) -> list:
     except BaseException:
         sse.close_all(opened)
         raise
+
+
+async def fanout_down(chat, owner, opened: list, cfg, poster) -> dict:
+    """Fan-out at every size from the most streams down (10,000, 5,000, 1,000, 100), closing
+    streams between sizes: the same room, the same subscribers, no presence changes."""
+    out = {}
+    for size in FANOUT_SIZES:
+        if size > len(opened):
+            continue
+        sse.close_all(opened[size:])
+        opened = opened[:size]
+        await asyncio.sleep(3 if size >= 1_000 else 2)
+        out[str(size)] = await scenarios.fanout(chat, owner, opened, cfg["fanout_messages"], log, poster)
+    sse.close_all(opened)
+    return out
 
 
 def per_stream(rss_kib: int, base_kib: int, n: int, client_kib: int) -> dict:
@@ -202,6 +209,68 @@ async def hold(chat, owner, streams, seconds: float) -> dict:
     }
 
 
+async def floor(cfg, out: dict) -> None:
+    """The floor (bench/floor.py): memory per idle stream and fan-out, as for webchat."""
+    tmp = Path(tempfile.mkdtemp(prefix="webchat-bench-floor-"))
+    server = Server(tmp, "", name="floor")
+    server.command = [sys.executable, "-m", "bench.floor", str(server.port)]
+    opened: list[sse.Stream] = []
+    try:
+        log("the floor: a bare asyncio server, pre-framed chunks straight to each transport")
+        await server.start()
+        chat = scenarios.Chat([server], run="f")
+        chat.users = [User("127.0.0.1", server.port, f"floor{i}", cookies={"floor": "1"})
+                      for i in range(cfg["users"])]
+        chat.rooms["fanout"] = 1
+        owner = scenarios.FanoutOwner()
+        base = (await scenarios.settle_rss(chat, 1))[0]
+        memory = {"baseline_kib": base}
+        for size in (1_000, cfg["streams"]):
+            more = (size - len(opened)) // cfg["users"]
+            opened += await sse.open_many(owner, scenarios.stream_specs(chat, 1, more, range(cfg["users"]),
+                                                                       start_index=len(opened)))
+            rss = (await scenarios.settle_rss(chat))[0]
+            memory[str(size)] = per_stream(rss, base, len(opened), 0)
+            log(f"  {len(opened)} streams: {memory[str(size)]['bytes_per_stream']:,} bytes each")
+        out["memory"] = memory
+        poster = User("127.0.0.1", server.port, "floorposter", cookies={"floor": "1"})
+        await poster.page("/")
+        out["fanout"] = await fanout_down(chat, owner, opened, cfg, poster)
+        opened = []
+        await poster.close()
+    finally:
+        sse.close_all(opened)
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def workers(cfg, out: dict) -> None:
+    """WEB_CONCURRENCY=1 against 2 on one port (PostgreSQL and Redis): throughput and POST latency."""
+    for count in (1, 2):
+        tmp = Path(tempfile.mkdtemp(prefix=f"webchat-bench-workers{count}-"))
+        db = PostgresDatabase(PG_ADMIN)
+        server = None
+        try:
+            await db.create()
+            migrate(db.url, tmp)
+            await flush_redis(REDIS_URL)
+            server = Server(tmp, db.url, REDIS_URL, name=f"workers{count}", root=Path(cfg["server_root"]),
+                            WEB_CONCURRENCY=str(count))
+            await server.start()
+            chat = scenarios.Chat([server], run=f"w{count}")
+            log(f"WEB_CONCURRENCY={count} (PostgreSQL, Redis)")
+            await scenarios.setup(chat, cfg["users"], cfg["rooms"], 0, log)
+            result = out[str(count)] = {}
+            await flows(chat, cfg, result, f"WEB_CONCURRENCY={count}: ")
+            result["server_rss_kib"] = server.rss_tree_kib()
+        finally:
+            if server is not None:
+                server.stop()
+            await db.drop()
+            await flush_redis(REDIS_URL)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 async def redis_pair(cfg, out: dict) -> None:
     """Two server processes joined by Redis, on a PostgreSQL database made for this run."""
     tmp = Path(tempfile.mkdtemp(prefix="webchat-bench-redis-"))
@@ -215,8 +284,8 @@ async def redis_pair(cfg, out: dict) -> None:
         created = True
         migrate(db.url, tmp)
         await flush_redis(REDIS_URL)
-        a = Server(tmp, db.url, REDIS_URL, name="a", command=cfg["server_command"])
-        b = Server(tmp, db.url, REDIS_URL, name="b", command=cfg["server_command"])
+        a = Server(tmp, db.url, REDIS_URL, name="a", command=cfg["server_command"], root=Path(cfg["server_root"]))
+        b = Server(tmp, db.url, REDIS_URL, name="b", command=cfg["server_command"], root=Path(cfg["server_root"]))
         b.share_secret_with(a)
         servers = [a, b]
         await asyncio.gather(a.start(), b.start())
@@ -279,6 +348,7 @@ async def main_async(args) -> int:
     cfg["tag"] = (args.output or "latest.json").removesuffix(".json")
     cfg["sqlite_params"] = args.sqlite_params
     cfg["server_command"] = None
+    cfg["server_root"] = str(Path(args.server_root).resolve() if args.server_root else ROOT)
     if args.switch_interval is not None or args.gc_log:  # experiments, never the default
         cfg["server_command"] = [sys.executable, "-m", "bench.tuned_serve",
                                  "-" if args.switch_interval is None else str(args.switch_interval)]
@@ -302,9 +372,15 @@ async def main_async(args) -> int:
             "shares these cores and will slow every figure")
     failed = False
     try:
+        if not args.skip_floor:
+            results["floor"] = {}
+            await floor(cfg, results["floor"])
         if not args.skip_single:
             results["single"] = {}
             await single(cfg, results["single"])
+        if args.workers:
+            results["workers"] = {}
+            await workers(cfg, results["workers"])
         if not args.skip_redis:
             results["redis"] = {}
             await redis_pair(cfg, results["redis"])
@@ -353,6 +429,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--streams", type=int, help="most streams at once (default 10000)")
     parser.add_argument("--skip-single", action="store_true", help="skip the one-process SQLite runs")
     parser.add_argument("--skip-redis", action="store_true", help="skip the Redis and two-process runs")
+    parser.add_argument("--skip-floor", action="store_true", help="skip the floor reference (bench/floor.py)")
+    parser.add_argument("--workers", action="store_true",
+                        help="also WEB_CONCURRENCY=1 against 2 on one port (PostgreSQL and Redis)")
+    parser.add_argument("--server-root", help="serve webchat from this checkout (a `git worktree` of another "
+                        "commit), to measure before and after with the same benchmark")
     parser.add_argument("--only", help="comma-separated sections: page (page, replay), streams (memory, "
                         "hold, fan-out), flows (throughput, POST latency)")
     parser.add_argument("--db-dir", help="experiment: where the temporary SQLite database lives (default: the temp dir)")

@@ -329,6 +329,9 @@ async def fanout(chat: Chat, owner: FanoutOwner, streams: list[sse.Stream], mess
         "post": summary_ms(post_times),
         **watch.done(),
     }
+    # Server CPU for the whole phase (the posts, their fan-out, and the idle gaps between them)
+    # per message delivered: an upper bound on what one delivery costs.
+    result["server_cpu_us_per_delivery"] = round(sum(result["server_cpu_s"]) / max(1, messages * n) * 1e6, 2)
     if len(per_server) > 1:
         result["last_receipt_by_server"] = {
             str(port): summary_ms(values) for port, values in per_server.items()

@@ -120,7 +120,18 @@ class Server:
         return machine.rss_kib(self.pid)
 
     def cpu_seconds(self) -> float:
-        return machine.cpu_seconds(self.pid)
+        """The process's CPU time, and its worker processes' (WEB_CONCURRENCY) too."""
+        return sum(machine.cpu_seconds(pid) for pid in self.pids())
+
+    def pids(self) -> list[int]:
+        try:
+            with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
+                return [self.pid] + [int(child) for child in f.read().split()]
+        except OSError:
+            return [self.pid]
+
+    def rss_tree_kib(self) -> int:
+        return sum(machine.rss_kib(pid) for pid in self.pids())
 
     def stop(self, timeout: float = 20) -> int | None:
         process = self.process
