@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers import Browser, services
+from tests.helpers import Browser, net, services
 from webchat import db
 from webchat.app import create_app
 from webchat.config import load_settings
@@ -163,9 +163,7 @@ async def cleo(browser_factory) -> Browser:
 
 @pytest.fixture
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return net.free_port()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ messages a second in all, for 10 minutes (or --seconds).
 It starts `python -m webchat serve` on a free loopback port (SQLite in a temporary folder,
 WEBCHAT_RATE_LIMITS=off), registers one account per room (each a member of its own room and the
 next, so every stream also carries unread numbers for two rooms), opens the streams with raw
-sockets (tests/helpers/rawsse.py), and then posts on a fixed schedule. It checks, for every
+sockets (tests/helpers/streams.py), and then posts on a fixed schedule. It checks, for every
 stream: every message the server answered 303 for arrived exactly once, in order (SSE ids 1..N
 with no gap or repeat, and each id carrying the message, author and text that was posted), and
 how long each took. It samples the server's RSS and open file descriptors every few seconds from
@@ -24,7 +24,6 @@ import asyncio
 import json
 import random
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -33,16 +32,15 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from tests.helpers import rawsse
-from tests.helpers.browser import PASSWORD
-from tests.helpers.live import LiveServer
+from tests.helpers import proc
+from tests.helpers.http1 import NETWORK_ERRORS, ProtocolError
+from tests.helpers.live import LiveServer, LiveUser
+from tests.helpers.net import free_port, local_port
+from tests.helpers.streams import RawStream, open_stream
 
 _MID = re.compile(r'<li id="m-(\d+)"')
 _AUTHOR = re.compile(r'data-author="([^"]+)"')
 _TOKEN = re.compile(r"tok:([0-9a-z-]+)")
-_TOKEN_PAGE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
 @dataclass
@@ -141,12 +139,6 @@ class SoakResult:
         return "\n".join(lines)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -154,37 +146,14 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-class Account:
-    def __init__(self, base_url: str, username: str) -> None:
-        self.username = username
-        # One connection each, like a browser tab that posts.
-        self.http = httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=30,
-                                      limits=httpx.Limits(max_connections=1))
-        self.token = ""
-
-    async def register(self) -> None:
-        page = await self.http.get("/register")
-        self.token = _TOKEN_PAGE.search(page.text).group(1)
-        response = await self.post("/register", {"username": self.username, "password": PASSWORD})
-        if response.status_code != 303:
-            raise RuntimeError(f"register {self.username}: {response.status_code}")
-
-    async def post(self, path: str, data: dict) -> httpx.Response:
-        return await self.http.post(path, data=data, headers={"X-CSRF-Token": self.token})
-
-    @property
-    def cookie(self) -> str:
-        return rawsse.cookie_header(self.http.cookies)
-
-
 class Soak:
     def __init__(self, config: SoakConfig) -> None:
         self.config = config
         self.result = SoakResult(config)
-        self.port = _free_port()
+        self.port = free_port()
         self.workdir = config.workdir or Path(tempfile.mkdtemp(prefix="webchat-soak-"))
         self.server: LiveServer | None = None
-        self.accounts: list[Account] = []
+        self.accounts: list[LiveUser] = []
         self.room_ids: list[int] = []
         self.posted: dict[int, list[Posted]] = {}
         self.post_latencies: list[float] = []
@@ -204,7 +173,7 @@ class Soak:
 
     async def make_accounts_and_rooms(self) -> None:
         rooms = self.config.rooms
-        self.accounts = [Account(self.server.url, f"soak{k:03d}") for k in range(rooms)]
+        self.accounts = [LiveUser(self.server.url, f"soak{k:03d}") for k in range(rooms)]
         sem = asyncio.Semaphore(8)
 
         async def register(account):
@@ -213,14 +182,9 @@ class Soak:
 
         await asyncio.gather(*(register(a) for a in self.accounts))
         for k, account in enumerate(self.accounts):
-            response = await account.post("/rooms", {"name": f"Soak room {k}", "visibility": "public"})
-            if response.status_code != 303:
-                raise RuntimeError(f"create room: {response.status_code}")
-            self.room_ids.append(int(response.headers["location"].rsplit("/", 1)[1]))
+            self.room_ids.append(await account.create_room(f"Soak room {k}"))
         for k, account in enumerate(self.accounts):  # also a member of the next room
-            response = await account.post(f"/rooms/{self.room_ids[(k + 1) % rooms]}/join", {})
-            if response.status_code != 303:
-                raise RuntimeError(f"join: {response.status_code}")
+            await account.join(self.room_ids[(k + 1) % rooms])
         self.posted = {room: [] for room in self.room_ids}
 
     # -- streams -----------------------------------------------------------------------------
@@ -230,7 +194,7 @@ class Soak:
             slot = index % rooms
             # Half of a room's streams are its owner's, half the previous room's owner's.
             account = self.accounts[slot if (index // rooms) % 2 == 0 else (slot - 1) % rooms]
-            self.records.append(StreamRecord(index, self.room_ids[slot], account.username, account.cookie))
+            self.records.append(StreamRecord(index, self.room_ids[slot], account.username, account.cookie_header()))
         sem = asyncio.Semaphore(50)
         opened = []
 
@@ -242,20 +206,20 @@ class Soak:
 
         await asyncio.gather(*(open_one(r) for r in self.records))
 
-    async def _connect(self, record: StreamRecord, last_id: int) -> rawsse.RawStream:
-        stream = await rawsse.open_stream(
+    async def _connect(self, record: StreamRecord, last_id: int) -> RawStream:
+        stream = await open_stream(
             self.port, f"/rooms/{record.room}/events?last_event_id={last_id}", record.cookie, timeout=30)
         if stream.status != 200:
             raise RuntimeError(f"stream {record.index}: status {stream.status}")
-        self.stream_ports.add(rawsse.local_port(stream))
+        self.stream_ports.add(local_port(stream))
         return stream
 
-    async def _follow(self, record: StreamRecord, stream: rawsse.RawStream) -> None:
+    async def _follow(self, record: StreamRecord, stream: RawStream) -> None:
         try:
             while True:
                 try:
                     batch = await stream.read_events()
-                except (ConnectionError, OSError, rawsse.ProtocolError) as error:
+                except (OSError, ProtocolError) as error:
                     batch, record.error = None, repr(error)
                 if batch is None:
                     stream.close()
@@ -269,7 +233,7 @@ class Soak:
                     continue
                 for event in batch:
                     if event.event == "message":
-                        record.ids.append(event.id or 0)
+                        record.ids.append(int(event.id) if event.id else 0)
                         mid = _MID.search(event.data)
                         token = _TOKEN.search(event.data)
                         author = _AUTHOR.search(event.data)
@@ -307,7 +271,7 @@ class Soak:
                 sent = time.monotonic()
                 try:
                     response = await account.post(f"/rooms/{room}/messages", {"body": body, "nonce": token})
-                except httpx.HTTPError as error:
+                except NETWORK_ERRORS as error:
                     self.post_failures.append(f"{account.username}: {error!r}")
                     n += 1
                     continue
@@ -326,7 +290,7 @@ class Soak:
         pid = self.server.process.pid
         while True:
             try:
-                self.samples.append((time.monotonic() - self.t0, rawsse.rss_kib(pid), rawsse.fd_count(pid)))
+                self.samples.append((time.monotonic() - self.t0, proc.rss_kib(pid), proc.fd_count(pid)))
             except (OSError, RuntimeError):
                 return
             await asyncio.sleep(self.config.sample_every)
@@ -410,13 +374,13 @@ class Soak:
         pid, port = self.server.process.pid, self.port
 
         def held() -> set[int]:
-            return set(rawsse.server_connections(pid, port)) & self.stream_ports
+            return set(proc.server_connections(pid, port)) & self.stream_ports
 
         started = time.monotonic()
-        released = await rawsse.wait_until(lambda: not held() and rawsse.fd_count(pid) <= fds_before,
+        released = await proc.wait_until(lambda: not held() and proc.fd_count(pid) <= fds_before,
                                            self.config.release_seconds, 0.25)
         numbers["release_s"] = time.monotonic() - started
-        numbers["fds_after"] = rawsse.fd_count(pid)
+        numbers["fds_after"] = proc.fd_count(pid)
         numbers["stream_sockets_left"] = len(held())
         if not released:
             problems.append(f"server still holds {numbers['stream_sockets_left']} stream sockets and "
@@ -424,7 +388,7 @@ class Soak:
         viewer = self.accounts[0]  # a page view does not make anyone present
         empty = True
         for room in self.room_ids:
-            page = await viewer.http.get(f"/rooms/{room}")
+            page = await viewer.page(f"/rooms/{room}")
             presence = re.search(r'<div id="presence"[^>]*>(.*?)</div>', page.text, re.S)
             if presence is None or "Nobody is here now" not in presence.group(1):
                 empty = False
@@ -446,13 +410,13 @@ class Soak:
             pid = self.server.process.pid
             await self.make_accounts_and_rooms()
             await asyncio.sleep(0.5)
-            fds_before = rawsse.fd_count(pid)
+            fds_before = proc.fd_count(pid)
             numbers["fds_before"] = fds_before
             sampler = asyncio.create_task(self.sample_forever())
             await self.open_streams()
             numbers["streams_open"] = len(self.records)
             await asyncio.sleep(1)
-            numbers["fds_streams"] = rawsse.fd_count(pid)
+            numbers["fds_streams"] = proc.fd_count(pid)
             posting_started = time.monotonic() - self.t0
             began = time.monotonic()
             await self.post_all()
@@ -485,7 +449,7 @@ class Soak:
                 task.cancel()
             await asyncio.gather(*self.tasks, return_exceptions=True)
             for account in self.accounts:
-                await account.http.aclose()
+                await account.aclose()
             if self.server is not None:
                 code = await asyncio.to_thread(self.server.stop)
                 if code not in (0, None) and self.result.ok:

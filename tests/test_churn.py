@@ -14,25 +14,20 @@ import gc
 import math
 import os
 import re
-import socket
 import time
 
 import pytest
 
-from tests.helpers import Browser, rawsse
+from tests.helpers import Browser, net, proc
+from tests.helpers.http1 import read_head
 from tests.helpers.live import LiveServer, LiveUser
+from tests.helpers.streams import RawStream, open_stream, stream_request
 from tests.helpers.tab import Tab
 from webchat import streams
 from webchat.live.hub import Subscriber
 
 CHURN = int(os.environ.get("WEBCHAT_CHURN", "5000"))
 BIG = "x" * 3800  # a message frame of about 4 KiB, so that a hang-up mid-event is likely
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Churner:
@@ -55,26 +50,26 @@ class Churner:
             path = rooms[n % len(rooms)] + "?last_event_id=0"
         else:
             path = self.paths[n % len(self.paths)]
-        request = rawsse.request_bytes(path, self.cookies[n % len(self.cookies)])
-        reader, writer = await rawsse.connect(self.port)
-        self.ports.add(rawsse.local_port(writer))
+        request = stream_request(path, self.cookies[n % len(self.cookies)])
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port, limit=2**20)
+        self.ports.add(net.local_port(writer))
         self.counts[mode] = self.counts.get(mode, 0) + 1
         try:
             if mode == "torn-request":
                 writer.write(request[: len(request) // 2])
                 await writer.drain()
-                rawsse.hard_close(writer)
+                net.hard_close(writer)
                 return
             writer.write(request)
             await writer.drain()
             if mode.startswith("request"):
                 await asyncio.sleep(0)
                 return self._close(writer, mode)
-            status, headers = await rawsse.read_head(reader, timeout=20)
+            status, headers = await read_head(reader, timeout=20)
             self.statuses[status] = self.statuses.get(status, 0) + 1
             if mode == "head-rst" or status != 200:
                 return self._close(writer, "rst" if status == 200 else "fin")
-            stream = rawsse.RawStream(reader, writer, status, headers)
+            stream = RawStream(reader, writer, status, headers)
             async with asyncio.timeout(20):
                 if mode.startswith("opening"):
                     while stream.parser.comments < 1:
@@ -88,13 +83,13 @@ class Churner:
                         self.mid_event += 1
             self._close(writer, mode)
         except BaseException:
-            rawsse.hard_close(writer)
+            net.hard_close(writer)
             raise
 
     @staticmethod
     def _close(writer, mode: str) -> None:
         if mode.endswith("rst"):
-            rawsse.hard_close(writer)
+            net.hard_close(writer)
         else:
             writer.close()
 
@@ -130,9 +125,9 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(free_port, w
             for k, room in enumerate(rooms):
                 await posters[k].say(room, f"history {n} {BIG}")
         paths = [f"/rooms/{room}/events" for room in rooms] + ["/events"]
-        churner = Churner(free_port, paths, [rawsse.cookie_header(u.http.cookies) for u in churners])
+        churner = Churner(free_port, paths, [u.cookie_header() for u in churners])
         await asyncio.sleep(0.5)
-        fds_before = rawsse.fd_count(pid)
+        fds_before = proc.fd_count(pid)
 
         posting = True
 
@@ -158,14 +153,14 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(free_port, w
         await post_task
 
         def churn_sockets() -> set[int]:
-            return set(rawsse.server_connections(pid, free_port)) & churner.ports
+            return set(proc.server_connections(pid, free_port)) & churner.ports
 
-        released = await rawsse.wait_until(lambda: not churn_sockets(), 30, 0.25)
-        fds_back = await rawsse.wait_until(lambda: rawsse.fd_count(pid) <= fds_before, 30, 0.25)
+        released = await proc.wait_until(lambda: not churn_sockets(), 30, 0.25)
+        fds_back = await proc.wait_until(lambda: proc.fd_count(pid) <= fds_before, 30, 0.25)
         report = (f"churn: {CHURN} connects in {churn_seconds:.1f} s ({CHURN / churn_seconds:.0f}/s), "
                   f"modes {churner.counts}, statuses {churner.statuses}, hung up mid-event "
                   f"{churner.mid_event} times; server fds before {fds_before}, after "
-                  f"{rawsse.fd_count(pid)}; churn sockets left {len(churn_sockets())}")
+                  f"{proc.fd_count(pid)}; churn sockets left {len(churn_sockets())}")
         print(report)
         assert released and fds_back, report
         assert churner.statuses.get(429, 0) == 0, report
@@ -178,10 +173,10 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(free_port, w
             assert "Nobody is here now" in presence, presence
         # The per-user cap still has every slot: no subscription is counted for anybody.
         for user in churners:
-            cookie = rawsse.cookie_header(user.http.cookies)
-            opened = [await rawsse.open_stream(free_port, "/events", cookie) for _ in range(streams.STREAMS_PER_USER)]
+            cookie = user.cookie_header()
+            opened = [await open_stream(free_port, "/events", cookie) for _ in range(streams.STREAMS_PER_USER)]
             assert [s.status for s in opened] == [200] * streams.STREAMS_PER_USER
-            over = await rawsse.open_stream(free_port, "/events", cookie)
+            over = await open_stream(free_port, "/events", cookie)
             assert over.status == 429
             for stream in opened:
                 stream.close(abrupt=True)

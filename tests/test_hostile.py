@@ -15,8 +15,9 @@ import time
 
 import pytest
 
-from tests.helpers import rawsse
+from tests.helpers import net, proc
 from tests.helpers.live import LiveServer, LiveUser
+from tests.helpers.streams import RawStream, open_stream, stream_request
 from webchat import server as server_module
 from webchat import streams
 
@@ -40,16 +41,16 @@ class Readers:
         self.arrivals: dict[str, list[float]] = {}
         self.presence: list[tuple[float, str]] = []
         self.tasks: list[asyncio.Task] = []
-        self.streams: list[rawsse.RawStream] = []
+        self.streams: list[RawStream] = []
 
     async def open(self, port: int, path: str, cookie: str, count: int) -> None:
         for _ in range(count):
-            stream = await rawsse.open_stream(port, path, cookie)
+            stream = await open_stream(port, path, cookie)
             assert stream.status == 200
             self.streams.append(stream)
             self.tasks.append(asyncio.create_task(self._read(stream, len(self.streams) == 1)))
 
-    async def _read(self, stream: rawsse.RawStream, first: bool) -> None:
+    async def _read(self, stream: RawStream, first: bool) -> None:
         while (batch := await stream.read_events()) is not None:
             for event in batch:
                 if event.event == "message" and (token := _TOKEN.search(event.data)):
@@ -150,7 +151,7 @@ class Slowloris:
         if self.task:
             self.task.cancel()
         for _, writer in self.sockets:
-            rawsse.hard_close(writer)
+            net.hard_close(writer)
 
 
 @pytest.mark.slow
@@ -177,7 +178,7 @@ async def test_hostile_clients_are_cut_off_without_slowing_anyone(open_server, f
         room = await ana.create_room("General")
         for user in (rita, hugo):
             assert (await user.post(f"/rooms/{room}/join")).status_code == 303
-        await readers.open(free_port, f"/rooms/{room}/events", rawsse.cookie_header(rita.http.cookies), 10)
+        await readers.open(free_port, f"/rooms/{room}/events", rita.cookie_header(), 10)
 
         async def page_times(count: int) -> list[float]:
             times = []
@@ -191,31 +192,31 @@ async def test_hostile_clients_are_cut_off_without_slowing_anyone(open_server, f
         before = latencies(await post_paced(ana, room, 100, 20, "a"), readers, 10)
         quiet_pages = await page_times(10)
 
-        fds = rawsse.fd_count(pid)
+        fds = proc.fd_count(pid)
         hostile_opened = time.monotonic()
-        hostile = never_reading_socket(free_port, rawsse.request_bytes(
-            f"/rooms/{room}/events", rawsse.cookie_header(hugo.http.cookies)))
+        hostile = never_reading_socket(free_port, stream_request(
+            f"/rooms/{room}/events", hugo.cookie_header()))
         hostile_port = hostile.getsockname()[1]
         await slowloris.open(free_port, 600)
-        assert await rawsse.wait_until(lambda: rawsse.fd_count(pid) > fds + 600, 10)  # all accepted
+        assert await proc.wait_until(lambda: proc.fd_count(pid) > fds + 600, 10)  # all accepted
 
         # With them: the same posts, pages, and a new stream that must get a message at once.
         during = latencies(await post_paced(ana, room, 160, 20, "b"), readers, 10)
         loaded_pages = await page_times(10)
         started = time.monotonic()
         async with rita.stream(f"/rooms/{room}/events") as stream:
-            assert stream.response.status_code == 200
+            assert stream.status == 200
             await ana.say(room, "tok:fresh still here")
             await stream.until("message", lambda d: "still here" in d, timeout=5)
         new_stream = time.monotonic() - started
 
         # The never-reading stream is cut off: its socket gone, its user out of presence.
         def gone() -> bool:
-            return hostile_port not in rawsse.server_connections(pid, free_port)
+            return hostile_port not in proc.server_connections(pid, free_port)
 
-        assert await rawsse.wait_until(gone, 25, 0.2), "the never-reading client still holds its socket"
+        assert await proc.wait_until(gone, 25, 0.2), "the never-reading client still holds its socket"
         cut_after = time.monotonic() - hostile_opened
-        assert await rawsse.wait_until(
+        assert await proc.wait_until(
             lambda: any("Hugo" not in data for t, data in readers.presence if t > hostile_opened), 5)
         # The slowloris sockets are closed by the server.
         while time.monotonic() - slowloris.opened_at < server_module.KEEP_ALIVE_SECONDS + 8:
@@ -271,23 +272,23 @@ async def test_streams_far_beyond_the_per_user_cap_answer_429(open_server, free_
     ana = await LiveUser(server.url, "ana").register()
     try:
         room = await ana.create_room("General")
-        cookie = rawsse.cookie_header(ana.http.cookies)
+        cookie = ana.cookie_header()
         cap = streams.STREAMS_PER_USER
         for _ in range(2):  # and again once the first ones are closed: every slot came back
             opened = await asyncio.gather(*(
-                rawsse.open_stream(free_port, f"/rooms/{room}/events" if n % 2 else "/events", cookie)
+                open_stream(free_port, f"/rooms/{room}/events" if n % 2 else "/events", cookie)
                 for n in range(cap * 4)))
             statuses = [s.status for s in opened]
             assert statuses.count(200) == cap and statuses.count(429) == cap * 3, statuses
             refused = next(s for s in opened if s.status == 429)
             assert int(refused.headers["retry-after"]) >= 1 and b"Slow down" in refused.body
-            ports = {rawsse.local_port(s) for s in opened if s.status == 200}
+            ports = {net.local_port(s) for s in opened if s.status == 200}
             for stream in opened:
                 stream.close(abrupt=True)
-            assert await rawsse.wait_until(
-                lambda: not ports & set(rawsse.server_connections(server.process.pid, free_port)), 10)
+            assert await proc.wait_until(
+                lambda: not ports & set(proc.server_connections(server.process.pid, free_port)), 10)
         other = await LiveUser(server.url, "ben").register()  # the cap is per user
-        stream = await rawsse.open_stream(free_port, "/events", rawsse.cookie_header(other.http.cookies))
+        stream = await open_stream(free_port, "/events", other.cookie_header())
         assert stream.status == 200
         stream.close()
         await other.aclose()
@@ -304,8 +305,8 @@ async def test_a_stuck_reader_cannot_hold_a_shutdown(open_server, free_port):
     hostile = None
     try:
         room = await ana.create_room("General")
-        hostile = never_reading_socket(free_port, rawsse.request_bytes(
-            f"/rooms/{room}/events", rawsse.cookie_header(ana.http.cookies)))
+        hostile = never_reading_socket(free_port, stream_request(
+            f"/rooms/{room}/events", ana.cookie_header()))
         started = time.monotonic()
         sem = asyncio.Semaphore(8)
 

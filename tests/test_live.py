@@ -14,8 +14,8 @@ async def test_stream_headers_opening_and_retry(live_server, live_users):
     ana = await live_users("ana")
     room = await ana.create_room("General")
     async with ana.stream(f"/rooms/{room}/events") as stream:
-        assert stream.response.status_code == 200
-        headers = stream.response.headers
+        assert stream.status == 200
+        headers = stream.headers
         assert headers["content-type"].startswith("text/event-stream")
         # The contract's no-cache, and no-store: a stream is as private as the page.
         assert {"no-cache", "no-store"} <= {v.strip() for v in headers["cache-control"].split(",")}
@@ -33,19 +33,19 @@ async def test_two_users_see_messages_edits_deletes(live_server, live_users):
     assert (await ben.post(f"/rooms/{room}/join")).status_code == 303
     async with ben.stream(f"/rooms/{room}/events") as stream:
         await ana.say(room, "first line\nsecond line <b>bold</b>")
-        event = (await stream.collect("message", 1))[0]
+        event = (await stream.take("message", 1))[0]
         assert event.id == "1"
         assert 'data-author="ana"' in event.data
         assert "first line<br>\nsecond line &lt;b&gt;bold&lt;/b&gt;" in event.data  # multi-line, whole
         mid = message_id(event.data)
         response = await ana.post(f"/rooms/{room}/messages/{mid}/edit", {"body": "changed"})
         assert response.status_code == 303
-        edited = (await stream.collect("message_updated", 1))[0]
+        edited = (await stream.take("message_updated", 1))[0]
         assert edited.id == "2" and "changed" in edited.data and "(edited)" in edited.data
         assert 'hx-swap-oob="true"' in edited.data
         response = await ana.post(f"/rooms/{room}/messages/{mid}/delete")
         assert response.status_code == 303
-        deleted = (await stream.collect("message_updated", 1))[0]
+        deleted = (await stream.take("message_updated", 1))[0]
         assert deleted.id == "3" and "Message deleted" in deleted.data and "changed" not in deleted.data
 
 
@@ -75,12 +75,12 @@ async def test_resume_after_disconnect_gets_exactly_the_missed_messages(live_ser
     await ben.post(f"/rooms/{room}/join")
     await ana.say(room, "before")
     async with ben.stream(f"/rooms/{room}/events?last_event_id=0") as stream:
-        first = await stream.collect("message", 1)
+        first = await stream.take("message", 1)
         last_id = first[0].id
     for n in range(20):
         await ana.say(room, f"missed {n}")
     async with ben.stream(f"/rooms/{room}/events", headers={"Last-Event-ID": last_id}) as stream:
-        events = await stream.collect("message", 20)
+        events = await stream.take("message", 20)
         assert [e.id for e in events] == [str(n) for n in range(2, 22)]
         assert [re.search(r"missed \d+", e.data).group(0) for e in events] == [f"missed {n}" for n in range(20)]
         assert all('data-replayed="true"' in e.data for e in events)  # never announced
@@ -102,7 +102,7 @@ async def test_resume_while_messages_keep_arriving(live_server, live_users):
     poster = asyncio.create_task(keep_posting())
     async with ben.stream(f"/rooms/{room}/events?last_event_id=0") as stream:
         await poster
-        events = await stream.collect("message", 50, timeout=20)
+        events = await stream.take("message", 50, timeout=20)
         assert [int(e.id) for e in events] == list(range(1, 51))
         assert await stream.quiet("message", 0.5) == []
 
@@ -113,11 +113,11 @@ async def test_both_resume_points_larger_wins_and_bad_values(live_server, live_u
     for n in range(3):
         await ana.say(room, f"m{n}")
     async with ana.stream(f"/rooms/{room}/events?last_event_id=1", headers={"Last-Event-ID": "2"}) as s:
-        events = await s.collect("message", 1)
+        events = await s.take("message", 1)
         assert events[0].id == "3"
     for bad in ("-1", "abc", "1.5", "9" * 30):
         async with ana.stream(f"/rooms/{room}/events?last_event_id={bad}") as s:
-            assert s.response.status_code == 400
+            assert s.status == 400
     async with ana.stream(f"/rooms/{room}/events?last_event_id=99") as s:  # from the future
         assert (await s.next(skip=("presence", "typing"))).event == "reload"
 
@@ -129,15 +129,15 @@ async def test_signed_out_401_and_non_member_403_never_a_stream(live_server, liv
     ben = await live_users("ben")
     private = await ana.create_room("Secret", "private")
     async with ben.stream(f"/rooms/{private}/events") as s:
-        assert s.response.status_code == 403
-        assert "text/event-stream" not in s.response.headers.get("content-type", "")
+        assert s.status == 403
+        assert "text/event-stream" not in s.headers.get("content-type", "")
     anonymous = LiveUser(live_server.url, "nobody")
     async with anonymous.stream(f"/rooms/{private}/events") as s:
-        assert s.response.status_code == 401
+        assert s.status == 401
     async with anonymous.stream("/events") as s:
-        assert s.response.status_code == 401
+        assert s.status == 401
     async with ben.stream("/rooms/999999/events") as s:
-        assert s.response.status_code == 404
+        assert s.status == 404
     await anonymous.aclose()
 
 
@@ -154,7 +154,7 @@ async def test_removed_member_stream_closes_and_shows_nothing_after(live_server,
     async with ben.stream(f"/rooms/{room}/events") as stream, ben.stream("/events") as own, \
             ben.stream(f"/rooms/{lobby}/events") as elsewhere:
         await ana.say(room, "hello ben")
-        assert len(await stream.collect("message", 1)) == 1
+        assert len(await stream.take("message", 1)) == 1
         await own.until("unread", lambda d: f'id="latest-{room}"' in d)
         await elsewhere.until("unread", lambda d: f'id="latest-{room}"' in d)
         await ana.post(f"/rooms/{room}/members/ben/remove")
@@ -174,7 +174,7 @@ async def test_removed_member_stream_closes_and_shows_nothing_after(live_server,
         assert (await ben.page(path)).status_code == 403
     assert (await ben.post(f"/rooms/{room}/messages", {"body": "let me back"})).status_code == 403
     async with ben.stream(f"/rooms/{room}/events") as stream:
-        assert stream.response.status_code == 403
+        assert stream.status == 403
 
 
 async def test_sign_out_everywhere_ends_open_streams_and_refuses_old_cookies(live_server, live_users):
@@ -192,11 +192,11 @@ async def test_sign_out_everywhere_ends_open_streams_and_refuses_old_cookies(liv
                 assert closed is not None and closed.event == "close", closed
                 assert await stream.next() is None
         assert (await laptop.page("/rooms")).status_code == 303
-        assert (await laptop.http.get("/rooms", headers={"HX-Request": "true"})).status_code == 401
+        assert (await laptop.page("/rooms", htmx=True)).status_code == 401
         async with laptop.stream(f"/rooms/{room}/events") as stream:
-            assert stream.response.status_code == 401
+            assert stream.status == 401
         async with laptop.stream("/events") as stream:
-            assert stream.response.status_code == 401
+            assert stream.status == 401
         refused = await laptop.post(f"/rooms/{room}/messages", {"body": "ghost"})
         assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
         await ana.login()
@@ -212,10 +212,10 @@ async def test_unread_counts_on_the_user_stream(live_server, live_users):
     await ben.post(f"/rooms/{room}/join")
     async with ben.stream("/events") as stream:
         await ana.say(room, "count me")
-        unread = (await stream.collect("unread", 1))[0]
+        unread = (await stream.take("unread", 1))[0]
         assert f'id="latest-{room}"' in unread.data and 'value="1"' in unread.data
         assert (await ben.post(f"/rooms/{room}/read", {"last_message_id": "1"}, htmx=True)).status_code == 204
-        mine = (await stream.collect("unread", 1))[0]
+        mine = (await stream.take("unread", 1))[0]
         assert f'id="read-{room}"' in mine.data and 'value="1"' in mine.data
 
 
@@ -227,7 +227,7 @@ async def test_read_markers_are_streamed_to_others(live_server, live_users):
     await ana.say(room, "read me")
     async with ana.stream(f"/rooms/{room}/events") as stream:
         await ben.post(f"/rooms/{room}/read", {"last_message_id": "1"}, htmx=True)
-        read = (await stream.collect("read", 1, timeout=5))[0]
+        read = (await stream.take("read", 1, timeout=5))[0]
         assert 'data-reader="ben"' in read.data and 'data-message="1"' in read.data
 
 

@@ -19,9 +19,10 @@ import uuid
 import pytest
 
 from tests.conftest import REDIS_URL, require_service
-from tests.helpers import rawsse, services
+from tests.helpers import services
 from tests.helpers.cluster import Cluster, webchat_command
 from tests.helpers.live import LiveServer, LiveUser
+from tests.helpers.streams import RawStream, open_stream
 
 TRIALS = 20
 LOOPS = 20
@@ -60,8 +61,8 @@ class Opener:
         self.attempts: list[tuple[float, float]] = []  # when each open began and was answered
         self.window = (0.0, 0.0)  # when the removal (or revocation) began and was answered
 
-    async def loop(self, k: int) -> rawsse.RawStream | None:
-        held: rawsse.RawStream | None = None
+    async def loop(self, k: int) -> RawStream | None:
+        held: RawStream | None = None
         n = k
         while not self.stop.is_set():
             if held is not None:
@@ -69,7 +70,7 @@ class Opener:
                 held = None
             n += 1
             began = time.monotonic()
-            stream = await rawsse.open_stream(self.ports[n % len(self.ports)], self.path, self.cookie)
+            stream = await open_stream(self.ports[n % len(self.ports)], self.path, self.cookie)
             self.attempts.append((began, time.monotonic()))
             if stream.status == 200:
                 held = stream
@@ -83,7 +84,7 @@ class Opener:
         start, end = self.window
         return sum(began <= end and answered >= start for began, answered in self.attempts)
 
-    async def run(self, during) -> list[rawsse.RawStream]:
+    async def run(self, during) -> list[RawStream]:
         loops = [asyncio.create_task(self.loop(k)) for k in range(LOOPS)]
         while self.opened < LOOPS:  # every loop under way
             await asyncio.sleep(0.005)
@@ -97,10 +98,10 @@ class Opener:
         return [stream for stream in await asyncio.gather(*loops) if stream is not None]
 
 
-async def carried(streams: list[rawsse.RawStream], marker: str, seconds: float = 1.5) -> int:
+async def carried(streams: list[RawStream], marker: str, seconds: float = 1.5) -> int:
     """How many of the streams carry a message with the marker within `seconds`."""
 
-    async def read(stream: rawsse.RawStream) -> bool:
+    async def read(stream: RawStream) -> bool:
         try:
             async with asyncio.timeout(seconds):
                 while (batch := await stream.read_events()) is not None:
@@ -125,7 +126,7 @@ async def test_no_stream_of_a_removed_member_hears_what_follows(servers):
     rita = await LiveUser(servers[0].url, "rita").register("Rita")
     try:
         room = await owner.create_room("Inner circle", "private")
-        cookie = rawsse.cookie_header(rita.http.cookies)
+        cookie = rita.cookie_header()
         leaks, survivors, racing = [], 0, 0
         for trial in range(TRIALS):
             response = await owner.post(f"/rooms/{room}/members", {"username": "rita"})
@@ -145,7 +146,7 @@ async def test_no_stream_of_a_removed_member_hears_what_follows(servers):
             # Presence forgot her at once, and every door is shut.
             page = await owner.page(f"/rooms/{room}")
             assert "Rita" not in presence_names(page.text)
-            refused = await rawsse.open_stream(servers[-1].port, f"/rooms/{room}/events", cookie)
+            refused = await open_stream(servers[-1].port, f"/rooms/{room}/events", cookie)
             assert refused.status == 403
         print(f"removal: {racing} opens under way during the removal in {TRIALS} trials; "
               f"{survivors} still open at the post; leaks per trial {leaks}")
@@ -167,7 +168,7 @@ async def test_no_stream_of_a_copied_cookie_outlives_sign_out_everywhere(servers
         leaks, racing = [], 0
         for trial in range(TRIALS):
             copy = await LiveUser(servers[-1].url, "rita").login()  # another browser's session
-            opener = Opener(servers, f"/rooms/{room}/events", rawsse.cookie_header(copy.http.cookies))
+            opener = Opener(servers, f"/rooms/{room}/events", copy.cookie_header())
 
             async def everywhere():
                 response = await rita.post("/logout/everywhere")
@@ -178,8 +179,8 @@ async def test_no_stream_of_a_copied_cookie_outlives_sign_out_everywhere(servers
             await owner.say(room, marker)
             leaks.append(await carried(held, marker))
             racing += opener.racing
-            stale = await rawsse.open_stream(servers[0].port, f"/rooms/{room}/events",
-                                             rawsse.cookie_header(copy.http.cookies))
+            stale = await open_stream(servers[0].port, f"/rooms/{room}/events",
+                                             copy.cookie_header())
             assert stale.status == 401
             await copy.aclose()
             copy = None

@@ -11,8 +11,9 @@ import time
 import httpx
 import pytest
 
-from tests.helpers import rawsse, services
+from tests.helpers import proc, services
 from tests.helpers.live import LiveServer, LiveUser
+from tests.helpers.streams import open_stream, stream_request
 from webchat.config import ConfigError, load_settings
 
 
@@ -48,7 +49,7 @@ def server(free_port, workdir):
 async def _exchange(port: int, data: bytes, chunks: int = 1, pause: float = 0.0, until: bytes = b"\r\n\r\n",
                     timeout: float = 10) -> bytes:
     """Send `data` (in `chunks` pieces, `pause` apart) on a fresh connection; read until `until`."""
-    reader, writer = await rawsse.connect(port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         step = max(1, len(data) // chunks)
         for start in range(0, len(data), step):
@@ -72,7 +73,7 @@ async def test_a_stream_asked_for_a_byte_at_a_time_is_served_at_the_door(server)
     ana = await LiveUser(server.url, "ana").register()
     try:
         room = await ana.create_room("General")
-        request = rawsse.request_bytes(f"/rooms/{room}/events", rawsse.cookie_header(ana.http.cookies))
+        request = stream_request(f"/rooms/{room}/events", ana.cookie_header())
         got = await _exchange(server.port, request, chunks=len(request), until=b": connected")
         assert got.startswith(b"HTTP/1.1 200 OK\r\n") and b"transfer-encoding: chunked" in got.lower()
         assert b"text/event-stream" in got and b"x-accel-buffering: no" in got.lower()
@@ -86,9 +87,9 @@ async def test_a_stream_asked_for_after_a_page_on_the_same_connection_is_served_
     ana = await LiveUser(server.url, "ana").register()
     try:
         room = await ana.create_room("General")
-        cookie = rawsse.cookie_header(ana.http.cookies)
-        page = rawsse.request_bytes("/healthz", None)
-        stream = rawsse.request_bytes(f"/rooms/{room}/events", cookie)
+        cookie = ana.cookie_header()
+        page = stream_request("/healthz", None)
+        stream = stream_request(f"/rooms/{room}/events", cookie)
         got = await _exchange(server.port, page + stream, until=b": connected")
         assert got.count(b"HTTP/1.1 200") == 2 and b'"status":"ok"' in got
     finally:
@@ -111,7 +112,7 @@ async def test_what_the_door_does_not_serve_is_answered_by_hypercorn(server, req
 
 
 async def test_a_refusal_at_the_door_is_a_whole_answer(server):
-    got = await _exchange(server.port, rawsse.request_bytes("/rooms/7/events", None), until=b"first")
+    got = await _exchange(server.port, stream_request("/rooms/7/events", None), until=b"first")
     head, _, body = got.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 401 Unauthorized") and b"connection: close" in head.lower()
     assert b"content-length: %d" % len(body) in head.lower() and body.startswith(b"Sign in first")
@@ -148,11 +149,11 @@ async def test_web_concurrency_serves_one_chat_from_two_processes_on_one_port(
         assert len(workers) == 2, workers
         ana = await LiveUser(server.url, "ana").register()
         room = await ana.create_room("General")
-        cookie = rawsse.cookie_header(ana.http.cookies)
-        streams = [await rawsse.open_stream(free_port, f"/rooms/{room}/events", cookie) for _ in range(12)]
+        cookie = ana.cookie_header()
+        streams = [await open_stream(free_port, f"/rooms/{room}/events", cookie) for _ in range(12)]
         assert all(s.status == 200 for s in streams)
         # The kernel spread them over both workers, and every one hears the message.
-        served_by = {pid for pid in workers if rawsse.server_connections(pid, free_port)}
+        served_by = {pid for pid in workers if proc.server_connections(pid, free_port)}
         assert served_by == set(workers)
         await ana.say(room, "from one of two")
         for stream in streams:

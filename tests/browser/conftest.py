@@ -16,7 +16,6 @@ import itertools
 import os
 import re
 import shutil
-import socket
 import tempfile
 import uuid
 from pathlib import Path
@@ -26,6 +25,7 @@ import pytest_asyncio
 
 from tests.browser.support import Session
 from tests.helpers.live import LiveServer
+from tests.helpers.net import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -40,12 +40,6 @@ def pytest_collection_modifyitems(items):
         if HERE in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(**env: str) -> tuple[LiveServer, Path]:

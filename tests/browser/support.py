@@ -82,7 +82,7 @@ class Session:
         context = await self.context(**options)
         if user is not None:
             await context.add_cookies(
-                [{"name": c.name, "value": c.value, "url": self.base_url} for c in user.http.cookies.jar]
+                [{"name": name, "value": value, "url": self.base_url} for name, value in user.cookies.items()]
             )
         return await watched(await context.new_page())
 

@@ -1,6 +1,7 @@
 """Scale-out on one machine: several real `python -m webchat serve` processes sharing PostgreSQL and
 Redis, a private redis-server a test may kill and restart, a TCP proxy a test may cut (PostgreSQL
-unreachable), and a browser-like user that may talk to any of the processes.
+unreachable). A person reaches any of the processes with `LiveUser.on(server)`
+(tests/helpers/live.py).
 
 Nothing is mocked: every byte goes over loopback sockets between real processes.
 """
@@ -12,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import ssl
 import struct
 import subprocess
@@ -20,22 +20,10 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from tests.helpers.live import ROOT, LiveServer, LiveUser, SSEEvent
-
-_MESSAGE_ID = re.compile(r'<li id="m-(\d+)"')
-_BODY = re.compile(r'<div class="body" dir="auto"[^>]*>(.*?)</div>', re.S)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers.live import ROOT, LiveServer, wait_healthy
+from tests.helpers.net import free_port
 
 
 def webchat_command(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60):
@@ -239,35 +227,6 @@ class TcpProxy:
             sink.transport.abort()
 
 
-def spawn(server: LiveServer) -> None:
-    """Start a LiveServer's process without waiting for it (LiveServer.start waits)."""
-    server.workdir.mkdir(parents=True, exist_ok=True)
-    log = open(server.log_path, "ab")
-    server.process = subprocess.Popen(
-        [sys.executable, "-m", "webchat", "serve"], cwd=server.workdir, env=server.env,
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-
-
-def wait_healthy(servers: list[LiveServer], timeout: float = 30) -> None:
-    waiting = list(servers)
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=1) as client:
-        while waiting:
-            server = waiting[0]
-            if server.process.poll() is not None:
-                raise RuntimeError(f"server exited {server.process.returncode}:\n{server.log()}")
-            try:
-                if client.get(server.url + "/healthz").status_code == 200:
-                    waiting.pop(0)
-                    continue
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not answer within {timeout}s:\n{server.log()}")
-            time.sleep(0.05)
-
-
 class Cluster:
     """N webchat processes on N ports sharing one database and one Redis (a load balancer's view)."""
 
@@ -286,9 +245,7 @@ class Cluster:
 
     def start(self, timeout: float = 30) -> Cluster:
         """Start every process at once, then wait until each answers /healthz with 200."""
-        for server in self.servers:
-            spawn(server)
-        wait_healthy(self.servers, timeout)
+        wait_healthy([server.spawn() for server in self.servers], timeout)
         return self
 
     def stop(self) -> None:
@@ -297,172 +254,3 @@ class Cluster:
 
     def logs(self) -> str:
         return "\n".join(f"--- server :{s.port} ---\n{s.log()}" for s in self.servers)
-
-
-@dataclass(eq=False)
-class Stream:
-    """An open event stream that keeps every event (for exactly-once checks) and how it ended.
-
-    `ended` is set when the response ends; `error` is None when it ended cleanly (the chunked body
-    was terminated properly), or the exception when the connection broke.
-    """
-
-    response: httpx.Response
-    log: list[SSEEvent] = field(default_factory=list)
-    last_id: str | None = None
-    comments: int = 0
-    error: BaseException | None = None
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
-    _cursor: int = 0
-    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    _task: asyncio.Task | None = None
-
-    async def _read(self) -> None:
-        event, data, event_id = "message", [], None
-        try:
-            async for line in self.response.aiter_lines():
-                if line == "":
-                    if data:
-                        self.log.append(SSEEvent(event, "\n".join(data), event_id))
-                        if event_id is not None:
-                            self.last_id = event_id
-                        self._arrived.set()
-                    event, data, event_id = "message", [], None
-                elif line.startswith(":"):
-                    self.comments += 1
-                else:
-                    name, _, value = line.partition(":")
-                    value = value[1:] if value.startswith(" ") else value
-                    if name == "event":
-                        event = value
-                    elif name == "data":
-                        data.append(value)
-                    elif name == "id":
-                        event_id = value
-        except httpx.HTTPError as error:
-            self.error = error
-        finally:
-            self.ended.set()
-            self._arrived.set()
-
-    async def next_event(self, timeout: float = 10) -> SSEEvent | None:
-        """The next event not yet consumed, or None when the stream has ended."""
-        async with asyncio.timeout(timeout):
-            while self._cursor >= len(self.log):
-                if self.ended.is_set():
-                    return None
-                self._arrived.clear()
-                await self._arrived.wait()
-        self._cursor += 1
-        return self.log[self._cursor - 1]
-
-    async def until(self, kind: str, predicate=lambda data: True, timeout: float = 10) -> SSEEvent:
-        async with asyncio.timeout(timeout):
-            while True:
-                event = await self.next_event(timeout)
-                if event is None:
-                    raise AssertionError(f"stream ended before a matching {kind} event")
-                if event.event == kind and predicate(event.data):
-                    return event
-
-    async def take(self, kind: str, count: int, timeout: float = 10) -> list[SSEEvent]:
-        found = []
-        async with asyncio.timeout(timeout):
-            while len(found) < count:
-                event = await self.next_event(timeout)
-                if event is None:
-                    break
-                if event.event == kind:
-                    found.append(event)
-        return found
-
-    async def quiet(self, kind: str, seconds: float) -> list[SSEEvent]:
-        """Events of this kind that arrive within `seconds` (to assert that none do)."""
-        found = []
-        try:
-            async with asyncio.timeout(seconds):
-                while (event := await self.next_event(seconds + 1)) is not None:
-                    if event.event == kind:
-                        found.append(event)
-        except TimeoutError:
-            pass
-        return found
-
-    async def seen(self, kind: str, predicate=lambda data: True, timeout: float = 10) -> SSEEvent:
-        """The first matching event in the whole log, waiting for it; consumes nothing."""
-        async with asyncio.timeout(timeout):
-            while True:
-                for event in self.log:
-                    if event.event == kind and predicate(event.data):
-                        return event
-                if self.ended.is_set():
-                    raise AssertionError(f"stream ended before a matching {kind} event")
-                self._arrived.clear()
-                await self._arrived.wait()
-
-    async def shows(self, kind: str, predicate, timeout: float = 10) -> SSEEvent:
-        """Wait until the latest event of this kind (presence, typing: a state) satisfies the
-        predicate; consumes nothing."""
-        async with asyncio.timeout(timeout):
-            while True:
-                latest = self.of(kind)
-                if latest and predicate(latest[-1].data):
-                    return latest[-1]
-                if self.ended.is_set():
-                    raise AssertionError(f"stream ended before its {kind} matched")
-                self._arrived.clear()
-                await self._arrived.wait()
-
-    def of(self, *kinds: str) -> list[SSEEvent]:
-        """Every event of these kinds received so far, consumed or not."""
-        return [event for event in self.log if event.event in kinds]
-
-
-class Person(LiveUser):
-    """One browser (one cookie jar) that may reach any process, as behind a load balancer."""
-
-    async def post_to(self, server: LiveServer, path: str, data: dict | None = None,
-                      htmx: bool = False) -> httpx.Response:
-        return await self.post(server.url + path, data, htmx=htmx)
-
-    async def say_to(self, server: LiveServer, room: int, body: str, nonce: str | None = None):
-        data = {"body": body, **({"nonce": nonce} if nonce else {})}
-        response = await self.post_to(server, f"/rooms/{room}/messages", data, htmx=True)
-        assert response.status_code in (200, 204), (response.status_code, response.text)
-        return response
-
-    @asynccontextmanager
-    async def events(self, server: LiveServer, room: int, last_id: str | None = None):
-        """The room's event stream on this server, resuming after `last_id` when given."""
-        headers = {"Last-Event-ID": last_id} if last_id is not None else {}
-        request = self.http.build_request("GET", f"{server.url}/rooms/{room}/events",
-                                          headers=headers, timeout=None)
-        response = await self.http.send(request, stream=True)
-        stream = Stream(response)
-        if response.status_code == 200:
-            stream._task = asyncio.create_task(stream._read())
-        else:
-            stream.ended.set()
-        try:
-            yield stream
-        finally:
-            if stream._task:
-                stream._task.cancel()
-                try:
-                    await stream._task
-                except asyncio.CancelledError:
-                    pass
-            await response.aclose()
-
-
-def message_id(data: str) -> int:
-    return int(_MESSAGE_ID.search(data).group(1))
-
-
-def body_text(data: str) -> str | None:
-    match = _BODY.search(data)
-    return match.group(1).strip() if match else None
-
-
-def event_ids(events: list[SSEEvent]) -> list[int]:
-    return [int(event.id) for event in events]

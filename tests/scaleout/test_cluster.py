@@ -8,7 +8,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from tests.helpers.cluster import Person, body_text, event_ids, message_id
+from tests.helpers.live import LiveUser, body_text, event_ids, message_id
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +25,11 @@ async def database_events(url: str, room: int) -> list[tuple[int, str, int]]:
     return [(row["seq"], row["kind"], row["message_id"]) for row in rows]
 
 
-async def people(cluster, *names: str) -> list[Person]:
+async def people(cluster, *names: str) -> list[LiveUser]:
     """Register each person through a different process (sign-in works on every one)."""
     made = []
     for index, name in enumerate(names):
-        person = Person(cluster[index % 3].url, name.lower())
+        person = LiveUser(cluster[index % 3].url, name.lower())
         await person.register(name)
         made.append(person)
     return made
@@ -40,12 +40,12 @@ async def test_three_processes_one_chat(cluster, pg_url):
     s0, s1, s2 = cluster
     room = await ana.create_room("General")
     for person, server in ((ben, s1), (cleo, s2)):
-        assert (await person.post_to(server, f"/rooms/{room}/join")).status_code == 303
+        assert (await person.on(server).post(f"/rooms/{room}/join")).status_code == 303
 
     async with (
-        ana.events(s0, room) as at_ana,
-        ben.events(s1, room) as at_ben,
-        cleo.events(s2, room) as at_cleo,
+        ana.on(s0).events(room) as at_ana,
+        ben.on(s1).events(room) as at_ben,
+        cleo.on(s2).events(room) as at_cleo,
     ):
         streams = {"ana": at_ana, "ben": at_ben, "cleo": at_cleo}
         # Presence: each stream, on its own process, comes to show all three.
@@ -53,11 +53,11 @@ async def test_three_processes_one_chat(cluster, pg_url):
             await stream.until("presence", lambda d: all(n in d for n in ("Ana", "Ben", "Cleo")))
 
         # 1. Thirty messages posted at once, each person rotating through all three processes.
-        async def talk(person: Person, offset: int) -> list[str]:
+        async def talk(person: LiveUser, offset: int) -> list[str]:
             said = []
             for n in range(10):
                 body = f"{person.username} says {n}"
-                await person.say_to(cluster[(offset + n) % 3], room, body)
+                await person.on(cluster[(offset + n) % 3]).say(room, body)
                 said.append(body)
             return said
 
@@ -80,12 +80,12 @@ async def test_three_processes_one_chat(cluster, pg_url):
         # 2. An edit and two deletes, each made through a process other than the viewer's.
         first_of = {name: message_id(next(e.data for e in seen["ana"] if f"{name} says 0" in e.data))
                     for name in ("ana", "ben", "cleo")}
-        response = await ana.post_to(s1, f"/rooms/{room}/messages/{first_of['ana']}/edit",
+        response = await ana.on(s1).post(f"/rooms/{room}/messages/{first_of['ana']}/edit",
                                      {"body": "ana says 0, corrected"})
         assert response.status_code == 303
-        response = await cleo.post_to(s0, f"/rooms/{room}/messages/{first_of['cleo']}/delete")
+        response = await cleo.on(s0).post(f"/rooms/{room}/messages/{first_of['cleo']}/delete")
         assert response.status_code == 303
-        response = await ana.post_to(s2, f"/rooms/{room}/messages/{first_of['ben']}/delete")  # owner
+        response = await ana.on(s2).post(f"/rooms/{room}/messages/{first_of['ben']}/delete")  # owner
         assert response.status_code == 303
         for name, stream in streams.items():
             updates = await stream.take("message_updated", 3)
@@ -97,13 +97,13 @@ async def test_three_processes_one_chat(cluster, pg_url):
             assert await stream.quiet("message_updated", 0.3) == []
 
         # 3. Typing, sent through one process, shown by the others; never to the typer.
-        assert (await ana.post_to(s2, f"/rooms/{room}/typing", htmx=True)).status_code == 204
+        assert (await ana.on(s2).post(f"/rooms/{room}/typing", htmx=True)).status_code == 204
         for name in ("ben", "cleo"):
             await streams[name].until("typing", lambda d: "Ana is typing" in d)
-        assert (await ben.post_to(s0, f"/rooms/{room}/typing", htmx=True)).status_code == 204
+        assert (await ben.on(s0).post(f"/rooms/{room}/typing", htmx=True)).status_code == 204
         await at_cleo.until("typing", lambda d: "Ana and Ben are typing" in d)
         await at_ana.until("typing", lambda d: "Ben is typing" in d)
-        await ana.say_to(s1, room, "sent, so no longer typing")
+        await ana.on(s1).say(room, "sent, so no longer typing")
         await at_cleo.until("typing", lambda d: "Ben is typing" in d and "Ana" not in d)
         await at_ben.until("typing", lambda d: "Ana" not in d)
         for name, stream in streams.items():
@@ -113,9 +113,9 @@ async def test_three_processes_one_chat(cluster, pg_url):
             assert (await stream.seen("message", lambda d: "no longer typing" in d)).id == "34"
 
         # 4. Presence: Dave opens the room on one process; everyone sees him come and go, once.
-        dave = Person(s1.url, "dave")
+        dave = LiveUser(s1.url, "dave")
         await dave.register("Dave")
-        async with dave.events(s1, room) as at_dave:
+        async with dave.on(s1).events(room) as at_dave:
             await at_dave.until("presence", lambda d: "Dave" in d)
             for stream in streams.values():
                 await stream.until("presence", lambda d: "Dave" in d and "Ana" in d)

@@ -15,22 +15,21 @@ import time
 import httpx
 import pytest
 
-from tests.helpers.cluster import (
-    Cluster, Person, TcpProxy, body_text, event_ids, free_port, spawn, wait_healthy,
-)
-from tests.helpers.live import LiveServer
+from tests.helpers.cluster import Cluster, TcpProxy
+from tests.helpers.live import LiveServer, LiveUser, body_text, event_ids, wait_healthy
+from tests.helpers.net import free_port
 
 pytestmark = pytest.mark.slow
 
 
 async def room_of_three(cluster):
     """Ana, Ben and Cleo, signed in (one cookie jar each, valid on every process), in one room."""
-    ana, ben, cleo = Person(cluster[0].url, "ana"), Person(cluster[1].url, "ben"), Person(cluster[2].url, "cleo")
+    ana, ben, cleo = LiveUser(cluster[0].url, "ana"), LiveUser(cluster[1].url, "ben"), LiveUser(cluster[2].url, "cleo")
     for person, name in ((ana, "Ana"), (ben, "Ben"), (cleo, "Cleo")):
         await person.register(name)
     room = await ana.create_room("General")
     for person in (ben, cleo):
-        assert (await person.post_to(cluster[0], f"/rooms/{room}/join")).status_code == 303
+        assert (await person.on(cluster[0]).post(f"/rooms/{room}/join")).status_code == 303
     return ana, ben, cleo, room
 
 
@@ -63,28 +62,28 @@ def bodies(events) -> list[str | None]:
 async def test_redis_restart_streams_catch_up_from_the_database(cluster, redis_server):
     ana, ben, cleo, room = await room_of_three(cluster)
     s0, s1, s2 = cluster
-    async with ana.events(s0, room) as at_ana, ben.events(s1, room) as at_ben, cleo.events(s2, room) as at_cleo:
+    async with ana.on(s0).events(room) as at_ana, ben.on(s1).events(room) as at_ben, cleo.on(s2).events(room) as at_cleo:
         streams = (at_ana, at_ben, at_cleo)
         for stream in streams:
             await stream.until("presence", lambda d: all(n in d for n in ("Ana", "Ben", "Cleo")))
-        await ana.say_to(s0, room, "before 1")
-        await ben.say_to(s1, room, "before 2")
+        await ana.on(s0).say(room, "before 1")
+        await ben.on(s1).say(room, "before 2")
         for stream in streams:
             assert event_ids(await stream.take("message", 2)) == [1, 2]
-        assert (await cleo.post_to(s2, f"/rooms/{room}/typing", htmx=True)).status_code == 204
+        assert (await cleo.on(s2).post(f"/rooms/{room}/typing", htmx=True)).status_code == 204
         for stream in (at_ana, at_ben):
             await stream.until("typing", lambda d: "Cleo is typing" in d)
 
         redis_server.stop(signal.SIGKILL)
         # Saving does not need Redis: posts, edits and typing through every process still work.
         started = time.monotonic()
-        await ana.say_to(s1, room, "during 1")
-        await ben.say_to(s2, room, "during 2")
-        await cleo.say_to(s0, room, "during 3")
+        await ana.on(s1).say(room, "during 1")
+        await ben.on(s2).say(room, "during 2")
+        await cleo.on(s0).say(room, "during 3")
         first = re.search(r'id="m-(\d+)"', at_ana.of("message")[0].data).group(1)
-        edited = await ana.post_to(s2, f"/rooms/{room}/messages/{first}/edit", {"body": "before 1, edited"})
+        edited = await ana.on(s2).post(f"/rooms/{room}/messages/{first}/edit", {"body": "before 1, edited"})
         assert edited.status_code == 303
-        assert (await cleo.post_to(s1, f"/rooms/{room}/typing", htmx=True)).status_code == 204
+        assert (await cleo.on(s1).post(f"/rooms/{room}/typing", htmx=True)).status_code == 204
         assert time.monotonic() - started < 15
         for server in cluster:
             status, report = await health(server)
@@ -112,7 +111,7 @@ async def test_redis_restart_streams_catch_up_from_the_database(cluster, redis_s
             await stream.shows("presence", lambda d: all(n in d for n in ("Ana", "Ben", "Cleo")))
 
         # Live again through Redis; nothing repeated, nothing skipped.
-        await cleo.say_to(s2, room, "after")
+        await cleo.on(s2).say(room, "after")
         for stream in streams:
             assert event_ids(await stream.take("message", 1)) == [7]
             assert await stream.quiet("message", 0.5) == []
@@ -120,9 +119,9 @@ async def test_redis_restart_streams_catch_up_from_the_database(cluster, redis_s
             assert not stream.ended.is_set()  # the same connection throughout
 
         # Presence is rebuilt in the new Redis: a newcomer on any process sees all three.
-        dave = Person(s1.url, "dave")
+        dave = LiveUser(s1.url, "dave")
         await dave.register("Dave")
-        async with dave.events(s1, room) as at_dave:
+        async with dave.on(s1).events(room) as at_dave:
             await at_dave.until("presence", lambda d: all(n in d for n in ("Ana", "Ben", "Cleo", "Dave")),
                                 timeout=8)
         await dave.aclose()
@@ -138,16 +137,15 @@ async def test_a_dropped_subscription_catches_up_what_it_missed(cluster, redis_s
     s0, s1, s2 = cluster
     # A process on the same database but with no Redis: what it publishes reaches nobody else,
     # exactly like a publish made while the others' subscriptions were being renewed.
-    unheard = LiveServer(free_port(), workdir, pg_url, WEBCHAT_RATE_LIMITS="off")
-    spawn(unheard)
+    unheard = LiveServer(free_port(), workdir, pg_url, WEBCHAT_RATE_LIMITS="off").spawn()
     await asyncio.to_thread(wait_healthy, [unheard])
     try:
-        async with ana.events(s0, room) as at_ana, ben.events(s1, room) as at_ben, cleo.events(s2, room) as at_cleo:
+        async with ana.on(s0).events(room) as at_ana, ben.on(s1).events(room) as at_ben, cleo.on(s2).events(room) as at_cleo:
             streams = (at_ana, at_ben, at_cleo)
-            await ana.say_to(s0, room, "heard")
+            await ana.on(s0).say(room, "heard")
             for stream in streams:
                 assert event_ids(await stream.take("message", 1)) == [1]
-            await ben.say_to(unheard, room, "published where nobody listens")
+            await ben.on(unheard).say(room, "published where nobody listens")
             assert await at_ana.quiet("message", 0.5) == []
 
             client = redis_server.client()
@@ -158,7 +156,7 @@ async def test_a_dropped_subscription_catches_up_what_it_missed(cluster, redis_s
             for stream in streams:
                 caught = await stream.take("message", 1, timeout=5)
                 assert event_ids(caught) == [2] and bodies(caught) == ["published where nobody listens"]
-            await cleo.say_to(s2, room, "and on")
+            await cleo.on(s2).say(room, "and on")
             for stream in streams:
                 assert event_ids(await stream.take("message", 1)) == [3]
                 assert await stream.quiet("message", 0.3) == []
@@ -172,18 +170,18 @@ async def test_a_dropped_subscription_catches_up_what_it_missed(cluster, redis_s
 async def test_sigkill_clients_resume_elsewhere_and_presence_forgets_the_dead(cluster):
     ana, ben, cleo, room = await room_of_three(cluster)
     s0, s1, s2 = cluster
-    dave = Person(s2.url, "dave")
+    dave = LiveUser(s2.url, "dave")
     await dave.register("Dave")
-    assert (await dave.post_to(s2, f"/rooms/{room}/join")).status_code == 303
-    async with ana.events(s0, room) as at_ana, ben.events(s1, room) as at_ben:
-        async with cleo.events(s2, room) as at_cleo, dave.events(s2, room) as at_dave:
+    assert (await dave.on(s2).post(f"/rooms/{room}/join")).status_code == 303
+    async with ana.on(s0).events(room) as at_ana, ben.on(s1).events(room) as at_ben:
+        async with cleo.on(s2).events(room) as at_cleo, dave.on(s2).events(room) as at_dave:
             everyone = ("Ana", "Ben", "Cleo", "Dave")
             for stream in (at_ana, at_ben, at_cleo):
                 await stream.until("presence", lambda d: all(n in d for n in everyone))
             for n in range(3):
-                await ana.say_to(cluster[n], room, f"before {n}")
+                await ana.on(cluster[n]).say(room, f"before {n}")
             assert event_ids(await at_cleo.take("message", 3)) == [1, 2, 3]
-            assert (await dave.post_to(s2, f"/rooms/{room}/typing", htmx=True)).status_code == 204
+            assert (await dave.on(s2).post(f"/rooms/{room}/typing", htmx=True)).status_code == 204
             for stream in (at_ana, at_ben):
                 await stream.until("typing", lambda d: "Dave is typing" in d)
 
@@ -194,17 +192,17 @@ async def test_sigkill_clients_resume_elsewhere_and_presence_forgets_the_dead(cl
                 async with asyncio.timeout(3):
                     await stream.ended.wait()
             # Said while Cleo is away from any process:
-            await ben.say_to(s1, room, "while cleo reconnects 1")
-            await ana.say_to(s0, room, "while cleo reconnects 2")
+            await ben.on(s1).say(room, "while cleo reconnects 1")
+            await ana.on(s0).say(room, "while cleo reconnects 2")
             resume_from = at_cleo.last_id
 
         # Cleo's browser reconnects (the router sends it to another process) with Last-Event-ID.
         assert resume_from == "3"
-        async with cleo.events(s0, room, last_id=resume_from) as again:
+        async with cleo.on(s0).events(room, last_id=resume_from) as again:
             missed = await again.take("message", 2)
             assert event_ids(missed) == [4, 5]
             assert bodies(missed) == ["while cleo reconnects 1", "while cleo reconnects 2"]
-            await ben.say_to(s1, room, "welcome back")
+            await ben.on(s1).say(room, "welcome back")
             assert event_ids(await again.take("message", 1)) == [6]
             assert await again.quiet("message", 0.3) == []
 
@@ -226,12 +224,12 @@ async def test_sigkill_clients_resume_elsewhere_and_presence_forgets_the_dead(cl
 async def test_sigterm_ends_streams_cleanly_and_clients_resume_elsewhere(cluster):
     ana, ben, cleo, room = await room_of_three(cluster)
     s0, s1, s2 = cluster
-    async with ana.events(s0, room) as at_ana, ben.events(s1, room) as at_ben:
-        async with cleo.events(s2, room) as at_cleo:
+    async with ana.on(s0).events(room) as at_ana, ben.on(s1).events(room) as at_ben:
+        async with cleo.on(s2).events(room) as at_cleo:
             for stream in (at_ana, at_ben, at_cleo):
                 await stream.until("presence", lambda d: all(n in d for n in ("Ana", "Ben", "Cleo")))
-            await ana.say_to(s0, room, "one")
-            await ben.say_to(s2, room, "two")
+            await ana.on(s0).say(room, "one")
+            await ben.on(s2).say(room, "two")
             assert event_ids(await at_cleo.take("message", 2)) == [1, 2]
 
             shown = {stream: len(stream.of("presence")) for stream in (at_ana, at_ben)}
@@ -242,15 +240,15 @@ async def test_sigterm_ends_streams_cleanly_and_clients_resume_elsewhere(cluster
             assert at_cleo.error is None, f"the stream broke instead of ending: {at_cleo.error!r}"
             ended_after = time.monotonic() - stopped
             resume_from = at_cleo.last_id
-        await ana.say_to(s0, room, "three, while cleo moves")
+        await ana.on(s0).say(room, "three, while cleo moves")
         code = await asyncio.to_thread(s2.process.wait, 10)
         assert code == 0, s2.log()
         assert time.monotonic() - stopped < 10
 
-        async with cleo.events(s1, room, last_id=resume_from) as again:
+        async with cleo.on(s1).events(room, last_id=resume_from) as again:
             missed = await again.take("message", 1)
             assert event_ids(missed) == [3] and bodies(missed) == ["three, while cleo moves"]
-            await ben.say_to(s1, room, "four")
+            await ben.on(s1).say(room, "four")
             assert event_ids(await again.take("message", 1)) == [4]
             assert await again.quiet("message", 0.3) == []
             await asyncio.sleep(0.5)
@@ -289,8 +287,8 @@ async def test_postgres_unreachable_then_back(proxied_cluster, pg_proxy):
     cluster = proxied_cluster
     ana, ben, cleo, room = await room_of_three(cluster)
     s0, s1, s2 = cluster
-    async with ben.events(s1, room) as at_ben, cleo.events(s2, room) as at_cleo:
-        await ana.say_to(s0, room, "before")
+    async with ben.on(s1).events(room) as at_ben, cleo.on(s2).events(room) as at_cleo:
+        await ana.on(s0).say(room, "before")
         for stream in (at_ben, at_cleo):
             assert event_ids(await stream.take("message", 1)) == [1]
 
@@ -307,7 +305,7 @@ async def test_postgres_unreachable_then_back(proxied_cluster, pg_proxy):
         # (with its nonce, so sending again can never post twice).
         text = "kept <through> the outage"
         form = {"body": text, "nonce": "outage-1"}
-        response = await ana.post_to(s1, f"/rooms/{room}/messages", form)
+        response = await ana.on(s1).post(f"/rooms/{room}/messages", form)
         assert response.status_code == 503
         assert response.headers["retry-after"]
         assert "database" in response.text
@@ -316,13 +314,13 @@ async def test_postgres_unreachable_then_back(proxied_cluster, pg_proxy):
         assert 'name="nonce" value="outage-1"' in response.text
         assert f'action="/rooms/{room}/messages"' in response.text
         # The composer's htmx post gets the composer back, text and nonce kept, error shown.
-        response = await ana.post_to(s2, f"/rooms/{room}/messages", form, htmx=True)
+        response = await ana.on(s2).post(f"/rooms/{room}/messages", form, htmx=True)
         assert response.status_code == 503
         assert 'id="composer"' in response.text and "kept &lt;through&gt; the outage" in response.text
         assert 'value="outage-1"' in response.text and "database" in response.text
         # A new stream cannot start without the database: a 503, not a broken stream.
-        async with ana.events(s0, room) as refused:
-            assert refused.response.status_code == 503
+        async with ana.on(s0).events(room) as refused:
+            assert refused.status == 503
         # Open streams stay open meanwhile.
         await asyncio.sleep(0.5)
         assert not at_ben.ended.is_set() and not at_cleo.ended.is_set()
@@ -332,14 +330,14 @@ async def test_postgres_unreachable_then_back(proxied_cluster, pg_proxy):
             await eventually(lambda: healthy(server), timeout=10)
         # Sending the kept form again works, and sending it twice posts once.
         for _ in range(2):
-            response = await ana.post_to(s0, f"/rooms/{room}/messages", form)
+            response = await ana.on(s0).post(f"/rooms/{room}/messages", form)
             assert response.status_code == 303, response.text
         for stream in (at_ben, at_cleo):
             got = await stream.take("message", 1)
             assert event_ids(got) == [2] and bodies(got) == ["kept &lt;through&gt; the outage"]
             assert await stream.quiet("message", 0.3) == []
             assert not stream.ended.is_set()  # the same connection throughout
-        async with ana.events(s0, room, last_id="0") as fresh:
+        async with ana.on(s0).events(room, last_id="0") as fresh:
             assert event_ids(await fresh.take("message", 2)) == [1, 2]
     for person in (ana, ben, cleo):
         await person.aclose()

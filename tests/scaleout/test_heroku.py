@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -30,11 +29,9 @@ import pytest
 from tests.conftest import IN_CI
 from tests.helpers import services
 from tests.helpers.browser import PASSWORD
-from tests.helpers.cluster import (
-    Cluster, Person, RedisServer, TcpProxy, free_port, self_signed_certificate, wait_healthy,
-    webchat_command,
-)
-from tests.helpers.live import ROOT, LiveServer
+from tests.helpers.cluster import Cluster, RedisServer, TcpProxy, self_signed_certificate, webchat_command
+from tests.helpers.live import ROOT, LiveServer, LiveUser, wait_healthy
+from tests.helpers.net import free_port
 from tests.scaleout.conftest import require_redis_server
 from webchat.config import ConfigError, load_settings
 
@@ -196,66 +193,34 @@ def production_server(pg_url, workdir):
         yield server
 
 
-class RoutedBrowser:
+def routed_browser(server, client_address: str) -> LiveUser:
     """A browser behind Heroku's router, which speaks https to it and appends the client's address
-    to X-Forwarded-For. Cookies are kept by hand: they are Secure, and this hop is plain http."""
-
-    def __init__(self, server, client_address: str) -> None:
-        self.server, self.address = server, client_address
-        self.http = httpx.AsyncClient(base_url=server.url, timeout=10, follow_redirects=False)
-        self.cookies: dict[str, str] = {}
-        self.token: str | None = None
-
-    def headers(self, forged: str | None = None) -> dict[str, str]:
-        chain = f"{forged}, {self.address}" if forged else self.address
-        headers = {"X-Forwarded-For": chain, "X-Forwarded-Proto": "https"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        return headers
-
-    def keep(self, response: httpx.Response) -> list[str]:
-        set_cookies = response.headers.get_list("set-cookie")
-        for line in set_cookies:
-            name, _, rest = line.partition("=")
-            self.cookies[name] = rest.split(";", 1)[0]
-        return set_cookies
-
-    async def get(self, path: str) -> httpx.Response:
-        response = await self.http.get(path, headers=self.headers())
-        self.keep(response)
-        if match := re.search(r'<meta name="csrf-token" content="([^"]+)">', response.text):
-            self.token = match.group(1)
-        return response
-
-    async def post(self, path: str, data: dict, forged: str | None = None, origin: str | None = None):
-        headers = self.headers(forged)
-        if origin:
-            headers["Origin"] = origin
-        response = await self.http.post(path, data={**data, "csrf_token": self.token}, headers=headers)
-        self.keep(response)
-        return response
+    to X-Forwarded-For. LiveUser keeps cookies by hand, so their Secure flag does not stop them on
+    this plain-http hop."""
+    return LiveUser(server.url, "router", headers={"X-Forwarded-For": client_address,
+                                                   "X-Forwarded-Proto": "https"})
 
 
 async def test_forwarded_https_gives_secure_cookies_and_hsts(production_server):
-    browser = RoutedBrowser(production_server, "198.51.100.7")
-    page = await browser.get("/login")
+    browser = routed_browser(production_server, "198.51.100.7")
+    page = await browser.page("/login")
     assert page.status_code == 200
     assert page.headers["strict-transport-security"].startswith("max-age=")
-    csrf_cookie = next(c for c in browser.keep(page) if c.startswith("__Host-webchat_csrf="))
+    csrf_cookie = next(c for c in page.headers.get_list("set-cookie") if c.startswith("__Host-webchat_csrf="))
     assert "Secure" in csrf_cookie and "HttpOnly" in csrf_cookie
     host = urlsplit(production_server.url).netloc
     response = await browser.post("/register", {"username": "ana", "password": PASSWORD},
-                                  origin=f"https://{host}")
+                                  headers={"Origin": f"https://{host}"})
     assert response.status_code == 303, response.text
     session = next(c for c in response.headers.get_list("set-cookie")
                    if c.startswith("__Host-webchat_session="))
     assert "Secure" in session and "HttpOnly" in session and "SameSite=Lax" in session
     # The signed-in session works through the router; a foreign origin is still refused.
-    assert (await browser.get("/rooms")).status_code == 200
+    assert (await browser.page("/rooms")).status_code == 200
     refused = await browser.post("/rooms", {"name": "x", "visibility": "public"},
-                                 origin="https://evil.example")
+                                 headers={"Origin": "https://evil.example"})
     assert refused.status_code == 403
-    await browser.http.aclose()
+    await browser.aclose()
 
 
 async def test_a_forged_x_forwarded_for_is_not_trusted(production_server):
@@ -264,25 +229,25 @@ async def test_a_forged_x_forwarded_for_is_not_trusted(production_server):
     Sign-in failures are limited per client address (10 per 5 minutes). A client that puts a new
     made-up address first on every try is still limited, by its real address; another client
     behind the same router is not."""
-    attacker = RoutedBrowser(production_server, "198.51.100.7")
-    await attacker.get("/login")
+    attacker = routed_browser(production_server, "198.51.100.7")
+    await attacker.page("/login")
     statuses = []
-    for n in range(12):
+    for n in range(12):  # a made-up address first, the router's last
         response = await attacker.post("/login", {"username": "ana", "password": "wrong password"},
-                                       forged=f"203.0.113.{n + 1}")
+                                       headers={"X-Forwarded-For": f"203.0.113.{n + 1}, 198.51.100.7"})
         statuses.append(response.status_code)
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
     assert int(response.headers["retry-after"]) > 0
 
-    neighbour = RoutedBrowser(production_server, "198.51.100.8")
-    await neighbour.get("/login")
+    neighbour = routed_browser(production_server, "198.51.100.8")
+    await neighbour.page("/login")
     # (Another account: ana's own limit, across addresses, is spent by the attacker's guesses.)
     response = await neighbour.post("/login", {"username": "ben", "password": "wrong password"},
-                                    forged="198.51.100.7")  # pretending to be the attacker changes nothing
-    assert response.status_code == 401
+                                    headers={"X-Forwarded-For": "198.51.100.7, 198.51.100.8"})
+    assert response.status_code == 401  # pretending to be the attacker changes nothing
     for browser in (attacker, neighbour):
-        await browser.http.aclose()
+        await browser.aclose()
 
 
 # TLS, as Heroku's data services present it ------------------------------------------------------
@@ -295,13 +260,13 @@ async def test_rediss_with_a_self_signed_certificate(pg_url, workdir, certificat
     try:
         cluster.start()
         assert httpx.get(cluster[0].url + "/healthz", timeout=5).json()["broker"] == "ok"
-        ana, ben = Person(cluster[0].url, "ana"), Person(cluster[1].url, "ben")
+        ana, ben = LiveUser(cluster[0].url, "ana"), LiveUser(cluster[1].url, "ben")
         await ana.register("Ana")
         await ben.register("Ben")
         room = await ana.create_room("General")
-        async with ben.events(cluster[1], room) as stream:
+        async with ben.on(cluster[1]).events(room) as stream:
             await stream.until("presence", lambda d: "Ben" in d)
-            await ana.say_to(cluster[0], room, "over TLS")
+            await ana.on(cluster[0]).say(room, "over TLS")
             message = (await stream.take("message", 1))[0]
             assert message.id == "1" and "over TLS" in message.data
         for person in (ana, ben):
