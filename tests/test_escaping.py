@@ -166,11 +166,11 @@ async def test_hostile_display_names_are_inert_in_every_streamed_event(sqlite_ap
         await watching.read_until(b"event: read", timeout=5)
         await asyncio.sleep(0.3)
         events = watching.events()
-    kinds = {kind for kind, _, _ in events}
+    kinds = {event.event for event in events}
     assert {"presence", "typing", "message", "read"} <= kinds, kinds
-    for kind, data, _ in events:
-        assert_fragment_inert(data)
-    shown = html_lib.unescape(" ".join(re.sub(r"<[^>]+>", " ", data) for _, data, _ in events))
+    for event in events:
+        assert_fragment_inert(event.data)
+    shown = html_lib.unescape(" ".join(re.sub(r"<[^>]+>", " ", event.data) for event in events))
     for name in NAMES:
         assert name.strip() in shown, name
 

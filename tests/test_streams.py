@@ -213,5 +213,5 @@ async def test_a_replay_is_framed_once_and_never_served_stale(app, no_limits, br
         await tab.read_until(b"id: 32\n")
         assert b"note 05" not in tab.data and b"note 06" not in tab.data
         # Its message event and its edit, both as it is now.
-        assert [event for event, data, _ in tab.events() if "note five, edited" in data] == [
+        assert [e.event for e in tab.events() if "note five, edited" in e.data] == [
             "message", "message_updated"]

@@ -1,12 +1,20 @@
-"""An open event stream through the Quart test client (the stream's generator runs in this process)."""
+"""An open event stream through the Quart test client: the stream's generator runs in this process.
+
+A different transport from tests/helpers/streams.py (no socket, no Hypercorn, the body already
+de-chunked), for tests that look inside the process while a stream is open (its tasks, the hub,
+presence); its bytes are parsed by the same SSE parser.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
+from tests.helpers.sse import Event, SSEParser
+
 
 class Tab:
-    """An open event stream through the Quart test client (the generator runs in this process)."""
+    """One room tab's stream, opened by a `Browser` (tests/helpers/browser.py); `data` holds every
+    byte received so far, `events()` what they said."""
 
     def __init__(self, browser, path: str) -> None:
         self.browser, self.path = browser, path
@@ -32,19 +40,6 @@ class Tab:
         except Exception:
             pass
 
-    def events(self) -> list[tuple[str, str, str | None]]:
-        """(event, data, id) for every complete event read so far."""
-        out = []
-        for block in self.data.decode("utf-8").split("\n\n")[:-1]:
-            event, data, event_id = "message", [], None
-            for line in block.split("\n"):
-                name, _, value = line.partition(": ")
-                if name == "event":
-                    event = value
-                elif name == "data":
-                    data.append(value)
-                elif name == "id":
-                    event_id = value
-            if data:
-                out.append((event, "\n".join(data), event_id))
-        return out
+    def events(self) -> list[Event]:
+        """Every complete event read so far."""
+        return SSEParser().feed(self.data)
