@@ -20,9 +20,9 @@ import traceback
 from pathlib import Path
 
 from bench import machine, scenarios, sse
-from bench.http import User
 from bench.report import print_table, targets
 from bench.server import ROOT, PostgresDatabase, Server, flush_redis, migrate
+from tests.helpers.live import LiveUser
 
 RESULTS = ROOT / "bench-results"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -151,11 +151,11 @@ async def streams_phase(chat, cfg, out, server) -> list:
         log(f"  dropped {out['hold']['dropped']}, fewest heartbeats per stream {out['hold']['min_heartbeats']}")
 
         log("fan-out, one room")
-        poster = chat.users[0].on(server.port)
+        poster = chat.users[0].on(server)
         await poster.page("/login")
         out["fanout"] = await fanout_down(chat, owner, opened, cfg, poster)
         opened = []
-        await poster.close()
+        await poster.aclose()
         await asyncio.sleep(2)
         return []
     except BaseException:
@@ -219,8 +219,7 @@ async def floor(cfg, out: dict) -> None:
         log("the floor: a bare asyncio server, pre-framed chunks straight to each transport")
         await server.start()
         chat = scenarios.Chat([server], run="f")
-        chat.users = [User("127.0.0.1", server.port, f"floor{i}", cookies={"floor": "1"})
-                      for i in range(cfg["users"])]
+        chat.users = [LiveUser(server.url, f"floor{i}", cookies={"floor": "1"}) for i in range(cfg["users"])]
         chat.rooms["fanout"] = 1
         owner = scenarios.FanoutOwner()
         base = (await scenarios.settle_rss(chat, 1))[0]
@@ -233,11 +232,11 @@ async def floor(cfg, out: dict) -> None:
             memory[str(size)] = per_stream(rss, base, len(opened), 0)
             log(f"  {len(opened)} streams: {memory[str(size)]['bytes_per_stream']:,} bytes each")
         out["memory"] = memory
-        poster = User("127.0.0.1", server.port, "floorposter", cookies={"floor": "1"})
+        poster = LiveUser(server.url, "floorposter", cookies={"floor": "1"})
         await poster.page("/")
         out["fanout"] = await fanout_down(chat, owner, opened, cfg, poster)
         opened = []
-        await poster.close()
+        await poster.aclose()
     finally:
         sse.close_all(opened)
         server.stop()
@@ -300,7 +299,7 @@ async def redis_pair(cfg, out: dict) -> None:
         log("fan-out, one room, subscribers split over both processes, posts to the first")
         room = chat.rooms["fanout"]
         owner = scenarios.FanoutOwner()
-        poster = chat.users[0].on(a.port)
+        poster = chat.users[0].on(a)
         await poster.page("/login")
         out["fanout"] = {}
         have = 0
@@ -315,7 +314,7 @@ async def redis_pair(cfg, out: dict) -> None:
         out["rss_kib_with_streams"] = [s.rss_kib() for s in servers]
         sse.close_all(opened)
         opened = []
-        await poster.close()
+        await poster.aclose()
         await asyncio.sleep(3)
         if cfg["redis_all"] and "flows" in cfg["only"]:
             await flows(chat, cfg, out, "Redis pair: ")

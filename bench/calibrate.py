@@ -51,8 +51,8 @@ class _CountingOwner(sse.Owner):
     def __init__(self):
         self.count = 0
 
-    def on_message(self, stream, event_id, block, received):
+    def on_message(self, stream, event_id, data, received):
         from bench.scenarios import parse_token
 
-        parse_token(block)
+        parse_token(data)
         self.count += 1

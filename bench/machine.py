@@ -8,6 +8,8 @@ import platform
 import resource
 import sys
 
+from tests.helpers.proc import rss_kib
+
 
 def _cpu_model() -> str:
     try:
@@ -59,25 +61,6 @@ def raise_nofile(wanted: int = 65536) -> int:
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def rss_kib(pid: int) -> int:
-    """VmRSS of a process, in KiB (what the kernel counts as resident: the Python heap, not socket buffers)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def rss_kib_self() -> int:

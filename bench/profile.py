@@ -133,7 +133,7 @@ async def cpu_profiles(args, report: dict) -> None:
         await scenarios.setup(chat, 100, 5, 1_100, log)
         room = chat.rooms["fanout"]
         owner = scenarios.FanoutOwner()
-        poster = chat.users[0].on(server.port)
+        poster = chat.users[0].on(server)
         await poster.page("/login")
 
         async def sampled(name, coro, idle=False):
@@ -172,7 +172,7 @@ async def cpu_profiles(args, report: dict) -> None:
             flow.stopping = True
             sse.close_all(flow.streams)
             sse.close_all(streams)
-        await poster.close()
+        await poster.aclose()
     finally:
         sse.close_all(opened)
         server.stop()

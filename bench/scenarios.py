@@ -15,9 +15,10 @@ import time
 from dataclasses import dataclass, field
 
 from bench import sse
-from bench.http import User
 from bench.server import Server
 from bench.stats import percentile, summary_ms
+from tests.helpers.http1 import NETWORK_ERRORS
+from tests.helpers.live import LiveUser
 
 HOST = "127.0.0.1"
 FILLER = "the quick brown fox jumps over the lazy dog, and then sits down to wait for the reply"
@@ -29,12 +30,12 @@ def body_for(poster: int, seq: int) -> str:
     return f"BENCH:{poster}:{seq}:{_perf_ns()}:END {FILLER}"
 
 
-def parse_token(block: bytes) -> tuple[int, int, int] | None:
-    start = block.find(b"BENCH:")
+def parse_token(data: str) -> tuple[int, int, int] | None:
+    start = data.find("BENCH:")
     if start < 0:
         return None
-    end = block.find(b":END", start)
-    poster, seq, sent = block[start + 6:end].split(b":")
+    end = data.find(":END", start)
+    poster, seq, sent = data[start + 6:end].split(":")
     return int(poster), int(seq), int(sent)
 
 
@@ -48,7 +49,7 @@ class Chat:
     """The servers of one configuration and the people and rooms the benchmark made in them."""
 
     servers: list[Server]
-    users: list[User] = field(default_factory=list)
+    users: list[LiveUser] = field(default_factory=list)
     rooms: dict[str, int] = field(default_factory=dict)
     history_events: int = 0  # events in the history room (all messages, ids 1..N)
     run: str = ""
@@ -91,12 +92,10 @@ async def setup(chat: Chat, n_users: int, throughput_rooms: int, history_message
     t = _perf()
     sem = asyncio.Semaphore(4)  # Argon2 runs in the server's threads: more would only queue
 
-    async def register(i: int) -> User:
+    async def register(i: int) -> LiveUser:
         async with sem:
-            user = User(HOST, server.port, f"b{chat.run}u{i:05d}")
-            await user.page("/login")
-            await user.register()
-            return user
+            user = LiveUser(server.url, f"b{chat.run}u{i:05d}")
+            return await user.register(user.username.title())
 
     chat.users = list(await asyncio.gather(*(register(i) for i in range(n_users))))
     log(f"  registered {n_users} users in {_perf() - t:.1f}s")
@@ -106,7 +105,7 @@ async def setup(chat: Chat, n_users: int, throughput_rooms: int, history_message
     for k in range(throughput_rooms):
         chat.rooms[f"t{k}"] = await owner.create_room(f"Throughput {k}")
 
-    async def joins(i: int, user: User) -> None:
+    async def joins(i: int, user: LiveUser) -> None:
         if i:
             await user.join(chat.rooms["fanout"])
         # Group k of the users (contiguous) belongs to throughput room k, and to no other.
@@ -122,41 +121,39 @@ async def setup(chat: Chat, n_users: int, throughput_rooms: int, history_message
     authors = chat.users[:4]
     per = -(-history_messages // len(authors))
 
-    async def author(a: int, user: User) -> int:
+    async def author(a: int, user: LiveUser) -> int:
         done = 0
         for s in range(per):
             if a * per + s >= history_messages:
                 break
-            r = await user.say(chat.rooms["history"], body_for(1000 + a, s), nonce=f"h{a}-{s}")
-            if r.status != 200:
-                raise RuntimeError(f"history post: {r.status} {r.body[:300]!r}")
+            await user.say(chat.rooms["history"], body_for(1000 + a, s), nonce=f"h{a}-{s}")
             done += 1
         return done
 
     chat.history_events = sum(await asyncio.gather(*(author(a, u) for a, u in enumerate(authors))))
     log(f"  posted {chat.history_events} history messages in {_perf() - t:.1f}s")
     for user in chat.users:
-        await user.close()
+        await user.aclose()
 
 
 # ---------------------------------------------------------------------------------------- page
 async def page_render(chat: Chat, requests: int, log) -> dict:
-    viewer = chat.users[1].on(chat.servers[-1].port)
+    viewer = chat.users[1].on(chat.servers[-1])
     path = f"/rooms/{chat.rooms['history']}"
     watch = Watch(chat)
     times = []
     try:
         for i in range(requests + 10):
             r = await viewer.request("GET", path)
-            if r.status != 200:
-                raise RuntimeError(f"room page: {r.status} {r.body[:300]!r}")
+            if r.status_code != 200:
+                raise RuntimeError(f"room page: {r.status_code} {r.content[:300]!r}")
             if i == 0:
-                shown = r.body.count(b'<li id="m-')
-                size = len(r.body)
+                shown = r.content.count(b'<li id="m-')
+                size = len(r.content)
             if i >= 10:  # the first ten warm the caches
                 times.append(r.elapsed)
     finally:
-        await viewer.close()
+        await viewer.aclose()
     result = {"requests": requests, "messages_shown": shown, "page_bytes": size, **summary_ms(times),
               **watch.done()}
     log(f"  room page: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms ({shown} messages, {size} bytes)")
@@ -172,7 +169,7 @@ class ReplayOwner(sse.Owner):
         self.count = 0
         self.bad = 0
 
-    def on_message(self, stream, event_id, block, received):
+    def on_message(self, stream, event_id, data, received):
         if self.first_at is None:
             self.first_at = received
         expected = self.first + self.count
@@ -241,10 +238,10 @@ class FanoutOwner(IdleOwner):
         self.id_anomalies = 0
         self.by_tag_last: dict = {}
 
-    def on_message(self, stream, event_id, block, received):
+    def on_message(self, stream, event_id, data, received):
         if stream.messages > 1 and event_id != stream.last_id + 1:
             self.id_anomalies += 1
-        token = parse_token(block)
+        token = parse_token(data)
         if token is None:
             return
         key = token[:2]
@@ -285,7 +282,7 @@ async def settle_rss(chat: Chat, seconds: float = 3.0) -> list[int]:
 
 
 async def fanout(chat: Chat, owner: FanoutOwner, streams: list[sse.Stream], messages: int,
-                 log, poster: User, gap: float = 0.2) -> dict:
+                 log, poster: LiveUser, gap: float = 0.2) -> dict:
     """Post `messages` messages one at a time to the fan-out room; each waits for every subscriber."""
     n = sum(1 for s in streams if not s.ended)
     room = chat.rooms["fanout"]
@@ -299,8 +296,6 @@ async def fanout(chat: Chat, owner: FanoutOwner, streams: list[sse.Stream], mess
         owner.expect[key] = (n, done)
         body = body_for(p, seq)
         r = await poster.say(room, body, nonce=f"f{chat.run}-{n}-{seq}")
-        if r.status != 200:
-            raise RuntimeError(f"fan-out post: {r.status} {r.body[:300]!r}")
         post_times.append(r.elapsed)
         try:
             async with asyncio.timeout(60):
@@ -360,7 +355,7 @@ class FlowOwner(sse.Owner):
         self.latencies: list[float] = []
         self.sample_every = 1
 
-    def on_message(self, stream, event_id, block, received):
+    def on_message(self, stream, event_id, data, received):
         st = stream.state
         if st["last_id"]:
             if event_id <= st["last_id"]:
@@ -369,7 +364,7 @@ class FlowOwner(sse.Owner):
                 self.id_gaps += 1
         if event_id > st["last_id"]:
             st["last_id"] = event_id
-        token = parse_token(block)
+        token = parse_token(data)
         if token is None:
             return
         poster, seq, sent = token
@@ -434,9 +429,9 @@ class Posters:
         body = body_for(p, seq)
         started = _perf()
         try:
-            r = await user.say(room, body, nonce=f"t{chat.run}-{p}-{seq}", timeout=60)
-            status = r.status
-        except (OSError, ConnectionError, TimeoutError, asyncio.IncompleteReadError) as error:
+            r = await user.say(room, body, nonce=f"t{chat.run}-{p}-{seq}", timeout=60, check=False)
+            status = r.status_code
+        except NETWORK_ERRORS as error:
             status = type(error).__name__
         ended = _perf()
         self.posted[p] = (room, seq + 1)
@@ -474,7 +469,7 @@ async def open_flow_streams(chat: Chat, owner: FlowOwner, rooms: list[str], per_
     return streams
 
 
-def posters_for(chat: Chat, rooms: list[str], per_room: int) -> list[tuple[int, User, int]]:
+def posters_for(chat: Chat, rooms: list[str], per_room: int) -> list[tuple[int, LiveUser, int]]:
     """(poster number, user, room id): members of each room's group, on alternating servers."""
     n_users = len(chat.users)
     out = []
@@ -484,7 +479,7 @@ def posters_for(chat: Chat, rooms: list[str], per_room: int) -> list[tuple[int, 
         for j in range(per_room):
             u = group[j % len(group)]
             server = chat.server_for(p)
-            user = chat.users[u].on(server.port)
+            user = chat.users[u].on(server)
             out.append((p, user, chat.rooms[name]))
             p += 1
     return out
@@ -547,7 +542,7 @@ async def throughput(chat: Chat, owner: FlowOwner, rooms: list[str], posters_per
     posting = watch.done()
     check = await verify_flow(chat, owner, posters, drain=30)
     for _, user, _ in crew:
-        await user.close()
+        await user.aclose()
     buckets = [posters.per_second.get(i, 0) for i in range(int(seconds))]
     subscribers = len(owner.streams)
     result = {
@@ -606,7 +601,7 @@ async def post_latency(chat: Chat, owner: FlowOwner, rooms: list[str], n_posters
     posting = watch.done()
     check = await verify_flow(chat, owner, posters, drain=30)
     for _, user, _ in crew:
-        await user.close()
+        await user.aclose()
     result = {
         "posters": len(crew),
         "target_rate_per_s": rate,
@@ -649,7 +644,7 @@ async def post_saturated(chat: Chat, owner: FlowOwner, rooms: list[str], n_poste
     posting = watch.done()
     check = await verify_flow(chat, owner, posters, drain=30)
     for _, user, _ in crew:
-        await user.close()
+        await user.aclose()
     result = {
         "posters": len(crew),
         "rate_per_s": round(posters.ok / elapsed, 1),

@@ -13,14 +13,14 @@ import os
 import resource
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench import machine
-from bench.http import HTTPConnection
+from tests.helpers import proc
+from tests.helpers.http1 import HTTPConnection
+from tests.helpers.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -35,12 +35,6 @@ def _kill_leftovers() -> None:
 
 
 atexit.register(_kill_leftovers)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _raise_limit() -> None:  # runs in the child between fork and exec
@@ -79,6 +73,10 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
@@ -102,8 +100,8 @@ class Server:
             try:
                 conn = HTTPConnection("127.0.0.1", self.port)
                 response = await conn.request("GET", "/healthz", timeout=2)
-                await conn.close()
-                if response.status == 200:
+                await conn.aclose()
+                if response.status_code == 200:
                     return self
             except (OSError, asyncio.TimeoutError, ConnectionError):
                 pass
@@ -117,11 +115,11 @@ class Server:
         return self.process is not None and self.process.poll() is None
 
     def rss_kib(self) -> int:
-        return machine.rss_kib(self.pid)
+        return proc.rss_kib(self.pid)
 
     def cpu_seconds(self) -> float:
         """The process's CPU time, and its worker processes' (WEB_CONCURRENCY) too."""
-        return sum(machine.cpu_seconds(pid) for pid in self.pids())
+        return sum(proc.cpu_seconds(pid) for pid in self.pids())
 
     def pids(self) -> list[int]:
         try:
@@ -131,7 +129,7 @@ class Server:
             return [self.pid]
 
     def rss_tree_kib(self) -> int:
-        return sum(machine.rss_kib(pid) for pid in self.pids())
+        return sum(proc.rss_kib(pid) for pid in self.pids())
 
     def stop(self, timeout: float = 20) -> int | None:
         process = self.process

@@ -1,9 +1,10 @@
-"""A lean SSE client: one asyncio Protocol per stream, no task per stream, a hand-written parser.
+"""The benchmark's event streams: one asyncio Protocol per stream, no task and no StreamReader.
 
-Ten thousand of these fit in one client process. Each stream de-chunks Hypercorn's chunked body,
-splits events on blank lines, and hands `message` events (with their SSE id and receipt time) to
-its owner; comments, presence and typing are only counted. The receipt time is taken when the
-bytes reach the client's event loop, before any parsing.
+Ten thousand of these fit in one client process. Each stream undoes Hypercorn's chunked body and
+parses the events with the tests' own decoder and parser (tests/helpers/http1.py and sse.py, lean
+on purpose), and hands `message` events (with their SSE id and receipt time) to its owner;
+comments, presence and typing are only counted. The receipt time is taken when the bytes reach
+the client's event loop, before any parsing.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import asyncio
 import time
 from collections.abc import Iterable
 
+from tests.helpers.http1 import ChunkedDecoder, is_chunked, parse_head
+from tests.helpers.sse import SSEParser
+from tests.helpers import streams
+
 _perf = time.perf_counter
 
 
 class Owner:
     """What a phase of the benchmark does with the events its streams receive."""
 
-    def on_message(self, stream: Stream, event_id: int, block: bytes, received: float) -> None:
+    def on_message(self, stream: Stream, event_id: int, data: str, received: float) -> None:
         pass
 
     def on_closed(self, stream: Stream) -> None:
@@ -27,9 +32,8 @@ class Owner:
 
 class Stream(asyncio.Protocol):
     __slots__ = (
-        "owner", "request", "transport", "status", "_head", "_raw", "_chunked", "_data_left",
-        "_crlf_left", "_sse", "ready", "ended", "last_id", "messages", "comments", "others",
-        "opened_at", "closed_by_us", "tag", "state",
+        "owner", "request", "transport", "status", "_head", "_decoder", "_parser", "ready", "ended",
+        "last_id", "messages", "others", "opened_at", "closed_by_us", "tag", "state",
     )
 
     def __init__(self, owner: Owner, request: bytes, tag=None) -> None:
@@ -37,23 +41,23 @@ class Stream(asyncio.Protocol):
         self.request = request
         self.transport = None
         self.status = 0
-        self._head = b""
-        self._raw = b""
-        self._chunked = False
-        self._data_left = 0
-        self._crlf_left = 0
-        self._sse = b""
+        self._head = b""  # the response head until it is complete; then None
+        self._decoder: ChunkedDecoder | None = None
+        self._parser = SSEParser()
         loop = asyncio.get_running_loop()
         self.ready = loop.create_future()  # set once presence and typing arrived: subscribed
         self.ended = False
         self.last_id = 0
         self.messages = 0
-        self.comments = 0
-        self.others: dict[bytes, int] = {}
+        self.others: dict[str, int] = {}
         self.opened_at = _perf()
         self.closed_by_us = False
         self.tag = tag  # what the owner needs to know about this stream (user, room, server)
         self.state = None  # per-stream bookkeeping that belongs to the owner
+
+    @property
+    def comments(self) -> int:
+        return self._parser.comments
 
     # -- asyncio.Protocol
     def connection_made(self, transport) -> None:
@@ -75,76 +79,32 @@ class Stream(asyncio.Protocol):
                 self._head = head
                 return
             self._head = None
-            lines = head[:end].split(b"\r\n")
-            self.status = int(lines[0].split(b" ", 2)[1])
+            self.status, headers = parse_head(head[:end + 4])
             if self.status != 200:
                 if not self.ready.done():
                     self.ready.set_exception(ConnectionError(f"stream answered {self.status}: {head[:300]!r}"))
                 self.transport.close()
                 return
-            self._chunked = any(line.lower() == b"transfer-encoding: chunked" for line in lines)
+            if is_chunked(headers):
+                self._decoder = ChunkedDecoder()
             data = head[end + 4:]
-            if not data:
-                return
-        if not self._chunked:
-            self._feed(data, received)
+        if self._decoder is not None:
+            data = self._decoder.feed(data)
+        if not data:
             return
-        raw = self._raw + data if self._raw else data
-        self._raw = b""
-        pos, n = 0, len(raw)
-        out = []
-        while pos < n:
-            if self._data_left:
-                take = min(self._data_left, n - pos)
-                out.append(raw[pos:pos + take])
-                pos += take
-                self._data_left -= take
-                if not self._data_left:
-                    self._crlf_left = 2
-                continue
-            if self._crlf_left:
-                take = min(self._crlf_left, n - pos)
-                pos += take
-                self._crlf_left -= take
-                continue
-            eol = raw.find(b"\r\n", pos)
-            if eol < 0:
-                self._raw = raw[pos:]
-                break
-            size = int(raw[pos:eol].split(b";", 1)[0], 16)
-            pos = eol + 2
-            if size == 0:  # the server ended the stream
-                break
-            self._data_left = size
-        if out:
-            self._feed(out[0] if len(out) == 1 else b"".join(out), received)
-
-    # -- SSE
-    def _feed(self, payload: bytes, received: float) -> None:
-        buf = self._sse + payload if self._sse else payload
-        if b"\n\n" not in buf:
-            self._sse = buf
-            return
-        blocks = buf.split(b"\n\n")
-        self._sse = blocks.pop()
-        for block in blocks:
-            if block.startswith(b"event: message\nid: "):
-                eol = block.find(b"\n", 19)
-                event_id = int(block[19:eol])
+        for event in self._parser.feed(data, received):
+            kind = event.event
+            if kind == "message":
+                event_id = int(event.id)
                 self.messages += 1
-                self.owner.on_message(self, event_id, block, received)
+                self.owner.on_message(self, event_id, event.data, received)
                 self.last_id = event_id
-            elif block.startswith(b":") or block.startswith(b"retry:"):
-                self.comments += 1
-            elif block.startswith(b"event: "):
-                eol = block.find(b"\n")
-                kind = block[7:eol if eol > 0 else None]
-                self.others[kind] = self.others.get(kind, 0) + 1
-                if kind == b"typing" and not self.ready.done():
-                    self.ready.set_result(received)
-                elif kind == b"message_updated":
-                    eol2 = block.find(b"\n", eol + 1)
-                    self.last_id = int(block[eol + 5:eol2])
+                continue
+            self.others[kind] = self.others.get(kind, 0) + 1
+            if kind == "typing" and not self.ready.done():
+                self.ready.set_result(received)
+            elif kind == "message_updated":
+                self.last_id = int(event.id)
 
     def close(self) -> None:
         self.closed_by_us = True
@@ -153,13 +113,9 @@ class Stream(asyncio.Protocol):
 
 
 def stream_request(host: str, port: int, path: str, cookie: str, last_event_id: int | None = None) -> bytes:
-    lines = [
-        f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: text/event-stream",
-        "Cache-Control: no-cache", f"Cookie: {cookie}",
-    ]
-    if last_event_id is not None:
-        lines.append(f"Last-Event-ID: {last_event_id}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+    """The GET a browser's EventSource sends (tests/helpers/streams.py), to host:port."""
+    headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else None
+    return streams.stream_request(path, cookie, headers, host=f"{host}:{port}")
 
 
 async def open_stream(owner: Owner, host: str, port: int, path: str, cookie: str,

@@ -121,13 +121,14 @@ class LiveUser:
     `page`, `post` and `request` return the response as it is.
     """
 
-    def __init__(self, url: str, username: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, url: str, username: str, headers: dict[str, str] | None = None,
+                 cookies: dict[str, str] | None = None) -> None:
         parts = urlsplit(url)
         self.url = f"http://{parts.hostname}:{parts.port}"
         self.host, self.port = parts.hostname, parts.port
         self.username = username
         self.headers = dict(headers or {})  # sent with every request (a proxy's, for example)
-        self.cookies: dict[str, str] = {}
+        self.cookies: dict[str, str] = dict(cookies or {})
         self.token: str | None = None
         self.connection = HTTPConnection(self.host, self.port)
         self._elsewhere: list[LiveUser] = []
