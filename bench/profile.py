@@ -72,6 +72,11 @@ def _short(frame: str) -> str:
     name, _, where = frame.partition(" (")
     where = where.rstrip(")")
     path, _, _line = where.rpartition(":")
+    return f"{name} ({_short_path(path)})"
+
+
+def _short_path(path: str) -> str:
+    """A source file's path from the package on: inside site-packages, or from webchat/."""
     parts = path.split("/")
     if "site-packages" in parts:
         parts = parts[parts.index("site-packages") + 1:]
@@ -79,7 +84,7 @@ def _short(frame: str) -> str:
         parts = parts[parts.index("webchat"):]
     else:
         parts = parts[-2:]
-    return f"{name} ({'/'.join(parts)})"
+    return "/".join(parts)
 
 
 def summarise(path: Path, top: int = 25) -> dict:
@@ -123,16 +128,31 @@ def print_summary(name: str, summary: dict) -> None:
         log(f"  {p:6.1f}  {f}")
 
 
+async def start_chat(server: Server, run: str, rooms: int, history: int):
+    """The server started with 100 users in it; the fan-out room, and an owner for its streams."""
+    await server.start()
+    chat = scenarios.Chat([server], run=run)
+    await scenarios.setup(chat, 100, rooms, history, log)
+    return chat, chat.rooms["fanout"], scenarios.FanoutOwner()
+
+
+async def grow(opened: list, chat, owner, room: int, sizes):
+    """Open more streams of the room (the same number for each of the 100 users) until `opened`
+    holds each size in turn; 3 s later, yield that size. The caller closes `opened`."""
+    for size in sizes:
+        per_user = (size - len(opened)) // 100
+        opened += await sse.open_many(owner, scenarios.stream_specs(chat, room, per_user, range(100),
+                                                                   start_index=len(opened)))
+        await asyncio.sleep(3)
+        yield size
+
+
 async def cpu_profiles(args, report: dict) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="webchat-profile-"))
     server = Server(tmp, f"sqlite://{tmp}/bench.sqlite3", name="profile")
     opened = []
     try:
-        await server.start()
-        chat = scenarios.Chat([server], run="p")
-        await scenarios.setup(chat, 100, 5, 1_100, log)
-        room = chat.rooms["fanout"]
-        owner = scenarios.FanoutOwner()
+        chat, room, owner = await start_chat(server, "p", rooms=5, history=1_100)
         poster = chat.users[0].on(server)
         await poster.page("/login")
 
@@ -149,13 +169,7 @@ async def cpu_profiles(args, report: dict) -> None:
 
         await sampled("page", scenarios.page_render(chat, 300, log))
         await sampled("replay", scenarios.replay(chat, 20, log))
-        have = 0
-        for size in (1_000, args.streams):
-            per_user = (size - have) // 100
-            opened += await sse.open_many(owner, scenarios.stream_specs(chat, room, per_user, range(100),
-                                                                       start_index=have))
-            have = len(opened)
-            await asyncio.sleep(3)
+        async for size in grow(opened, chat, owner, room, (1_000, args.streams)):
             await sampled(f"fanout_{size}", scenarios.fanout(chat, owner, opened, args.messages, log, poster,
                                                              gap=0.05))
         sse.close_all(opened)
@@ -197,24 +211,14 @@ async def memory_profile(args, report: dict) -> None:
         return tracemalloc.Snapshot.load(str(control / f"{name}.snap"))
 
     try:
-        await server.start()
-        chat = scenarios.Chat([server], run="m")
-        await scenarios.setup(chat, 100, 1, 10, log)
-        room = chat.rooms["fanout"]
-        owner = scenarios.FanoutOwner()
+        chat, room, owner = await start_chat(server, "m", rooms=1, history=10)
         warm = await sse.open_many(owner, scenarios.stream_specs(chat, room, 1, range(100)))
         sse.close_all(warm)
         await asyncio.sleep(3)
         base = await snapshot("base")
         rss_base = server.rss_kib()
         types_base = dict(json.loads((control / "base.types.json").read_text()))
-        have = 0
-        for size in (1_000, args.streams):
-            per_user = (size - have) // 100
-            opened += await sse.open_many(owner, scenarios.stream_specs(chat, room, per_user, range(100),
-                                                                       start_index=have))
-            have = len(opened)
-            await asyncio.sleep(3)
+        async for size in grow(opened, chat, owner, room, (1_000, args.streams)):
             snap = await snapshot(f"streams_{size}")
             rss = server.rss_kib()
             types = dict(json.loads((control / f"streams_{size}.types.json").read_text()))
@@ -261,14 +265,7 @@ def _where(traceback) -> str:
 
 
 def _where_frame(frame) -> str:
-    parts = frame.filename.split("/")
-    if "site-packages" in parts:
-        parts = parts[parts.index("site-packages") + 1:]
-    elif "webchat" in parts:
-        parts = parts[parts.index("webchat"):]
-    else:
-        parts = parts[-2:]
-    return f"{'/'.join(parts)}:{frame.lineno}"
+    return f"{_short_path(frame.filename)}:{frame.lineno}"
 
 
 async def main_async(args) -> int:

@@ -485,6 +485,23 @@ def posters_for(chat: Chat, rooms: list[str], per_room: int) -> list[tuple[int, 
     return out
 
 
+async def warm_crew(chat: Chat, rooms: list[str], per_room: int) -> list[tuple[int, LiveUser, int]]:
+    """posters_for(), each with a CSRF token and a warm connection, outside the clock."""
+    crew = posters_for(chat, rooms, per_room)
+    for _, user, _ in crew:
+        await user.page("/login")
+    return crew
+
+
+async def wind_up(chat: Chat, owner: FlowOwner, posters: Posters, crew, watch: Watch) -> tuple[dict, dict]:
+    """After a posting phase: its CPU and memory figures, then the loss check; the crew closed."""
+    posting = watch.done()
+    check = await verify_flow(chat, owner, posters, drain=30)
+    for _, user, _ in crew:
+        await user.aclose()
+    return posting, check
+
+
 async def verify_flow(chat: Chat, owner: FlowOwner, posters: Posters, drain: float, base: int = 0) -> dict:
     """Wait for the streams to catch up, then count what each subscriber lost."""
     expected_by_room: dict[int, dict[int, int]] = {}
@@ -523,10 +540,8 @@ async def throughput(chat: Chat, owner: FlowOwner, rooms: list[str], posters_per
                      seconds: float, log) -> dict:
     """Closed loop: each poster posts again as soon as its previous POST is answered."""
     posters = Posters()
-    crew = posters_for(chat, rooms, posters_per_room)
+    crew = await warm_crew(chat, rooms, posters_per_room)
     start_seq = {p: 0 for p, _, _ in crew}
-    for p, user, room in crew:  # a CSRF token and a warm connection for each, outside the clock
-        await user.page("/login")
     watch = Watch(chat)
     t0 = _perf()
     stop_at = t0 + seconds
@@ -539,10 +554,7 @@ async def throughput(chat: Chat, owner: FlowOwner, rooms: list[str], posters_per
 
     await asyncio.gather(*(loop(*c) for c in crew))
     elapsed = _perf() - t0
-    posting = watch.done()
-    check = await verify_flow(chat, owner, posters, drain=30)
-    for _, user, _ in crew:
-        await user.aclose()
+    posting, check = await wind_up(chat, owner, posters, crew, watch)
     buckets = [posters.per_second.get(i, 0) for i in range(int(seconds))]
     subscribers = len(owner.streams)
     result = {
@@ -571,9 +583,7 @@ async def post_latency(chat: Chat, owner: FlowOwner, rooms: list[str], n_posters
                        seconds: float, log) -> dict:
     """Open loop: n_posters each post on a schedule, rate messages/s in all; time every POST."""
     posters = Posters()
-    crew = posters_for(chat, rooms, n_posters // len(rooms))
-    for p, user, room in crew:
-        await user.page("/login")
+    crew = await warm_crew(chat, rooms, n_posters // len(rooms))
     offset = 10_000  # poster numbers of their own, apart from the throughput phase's
     interval = len(crew) / rate
     watch = Watch(chat)
@@ -598,10 +608,7 @@ async def post_latency(chat: Chat, owner: FlowOwner, rooms: list[str], n_posters
 
     await asyncio.gather(*(loop(i, p, u, r) for i, (p, u, r) in enumerate(crew)))
     elapsed = _perf() - t0
-    posting = watch.done()
-    check = await verify_flow(chat, owner, posters, drain=30)
-    for _, user, _ in crew:
-        await user.aclose()
+    posting, check = await wind_up(chat, owner, posters, crew, watch)
     result = {
         "posters": len(crew),
         "target_rate_per_s": rate,
@@ -625,9 +632,7 @@ async def post_saturated(chat: Chat, owner: FlowOwner, rooms: list[str], n_poste
                          seconds: float, log) -> dict:
     """Closed loop with n_posters: the latency each sees when all post as fast as they can."""
     posters = Posters()
-    crew = posters_for(chat, rooms, n_posters // len(rooms))
-    for p, user, room in crew:
-        await user.page("/login")
+    crew = await warm_crew(chat, rooms, n_posters // len(rooms))
     offset = 20_000
     watch = Watch(chat)
     t0 = _perf()
@@ -641,10 +646,7 @@ async def post_saturated(chat: Chat, owner: FlowOwner, rooms: list[str], n_poste
 
     await asyncio.gather(*(loop(p, u, r) for p, u, r in crew))
     elapsed = _perf() - t0
-    posting = watch.done()
-    check = await verify_flow(chat, owner, posters, drain=30)
-    for _, user, _ in crew:
-        await user.aclose()
+    posting, check = await wind_up(chat, owner, posters, crew, watch)
     result = {
         "posters": len(crew),
         "rate_per_s": round(posters.ok / elapsed, 1),

@@ -166,21 +166,18 @@ class PostgresDatabase:
         self.url = f"{base}/{self.name}"
 
     async def create(self) -> PostgresDatabase:
-        import asyncpg
-
-        conn = await asyncpg.connect(self.admin_url, timeout=10)
-        try:
-            await conn.execute(f'CREATE DATABASE "{self.name}"')
-        finally:
-            await conn.close()
+        await self._admin(f'CREATE DATABASE "{self.name}"')
         return self
 
     async def drop(self) -> None:
+        await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    async def _admin(self, sql: str) -> None:
         import asyncpg
 
         conn = await asyncpg.connect(self.admin_url, timeout=10)
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            await conn.execute(sql)
         finally:
             await conn.close()
 

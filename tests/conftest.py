@@ -140,25 +140,25 @@ def browser_factory(app):
     return make
 
 
+async def registered(browser_factory, username: str, display_name: str) -> Browser:
+    browser = browser_factory()
+    await browser.register(username, display_name)
+    return browser
+
+
 @pytest.fixture
 async def ana(browser_factory) -> Browser:
-    browser = browser_factory()
-    await browser.register("ana", "Ana Lima")
-    return browser
+    return await registered(browser_factory, "ana", "Ana Lima")
 
 
 @pytest.fixture
 async def ben(browser_factory) -> Browser:
-    browser = browser_factory()
-    await browser.register("ben", "Ben Okafor")
-    return browser
+    return await registered(browser_factory, "ben", "Ben Okafor")
 
 
 @pytest.fixture
 async def cleo(browser_factory) -> Browser:
-    browser = browser_factory()
-    await browser.register("cleo", "Cleo")
-    return browser
+    return await registered(browser_factory, "cleo", "Cleo")
 
 
 @pytest.fixture

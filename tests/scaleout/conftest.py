@@ -59,7 +59,13 @@ def redis_server(workdir, request):
 @pytest.fixture
 def cluster(pg_url, redis_server, workdir, request):
     """Three `python -m webchat serve` processes sharing one PostgreSQL database and one Redis."""
-    processes = Cluster(3, workdir, pg_url, redis_server.url)
+    yield from running_cluster(pg_url, redis_server, workdir, request)
+
+
+def running_cluster(database_url: str, redis_server, workdir, request):
+    """Three processes started for a fixture to yield, stopped after; their logs printed when the
+    test failed."""
+    processes = Cluster(3, workdir, database_url, redis_server.url)
     try:
         processes.start()
         yield processes

@@ -15,9 +15,10 @@ import time
 import httpx
 import pytest
 
-from tests.helpers.cluster import Cluster, TcpProxy
+from tests.helpers.cluster import TcpProxy
 from tests.helpers.live import LiveServer, LiveUser, body_text, event_ids, wait_healthy
 from tests.helpers.net import free_port
+from tests.scaleout.conftest import running_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -273,14 +274,7 @@ def pg_proxy(pg_url):
 
 @pytest.fixture
 def proxied_cluster(pg_url, pg_proxy, redis_server, workdir, request):
-    processes = Cluster(3, workdir, pg_proxy.url_for(pg_url), redis_server.url)
-    try:
-        processes.start()
-        yield processes
-    finally:
-        processes.stop()
-        if getattr(request.node, "scaleout_failed", False):
-            print(processes.logs())
+    yield from running_cluster(pg_proxy.url_for(pg_url), redis_server, workdir, request)
 
 
 async def test_postgres_unreachable_then_back(proxied_cluster, pg_proxy):
