@@ -26,7 +26,13 @@ from webchat.live.hub import RESYNC, Envelope, Hub
 from webchat.live.topics import Topic
 
 log = logging.getLogger("webchat.broker")
-CHANNEL_PREFIX = "webchat:ev:"
+
+
+def channel_prefix(redis: aioredis.Redis) -> str:
+    """Channels are named for the Redis database too: unlike keys, Redis's pub/sub channels are
+    shared by every database of a server, and two chats on one Redis (two apps, or two test runs
+    on different database numbers) must not hear each other's events."""
+    return f"webchat:{redis.connection_pool.connection_kwargs.get('db', 0)}:ev:"
 
 
 class Broker(Protocol):
@@ -95,7 +101,7 @@ def decode(data: bytes) -> Envelope:
 
 
 class RedisBroker:
-    """Redis pub/sub: publish to `webchat:ev:TOPIC`; one PSUBSCRIBE per process feeds the hub.
+    """Redis pub/sub: publish to `webchat:DB:ev:TOPIC`; one PSUBSCRIBE per process feeds the hub.
 
     Every time the subscription is confirmed after the first (our own reconnect, or redis-py's
     silent one inside get_message after a Redis restart), whatever was published meanwhile is
@@ -109,6 +115,7 @@ class RedisBroker:
     def __init__(self, hub: Hub, redis: aioredis.Redis) -> None:
         self.hub = hub
         self.redis = redis
+        self.prefix = channel_prefix(redis)
         self._listener: asyncio.Task | None = None
         self._subscribed = asyncio.Event()
         self._ever_subscribed = False
@@ -133,7 +140,7 @@ class RedisBroker:
 
     async def publish(self, envelope: Envelope) -> None:
         try:
-            await self.redis.publish(CHANNEL_PREFIX + envelope.topic, encode(envelope))
+            await self.redis.publish(self.prefix + envelope.topic, encode(envelope))
         except RedisError:
             # Saved already; subscribers catch up from the database when Redis returns.
             log.warning("publish of %s to %s failed", envelope.kind, envelope.topic)
@@ -163,11 +170,11 @@ class RedisBroker:
 
     async def _listen(self) -> None:
         delay = 0.1
-        prefix = CHANNEL_PREFIX.encode()
+        prefix = self.prefix.encode()
         while True:
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.psubscribe(CHANNEL_PREFIX + "*")
+                await pubsub.psubscribe(self.prefix + "*")
                 while True:
                     message = await pubsub.get_message(timeout=30)
                     if message is None:
