@@ -39,15 +39,29 @@ class Door:
         self.hand_off = hand_off  # serves a connection the usual way (Hypercorn)
         self.head_seconds = head_seconds  # to send a whole request head, as Hypercorn allows
         self.streams: set[Connection] = set()
+        # Connections written to since the last flush: what one dispatch (or several in a row,
+        # a message and its unread number) has for a client goes out in one write, one system
+        # call, at the end of the loop's turn.
+        self.dirty: list[Connection] = []
 
     def __call__(self) -> Connection:
         return Connection(self)
+
+    def queue(self, connection: Connection) -> None:
+        if not self.dirty:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self.dirty.append(connection)
+
+    def flush(self) -> None:
+        dirty, self.dirty = self.dirty, []
+        for connection in dirty:
+            connection.flush()
 
 
 class Connection(asyncio.Protocol):
     """One connection at the door; once it carries a stream, that stream's sink."""
 
-    __slots__ = ("door", "transport", "buffer", "timer", "opening", "sub", "paused", "drain", "early")
+    __slots__ = ("door", "transport", "buffer", "timer", "opening", "sub", "paused", "drain", "early", "out")
 
     def __init__(self, door: Door) -> None:
         self.door = door
@@ -61,6 +75,7 @@ class Connection(asyncio.Protocol):
         # What the stream wrote before its response head went out (a `close` may come while it
         # is confirmed): sent right after the head. None once the head is out.
         self.early: list[bytes] | None = []
+        self.out: bytes | list[bytes] | None = None  # written, and waiting for the door's flush
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
@@ -153,11 +168,26 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None or transport.is_closing():
             return True  # gone: connection_lost releases the stream
+        data = chunk if chunk is not None else sse.chunk(frame)
         if self.early is not None:
-            self.early.append(chunk if chunk is not None else sse.chunk(frame))
-            return True
-        transport.write(chunk if chunk is not None else sse.chunk(frame))
-        return transport.get_write_buffer_size() <= WRITE_LIMIT
+            self.early.append(data)
+        elif self.out is None:
+            self.out = data
+            self.door.queue(self)
+        elif isinstance(self.out, list):
+            self.out.append(data)
+        else:
+            self.out = [self.out, data]
+        return True  # how far behind the client is, the flush judges
+
+    def flush(self) -> None:
+        out, self.out = self.out, None
+        transport = self.transport
+        if out is None or transport is None or transport.is_closing():
+            return
+        transport.write(out if isinstance(out, bytes) else b"".join(out))
+        if transport.get_write_buffer_size() > WRITE_LIMIT and self.sub is not None:
+            self.sub.end("overflow")  # it does not read what it is sent: it resumes from its last id
 
     def finish(self, frame: bytes = b"") -> None:
         transport = self.transport
@@ -166,6 +196,7 @@ class Connection(asyncio.Protocol):
         if self.early is not None:  # the head is not out yet: the end follows it (see _open)
             self.early.append((sse.chunk(frame) if frame else b"") + sse.LAST_CHUNK)
             return
+        self.flush()
         if transport.get_write_buffer_size() > WRITE_LIMIT:
             transport.abort()  # it does not read: waiting to flush would hold the socket
             return
