@@ -6,6 +6,9 @@ writing transaction: the row lock makes ids commit in order, even across process
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
@@ -42,31 +45,130 @@ async def _allocate(conn, room_id: int, new_message: bool) -> tuple[int, int]:
     return rows[0]["last_event"], rows[0]["last_seq"]
 
 
+@dataclass(frozen=True, slots=True)
+class _Post:
+    room: Room
+    author: User
+    body: str
+    nonce: str | None
+
+
 async def post(room: Room, author: User, body: str, nonce: str | None) -> tuple[Message, Event | None]:
-    """Save a message; with a nonce seen before from this author, return the first one instead."""
-    if nonce:
-        existing = await Message.get_or_none(author_id=author.id, nonce=nonce)
-        if existing:
-            return existing, None
+    """Save a message; with a nonce seen before from this author, the first one instead (and no
+    event). Posts that arrive while a commit is under way are written together in the next one:
+    one transaction and one flush to disk for all of them (group commit), each still with its own
+    event id, allocated in order under the room's row lock."""
+    return await _writer().submit(_Post(room, author, body, nonce))
+
+
+class _Writer:
+    """This process's post queue: a batch is written as soon as the one before it committed."""
+
+    BATCH = 64
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[_Post, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    async def submit(self, post: _Post) -> tuple[Message, Event | None]:
+        done = asyncio.get_running_loop().create_future()
+        self.waiting.append((post, done))
+        if self.task is None:
+            self.task = asyncio.create_task(self._write())
+        # Shielded: a client that goes away must not undo a write made with others; its retry
+        # carries the same nonce and gets this message back.
+        return await asyncio.shield(done)
+
+    async def _write(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[: self.BATCH], self.waiting[self.BATCH:]
+                try:
+                    results = await _write_together([post for post, _ in batch])
+                except Exception:  # one bad post must not sink the others: each on its own
+                    for post, done in batch:
+                        try:
+                            result = await _write_alone(post)
+                        except Exception as error:
+                            if not done.done():
+                                done.set_exception(error)
+                        else:
+                            if not done.done():
+                                done.set_result(result)
+                    continue
+                for (_, done), result in zip(batch, results, strict=True):
+                    if not done.done():
+                        done.set_result(result)
+        finally:
+            self.task = None
+
+
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer] = weakref.WeakKeyDictionary()
+
+
+def _writer() -> _Writer:
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = _Writer()
+    return writer
+
+
+async def _existing(posts: list[_Post]) -> dict[tuple[int, str], Message]:
+    """Messages already saved under these posts' nonces, by (author, nonce)."""
+    nonces = sorted({post.nonce for post in posts if post.nonce})
+    if not nonces:
+        return {}
+    rows = await Message.filter(nonce__in=nonces)
+    return {(m.author_id, m.nonce): m for m in rows}
+
+
+async def _write_together(posts: list[_Post]) -> list[tuple[Message, Event | None]]:
+    seen = await _existing(posts)
+    results: list[tuple[Message, Event | None] | None] = [None] * len(posts)
+    async with in_transaction() as conn:
+        for n, post in enumerate(posts):
+            key = (post.author.id, post.nonce)
+            if post.nonce and key in seen:
+                continue  # a double submit: answered below with the first one
+            results[n] = await _insert(conn, post)
+            if post.nonce:
+                seen[key] = results[n][0]
+    for n, post in enumerate(posts):
+        if results[n] is None:
+            results[n] = (seen[(post.author.id, post.nonce)], None)
+        else:
+            message, event = results[n]
+            post.room.last_event, post.room.last_seq = event.seq, message.seq
+    return results
+
+
+async def _write_alone(post: _Post) -> tuple[Message, Event | None]:
+    if post.nonce and (existing := await Message.get_or_none(author_id=post.author.id, nonce=post.nonce)):
+        return existing, None
     try:
         async with in_transaction() as conn:
-            event_id, seq = await _allocate(conn, room.id, new_message=True)
-            message = await Message.create(
-                room_id=room.id, author_id=author.id, seq=seq, body=body, html=str(render_body(body)),
-                nonce=nonce, using_db=conn,
-            )
-            event = await Event.create(
-                room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn
-            )
-            # Your own message is read by you.
-            await Membership.filter(room_id=room.id, user_id=author.id).using_db(conn).update(
-                read_seq=seq, read_message_id=message.id
-            )
+            message, event = await _insert(conn, post)
     except IntegrityError:
-        if nonce and (existing := await Message.get_or_none(author_id=author.id, nonce=nonce)):
+        if post.nonce and (existing := await Message.get_or_none(author_id=post.author.id, nonce=post.nonce)):
             return existing, None  # a concurrent double submit won
         raise
-    room.last_event, room.last_seq = event_id, seq
+    post.room.last_event, post.room.last_seq = event.seq, message.seq
+    return message, event
+
+
+async def _insert(conn, post: _Post) -> tuple[Message, Event]:
+    room, author = post.room, post.author
+    event_id, seq = await _allocate(conn, room.id, new_message=True)
+    message = await Message.create(
+        room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=str(render_body(post.body)),
+        nonce=post.nonce, using_db=conn,
+    )
+    event = await Event.create(room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn)
+    # Your own message is read by you.
+    await Membership.filter(room_id=room.id, user_id=author.id).using_db(conn).update(
+        read_seq=seq, read_message_id=message.id
+    )
     message.author = author
     return message, event
 
