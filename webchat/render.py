@@ -6,9 +6,11 @@ use may not depend on the reader.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 
 from jinja2 import Environment
+from markupsafe import Markup
 
 from webchat.live import sse
 from webchat.text import mentions
@@ -34,6 +36,8 @@ class Renderer:
     Counts its renders, so tests can prove that one event means one render.
     """
 
+    CACHED_MESSAGES = 20_000
+
     def __init__(self, app_env: Environment) -> None:
         self.env = Environment(
             loader=app_env.loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -41,13 +45,28 @@ class Renderer:
         )
         init_jinja(self.env)
         self.renders = 0
+        # Each message as last rendered, by everything that shows in it: the publish renders it
+        # once, and pages and history pages take it from here (least recently used go first).
+        self._messages: OrderedDict[tuple, Markup] = OrderedDict()
+        app_env.globals["message_html"] = self.message
 
     def fragment(self, template: str, **context) -> str:
         self.renders += 1
         return self.env.get_template(template).render(**context)
 
-    def message(self, message, *, oob: bool = False, replayed: bool = False) -> str:
-        return self.fragment("messages/_message.html", m=message, oob=oob, replayed=replayed)
+    def message(self, message, *, oob: bool = False, replayed: bool = False) -> Markup:
+        author = message.author
+        key = (message.id, message.deleted, message.edited_at, author.username, author.display_name,
+               oob, replayed)
+        html = self._messages.get(key)
+        if html is None:
+            html = self._messages[key] = Markup(
+                self.fragment("messages/_message.html", m=message, oob=oob, replayed=replayed))
+            if len(self._messages) > self.CACHED_MESSAGES:
+                self._messages.popitem(last=False)
+        else:
+            self._messages.move_to_end(key)
+        return html
 
     def message_frame(self, kind: str, message, event_id: int, *, replayed: bool = False) -> bytes:
         html = self.message(message, oob=kind == "message_updated", replayed=replayed)

@@ -55,10 +55,11 @@ def parse_id(raw: str) -> int:
 
 async def access(room_id: int, user: User) -> Access:
     """The room and the user's membership; 404 if no room, 403 if the user may not read it."""
-    room = await Room.get_or_none(id=room_id)
+    # One query for the usual case, a member (their membership brings the room along).
+    membership = await Membership.get_or_none(room_id=room_id, user_id=user.id).select_related("room")
+    room = membership.room if membership is not None else await Room.get_or_none(id=room_id)
     if room is None:
         raise Refused(404, "There is no such room. It may have been removed.", "Room not found")
-    membership = await Membership.get_or_none(room_id=room.id, user_id=user.id)
     if membership is None and room.kind != "public":
         raise Refused(403, "This room is private: only its members can see it.", "Private room")
     return Access(room, membership)
