@@ -22,9 +22,20 @@ def shorttime(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def isodate(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+def longdate(value: datetime) -> str:
+    """A day as words, in English whatever the locale: "Monday 30 November 2026"."""
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
 def init_jinja(env: Environment) -> None:
     env.filters["isotime"] = isotime
     env.filters["shorttime"] = shorttime
+    env.filters["isodate"] = isodate
+    env.filters["longdate"] = longdate
     env.globals["mentions"] = mentions
 
 

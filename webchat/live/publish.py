@@ -86,6 +86,54 @@ async def presence(room_id: int, rt=None) -> None:
     await rt.broker.publish(await presence_envelope(rt, room_id))
 
 
+# The reader's list of rooms, live: one `rooms` event on their own topic (or, for what every
+# member sees alike, on the room's unread topic). Its data is list entries that the page puts in
+# its list, in order: a whole entry (a room added), only the name (`data-update="name"`: renamed)
+# or nothing (`data-update="remove"`: left, removed or deleted). The hub makes the reader's
+# streams follow the room's unread numbers from `room_added` on, and stop at `room_removed`.
+
+
+async def room_added(user_id: int, room_id: int) -> None:
+    """The user is now in the room (a new direct room, added by its owner, joined, created): their
+    open pages list it, with its count. Rendered for them alone: a direct room is named after the
+    other person. Call it after the write has committed."""
+    from webchat.rooms.service import entry_for
+
+    rt = runtime()
+    entry = await entry_for(user_id, room_id)
+    if entry is None:
+        return  # left again meanwhile
+    html = rt.renderer.fragment("rooms/_nav_entry.html", e=entry, current=False)
+    await rt.broker.publish(
+        Envelope(topic=f"user:{user_id}", kind="room_added", frame=sse.frame("rooms", html), room=room_id)
+    )
+
+
+async def room_removed(user_id: int, room_id: int) -> None:
+    """The user left the room or was removed from it: it goes from their open pages' lists."""
+    html = f'<li id="nav-room-{room_id}" data-update="remove"></li>'
+    await runtime().broker.publish(
+        Envelope(topic=f"user:{user_id}", kind="room_removed", frame=sse.frame("rooms", html), room=room_id)
+    )
+
+
+async def room_renamed(room_id: int, name: str) -> None:
+    """A room (not a direct one) has a new name: one fragment for every member's list."""
+    rt = runtime()
+    html = rt.renderer.fragment("rooms/_nav_name.html", room_id=room_id, name=name)
+    await rt.broker.publish(
+        Envelope(topic=f"unread:{room_id}", kind="room_updated", frame=sse.frame("rooms", html), room=room_id)
+    )
+
+
+async def room_deleted(room_id: int) -> None:
+    """A room is gone: it leaves every member's list (their open streams of it are closed apart)."""
+    html = f'<li id="nav-room-{room_id}" data-update="remove"></li>'
+    await runtime().broker.publish(
+        Envelope(topic=f"unread:{room_id}", kind="room_removed", frame=sse.frame("rooms", html), room=room_id)
+    )
+
+
 ROOMS_LINK = ("/rooms", "Go to your rooms")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, g, render_template
 
 from webchat import web
-from webchat.accounts.names import find_user, hidden_characters
+from webchat.accounts.names import find_user, hidden_characters, resolve_person
 from webchat.errors import Refused
 from webchat.live import publish
 from webchat.messages import service as messages
@@ -17,7 +17,7 @@ from webchat.streams import revoking
 bp = Blueprint("rooms", __name__)
 
 
-async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, status=200):
+async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, candidates=(), status=200):
     body = await render_template(
         "rooms/list.html",
         entries=await service.rooms_of(g.user),
@@ -26,6 +26,7 @@ async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, s
         errors=errors or web.FormErrors(),
         dm_values=dm_values or {},
         dm_errors=dm_errors or web.FormErrors(),
+        candidates=candidates,
     )
     return body, status
 
@@ -59,6 +60,7 @@ async def create_room():
     if errors:
         return await _room_list(values, errors, status=422)
     room = await service.create_room(g.user, values["name"], values["topic"], values["visibility"])
+    await publish.room_added(g.user.id, room.id)  # the creator's other open pages
     return web.see_other(f"/rooms/{room.id}")
 
 
@@ -69,13 +71,15 @@ async def show_room(room_id: str):
 
 
 async def room_page(found, composer=None, errors=None, mark_read=False):
-    """The room: its latest messages, the reader's rooms, members, read markers, the composer."""
+    """The room: its latest messages (from the first unread one, if any), the reader's rooms,
+    members, read markers, the composer."""
     from webchat.live.markers import read_markers
 
     room = found.room
     # The newest event first: anything committed after it is replayed by the stream.
     last_event = await messages.newest_event(room.id)
-    history, more = await messages.history(room)
+    read_seq = found.membership.read_seq if found.member else None
+    history, more, first_unread = await messages.opening(room, read_seq)
     if mark_read and found.member and history:
         if await service.mark_read(found.membership, history[-1].id):
             await publish.own_read(g.user.id, room.id, found.membership.read_seq)
@@ -87,6 +91,7 @@ async def room_page(found, composer=None, errors=None, mark_read=False):
         title=await service.display_name(room, g.user),
         messages=history,
         more=more,
+        first_unread=first_unread,
         last_event=last_event,
         entries=await service.rooms_of(g.user),
         members=await service.members(room),
@@ -102,7 +107,8 @@ async def room_page(found, composer=None, errors=None, mark_read=False):
 @web.rate_limit("action", "changes")
 async def join(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
-    await service.join(found.room, g.user)
+    if await service.join(found.room, g.user):
+        await publish.room_added(g.user.id, found.room.id)
     return web.see_other(f"/rooms/{found.room.id}")
 
 
@@ -118,6 +124,7 @@ async def leave(room_id: str):
         await service.leave(found.room, g.user)
         if found.room.kind != "public":
             await publish.close_for(g.user.id, found.room.id, "You left this room.")
+    await publish.room_removed(g.user.id, found.room.id)
     await _forget(found.room.id, g.user.id)
     return web.see_other("/rooms")
 
@@ -128,19 +135,31 @@ async def add_member(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.owner(g.user):
         raise Refused(403, "Only the room's owner can add members.", "Owners only")
-    username = web.form().get("username", "").strip()
+    typed = web.form().get("username", "").strip()
     if found.room.kind != "private":
         raise Refused(409, "Members are added to private rooms only; anyone can join a public room.")
-    try:
-        if not username:
-            raise LookupError
-        user = await service.add_member(found.room, username)
-    except LookupError:
+    user, candidates = await resolve_person(typed)
+    if user is None:
         errors = web.FormErrors()
-        errors.add("member-username", f"There is no user called “{username}”." if username else "Enter a username.")
-        return await _member_page(found, username, errors), 422
-    await _flash(f"{user.display_name} was added to the room.")
+        errors.add("member-username", _not_found(typed, candidates))
+        return await _member_page(found, typed, errors, candidates), 422
+    if await service.add_member(found.room, user):
+        await publish.room_added(user.id, found.room.id)
+        await _flash(f"{user.display_name} (@{user.username}) was added to the room.")
+    else:
+        await _flash(f"{user.display_name} (@{user.username}) is already a member.")
     return web.see_other(f"/rooms/{found.room.id}/members")
+
+
+def _not_found(typed: str, candidates) -> str:
+    """What the name field says when a typed name does not mean exactly one person."""
+    if not typed.strip():
+        return "Enter their name or username."
+    if len(typed) > 64:
+        return "Names and usernames are at most 64 characters."
+    if candidates:
+        return f"More than one person matches “{typed}”, or nobody exactly: choose from the list below."
+    return f"There is nobody called “{typed}”. Check the spelling, or look them up under People."
 
 
 @bp.get("/rooms/<room_id>/members")
@@ -149,7 +168,7 @@ async def members_page(room_id: str):
     return await _member_page(found, "", web.FormErrors())
 
 
-async def _member_page(found, username, errors):
+async def _member_page(found, username, errors, candidates=()):
     return await render_template(
         "rooms/members.html",
         room=found.room,
@@ -158,6 +177,7 @@ async def _member_page(found, username, errors):
         is_owner=found.owner(g.user),
         username=username,
         errors=errors,
+        candidates=candidates,
     )
 
 
@@ -175,6 +195,7 @@ async def remove_member(room_id: str, username: str):
     async with revoking():
         await service.leave(found.room, user)
         await publish.close_for(user.id, found.room.id, "You were removed from this room.")
+    await publish.room_removed(user.id, found.room.id)
     await _forget(found.room.id, user.id)
     await _flash(f"{user.display_name} was removed from the room.")
     return web.see_other(f"/rooms/{found.room.id}/members")
@@ -207,13 +228,19 @@ async def typing(room_id: str):
 @bp.post("/dm")
 @web.rate_limit("action", "changes")
 async def direct_message():
-    username = web.form().get("username", "").strip()
-    other = await find_user(username)
+    """Open the direct room with the person named: a username, "@username" or a display name;
+    when that is nobody or several people, the form again with the people it might mean."""
+    typed = web.form().get("username", "").strip()
+    other, candidates = await resolve_person(typed)
     if other is None:
         errors = web.FormErrors()
-        errors.add("dm-username", f"There is no user called “{username}”." if username else "Enter a username.")
-        return await _room_list(dm_values={"username": username}, dm_errors=errors, status=422)
-    room = await service.direct_room(g.user, other)
+        errors.add("dm-username", _not_found(typed, candidates))
+        return await _room_list(
+            dm_values={"username": typed}, dm_errors=errors, candidates=candidates, status=422
+        )
+    room, joined = await service.direct_room(g.user, other)
+    for user_id in sorted(joined):
+        await publish.room_added(user_id, room.id)
     return web.see_other(f"/rooms/{room.id}")
 
 
