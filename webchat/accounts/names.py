@@ -36,6 +36,8 @@ def hidden_characters(text: str) -> bool:
 
 QUERY_MAX = 64
 SUGGESTIONS = 8
+# People who share one display name, offered to choose from (by @username).
+NAMESAKES = 20
 
 
 def _query(text: str) -> str | None:
@@ -80,9 +82,9 @@ async def resolve_person(text: str) -> tuple[User | None, list[User]]:
     user = await find_user(text)
     if user is not None:
         return user, [user]
-    named = await User.filter(display_name__iexact=text).order_by("username_key").limit(SUGGESTIONS + 1)
+    named = await User.filter(display_name__iexact=text).order_by("username_key").limit(NAMESAKES)
     if len(named) == 1:
         return named[0], named
     if named:
-        return None, named[:SUGGESTIONS]
+        return None, named
     return None, await search_people(text)

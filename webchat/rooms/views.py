@@ -124,8 +124,8 @@ async def leave(room_id: str):
         await service.leave(found.room, g.user)
         if found.room.kind != "public":
             await publish.close_for(g.user.id, found.room.id, "You left this room.")
-    await publish.room_removed(g.user.id, found.room.id)
     await _forget(found.room.id, g.user.id)
+    await publish.room_removed(g.user.id, found.room.id)
     return web.see_other("/rooms")
 
 
@@ -195,8 +195,8 @@ async def remove_member(room_id: str, username: str):
     async with revoking():
         await service.leave(found.room, user)
         await publish.close_for(user.id, found.room.id, "You were removed from this room.")
-    await publish.room_removed(user.id, found.room.id)
     await _forget(found.room.id, user.id)
+    await publish.room_removed(user.id, found.room.id)
     await _flash(f"{user.display_name} was removed from the room.")
     return web.see_other(f"/rooms/{found.room.id}/members")
 
