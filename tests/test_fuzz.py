@@ -96,7 +96,8 @@ FORM_ROUTES = {
 GET_ROUTES = [
     "/rooms/{room}", "/rooms/{room}/members", "/rooms/{room}/messages?before={id}",
     "/rooms/{room}/messages/{msg}", "/rooms/{room}/messages/{msg}/edit", "/login?next={id}",
-    "/rooms", "/settings", "/",
+    "/rooms", "/settings", "/", "/rooms/{room}/messages/{msg}/delete", "/people?q={id}",
+    "/people/suggest?q={id}", "/people/suggest?for=dm&username={id}",
 ]
 ACTORS = ("ana", "ben", "cleo", "anonymous")
 # h11 refuses to send a header value with control characters: the real server would fail.

@@ -250,3 +250,18 @@ async def test_sigterm_ends_open_streams_and_exits_cleanly(database_url, free_po
         await ana.aclose()
     finally:
         server.stop()
+
+
+async def test_a_new_direct_room_reaches_the_other_persons_list_through_either_broker(live_server, live_users):
+    """The reader's list of rooms over real sockets, in-process and through Redis: the `rooms`
+    event, then the new room's unread numbers on the same stream."""
+    ana = await live_users("ana", "Ana Lima")
+    ben = await live_users("ben", "Ben Okafor")
+    async with ben.stream("/events") as stream:
+        response = await ana.post("/dm", {"username": "Ben Okafor"})
+        assert response.status_code == 303
+        room = int(response.headers["location"].rsplit("/", 1)[1])
+        event = await stream.until("rooms", lambda data: f'id="nav-room-{room}"' in data)
+        assert "Direct: Ana Lima" in event.data
+        await ana.say(room, "hello")
+        await stream.until("unread", lambda data: f'id="latest-{room}" value="1"' in data)

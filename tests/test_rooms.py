@@ -283,3 +283,16 @@ async def test_leaving_a_direct_room_can_be_undone_by_opening_it_again(ana, ben)
     assert membership.read_seq == (await Room.get(id=room)).last_seq  # opened to read it now
     await ana.say(room, "back")
     assert await Message.filter(room_id=room, body="back").exists()
+
+
+async def test_a_new_account_is_welcomed_with_what_to_do_first(ana, ben):
+    page = await ana.get("/rooms")
+    assert "Welcome to webchat, Ana Lima" in page.text
+    # On an empty instance: create the first room, or message someone (nothing to join yet).
+    assert 'href="#room-name">create a room</a>' in page.text and "nobody has made one yet" in page.text
+    assert 'href="#public-title"' not in page.text and 'href="#dm-username"' in page.text
+    room = await ana.create_room("General")
+    assert "Welcome to webchat" not in (await ana.get("/rooms")).text  # in a room now
+    page = await ben.get("/rooms")
+    assert 'href="#public-title">join one of the public rooms</a>' in page.text
+    assert f'href="/rooms/{room}"' in page.text and "nobody has made one yet" not in page.text

@@ -24,9 +24,20 @@ def shorttime(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def isodate(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+def longdate(value: datetime) -> str:
+    """A day as words, in English whatever the locale: "Monday 30 November 2026"."""
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
 def init_jinja(env: Environment) -> None:
     env.filters["isotime"] = isotime
     env.filters["shorttime"] = shorttime
+    env.filters["isodate"] = isodate
+    env.filters["longdate"] = longdate
     env.globals["mentions"] = mentions
 
 
@@ -54,14 +65,18 @@ class Renderer:
         self.renders += 1
         return self.env.get_template(template).render(**context)
 
-    def message(self, message, *, oob: bool = False, replayed: bool = False) -> Markup:
+    def message(self, message, *, oob: bool = False, replayed: bool = False, day_heading: bool = False,
+                new_divider: bool = False) -> Markup:
+        """The one message fragment. `day_heading` and `new_divider` come from the page around it
+        (the first message of a day, the reader's first unread), never from a stream."""
         author = message.author
         key = (message.id, message.deleted, message.edited_at, author.username, author.display_name,
-               oob, replayed)
+               oob, replayed, day_heading, new_divider)
         html = self._messages.get(key)
         if html is None:
-            html = self._messages[key] = Markup(
-                self.fragment("messages/_message.html", m=message, oob=oob, replayed=replayed))
+            html = self._messages[key] = Markup(self.fragment(
+                "messages/_message.html", m=message, oob=oob, replayed=replayed, day_heading=day_heading,
+                new_divider=new_divider))
             if len(self._messages) > self.CACHED_MESSAGES:
                 self._messages.popitem(last=False)
         else:

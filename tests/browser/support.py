@@ -345,3 +345,17 @@ async def wait_until(predicate, timeout: float = 5.0, what: str = "condition") -
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def from_page_top(page: Page) -> None:
+    """Move the keyboard's starting point to the top of the page, as if the page had just loaded
+    with nothing focused (a room focuses its composer when it opens): the next Tab goes to the
+    first focusable element. A focusable element is put at the start of the page, focused and
+    removed; the browser then starts from where it was."""
+    await page.evaluate("""() => {
+      const mark = document.createElement('span');
+      mark.tabIndex = -1;
+      document.body.prepend(mark);
+      mark.focus({preventScroll: true});
+      mark.remove();
+    }""")

@@ -95,16 +95,34 @@ async def test_room_list_empty_and_with_errors(session: Session, fresh_server):
         await page.goto("/rooms")
         await expect(page.get_by_text("You are not in any room yet.")).to_be_visible()
         await expect(page.get_by_text("There are no other public rooms yet.")).to_be_visible()
-        await audit.check(page, "room list, empty")
+        await expect(page.get_by_role("heading", name="Welcome to webchat, Solo Reader")).to_be_visible()
+        await audit.check(page, "room list, empty (the first-run welcome)")
 
         await page.get_by_role("button", name="Create room").click()
         await expect(page.locator("#error-summary")).to_be_visible()
         await audit.check(page, "room list, create-room errors")
 
-        await page.get_by_label("Their username").fill("nobody-at-all")
+        await page.get_by_label("Their name or username").fill("nobody-at-all")
         await page.get_by_role("button", name="Open direct messages").click()
         await expect(page.locator(".error-summary")).to_be_visible()
         await audit.check(page, "room list, direct-message errors")
+
+        # Two people share a display name: the name alone brings the form back with both.
+        for prefix in ("sam", "sam"):
+            await own.user(unique(prefix), "Sam Lee")
+        await page.get_by_label("Their name or username").fill("Sam Lee")
+        await page.get_by_role("button", name="Open direct messages").click()
+        await expect(page.locator(".candidates li")).to_have_count(2)
+        await audit.check(page, "room list, direct message to one of two people")
+
+        # The suggestions of the name field, open, with one of them chosen by the arrow keys.
+        field = page.get_by_role("combobox", name="Their name or username")
+        await field.fill("")
+        await field.press_sequentially("Sam")
+        await expect(page.locator("#dm-username-options [role=option]")).to_have_count(2)
+        await field.press("ArrowDown")
+        await expect(field).to_have_attribute("aria-activedescendant", re.compile(r"^dm-username-options-"))
+        await audit.check(page, "room list, name suggestions open")
         audit.verify()
     finally:
         await own.close()
@@ -168,9 +186,18 @@ async def test_room_states(session: Session):
     await page.get_by_role("button", name="Save changes").click()
     await expect(page.locator(f"#m-{own[-1]} .edited")).to_be_visible()
     await page.locator(f"#m-{own[-2]} .act-own").click()
-    await page.get_by_role("button", name="Delete this message").click()
+    await page.get_by_role("link", name="Delete this message…").click()
+    await expect(page.get_by_role("button", name="Delete message")).to_be_focused()
+    await audit.check(page, "room, asked before deleting a message")
+    await page.get_by_role("button", name="Delete message").click()
     await expect(page.locator(f"#m-{own[-2]} .tombstone")).to_have_text("Message deleted")
     await audit.check(page, "room, after an edit and a delete")
+
+    # Reading older messages while someone writes: "1 new message below" appears.
+    await page.locator("#messages > li").first.scroll_into_view_if_needed()
+    await ben.say(room, "Something new while Ana reads back")
+    await expect(page.locator("#new-below")).to_have_text("1 new message below")
+    await audit.check(page, "room, a new message below")
 
     await page.locator("#composer-body").fill("x" * 4001)
     await page.get_by_role("button", name="Send").click()
@@ -246,7 +273,20 @@ async def test_other_signed_in_pages(session: Session):
     other = max(int(n) for n in re.findall(rf'<li id="m-(\d+)"[^>]*data-author="{ben.username}"', author.text))
     await page.goto(f"/rooms/{room}/messages/{other}/edit")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Delete a message")
-    await audit.check(page, "delete page, as owner")
+    await audit.check(page, "edit page of another's message, as owner")
+    await page.goto(f"/rooms/{room}/messages/{other}/delete")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Delete this message?")
+    await audit.check(page, "delete page (the question asked before deleting)")
+
+    await page.goto("/people")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("People")
+    await audit.check(page, "people")
+    await page.goto(f"/people?q={ana.username}")
+    await expect(page.locator(".people-list li")).to_have_count(1)
+    await audit.check(page, "people, search results")
+    await page.goto("/people?q=nobody-by-this-name")
+    await expect(page.get_by_text("matches “nobody-by-this-name”")).to_be_visible()
+    await audit.check(page, "people, no results")
 
     await page.goto(f"/rooms/{room}/messages?before={ids[0]}")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Older messages")

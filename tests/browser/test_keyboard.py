@@ -17,6 +17,7 @@ from tests.browser.support import (
     Session,
     assert_focus_visible,
     focused,
+    from_page_top,
     press,
     settled,
     tab_to,
@@ -70,6 +71,8 @@ async def test_keyboard_journey(session: Session):
     room = int(page.url.rsplit("/", 1)[1])
     await expect(page.get_by_role("heading", level=1)).to_have_text("Keys only")
     await expect(page.locator("html.stream-open")).to_have_count(1)
+    # Opening a room puts focus in the composer.
+    await expect(page.locator("#composer-body"), "a room opens with focus in the composer").to_be_focused()
 
     # Someone else fills the room with history (over HTTP): 60 messages arrive live.
     ben = await session.user(unique("ben"), "Ben Okafor")
@@ -79,7 +82,7 @@ async def test_keyboard_journey(session: Session):
     await expect(page.locator("#messages > li")).to_have_count(60)
 
     # Send: Shift+Enter makes a new line, Enter sends, and focus stays in the composer.
-    await tab_to(page, "#composer-body", where="room: composer")
+    await expect(page.locator("#composer-body")).to_be_focused()
     await type_text(page, "First line\nsecond line")
     assert await page.locator("#composer-body").input_value() == "First line\nsecond line"
     await expect(page.locator("#messages > li")).to_have_count(60)  # Shift+Enter sent nothing
@@ -97,32 +100,66 @@ async def test_keyboard_journey(session: Session):
     await expect(mine).to_have_count(2)
     await expect(page.locator("#composer-body"), "focus stays in the composer").to_be_focused()
     second_id = await mine.last.get_attribute("id")
+    first_id = await mine.first.get_attribute("id")
 
-    # Edit the newest: back from the composer to its "Edit or delete" link. The edit form opens
-    # in place and takes focus; Cancel closes it and puts focus back on the link.
-    await tab_to(page, f"#{second_id} a.act-own", backwards=True, limit=10, where="room: Edit or delete")
+    # The log is one stop: Shift+Tab from the composer reaches the newest message's one action,
+    # then the message itself; the arrow keys move between messages.
+    await tab_to(page, f"#{second_id} a.act-own", backwards=True, limit=2, where="room: Edit or delete")
+    await press(page, "Shift+Tab", "room: the newest message")
+    await expect(page.locator(f"#{second_id}"), "the newest message is the log's stop").to_be_focused()
+    await press(page, "ArrowUp", "room: the message before")
+    await expect(page.locator(f"#{first_id}")).to_be_focused()
+    await press(page, "ArrowDown", "room: back to the newest")
+    await expect(page.locator(f"#{second_id}")).to_be_focused()
+    await press(page, "Home", "room: the first message")
+    await expect(page.locator("#messages > li").first).to_be_focused()
+    await press(page, "End", "room: the last message")
+    await expect(page.locator(f"#{second_id}")).to_be_focused()
+
+    # Edit the newest: Enter on the message opens its edit form in place, with focus in it;
+    # Escape cancels and puts focus back on the message.
     await page.keyboard.press("Enter")
     await expect(page.locator(f"#{second_id} #edit-body")).to_be_visible()
     await expect(page.locator("#edit-body"), "the edit form takes focus").to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(page.locator(f"#{second_id} #edit-body")).to_have_count(0)
+    await expect(page.locator(f"#{second_id}"), "after Escape, focus is back on the message").to_be_focused()
+    # Cancel (a link in the form) does the same.
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#edit-body"), "the edit form takes focus again").to_be_focused()
     await tab_to(page, f'#{second_id} a[href$="#{second_id}"]', limit=4, where="edit: Cancel")
     await page.keyboard.press("Enter")
-    await expect(page.locator(f"#{second_id} a.act-own"), "after Cancel, focus is back on the link").to_be_focused()
+    await expect(page.locator(f"#{second_id}"), "after Cancel, focus is back on the message").to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator("#edit-body"), "the edit form takes focus again").to_be_focused()
     assert_focus_visible(await focused(page), "edit form")
+    # As in the composer: Shift+Enter starts a new line, Enter saves.
     await page.keyboard.press("ControlOrMeta+a")
-    await page.keyboard.type("Another one, edited")
-    await tab_to(page, f"#{second_id} form[action$='/edit'] button", limit=3, where="edit: Save changes")
+    await type_text(page, "Another one,\nedited")
+    await expect(page.locator(f"#{second_id} #edit-body")).to_have_value("Another one,\nedited")
     await page.keyboard.press("Enter")
     await expect(page.locator(f"#{second_id} .edited")).to_be_visible()
-    await expect(page.locator(f"#{second_id} .body")).to_have_text("Another one, edited")
-    await expect(page.locator(f"#{second_id} a.act-own"), "after saving, focus is back on the message's link").to_be_focused()
+    await expect(page.locator(f"#{second_id} .body")).to_have_text(re.compile(r"Another one,\s*edited"))
+    await expect(page.locator(f"#{second_id}"), "after saving, focus is back on the message").to_be_focused()
     assert_focus_visible(await focused(page), "after saving an edit")
 
-    # Delete it: the same link, then "Delete this message".
+    # Delete it: "Delete this message…" in the edit form asks once; the question's button has focus.
     await page.keyboard.press("Enter")
     await expect(page.locator(f"#{second_id} #edit-body")).to_be_focused()
-    await tab_to(page, f"#{second_id} form[action$='/delete'] button", limit=4, where="edit: Delete")
+    await tab_to(page, f"#{second_id} .delete-link a", limit=4, where="edit: Delete this message")
+    await page.keyboard.press("Enter")
+    confirm = page.locator(f"#{second_id} button.confirm-delete")
+    await expect(confirm, "the question's button takes focus").to_be_focused()
+    await expect(page.locator(f"#{second_id} .confirm-question")).to_contain_text("Delete this message?")
+    # Escape leaves the message as it was.
+    await page.keyboard.press("Escape")
+    await expect(page.locator(f"#{second_id}")).to_be_focused()
+    await expect(page.locator(f"#{second_id} .tombstone")).to_have_count(0)
+    await page.keyboard.press("Enter")
+    await expect(page.locator(f"#{second_id} #edit-body")).to_be_focused()
+    await tab_to(page, f"#{second_id} .delete-link a", limit=4, where="edit: Delete this message")
+    await page.keyboard.press("Enter")
+    await expect(confirm).to_be_focused()
     await page.keyboard.press("Space")
     await expect(page.locator(f"#{second_id} .tombstone")).to_have_text("Message deleted")
     await expect(page.locator(f"#{second_id}"), "after deleting, focus is on the deleted message").to_be_focused()
@@ -136,24 +173,41 @@ async def test_keyboard_journey(session: Session):
     await tab_to(page, f'nav.room-nav a[href="/rooms/{room}"]', where="room list: the room")
     await go(page, "Enter", f"**/rooms/{room}", "the room again")
     await expect(page.locator("#messages > li")).to_have_count(50)
-    await tab_to(page, "#older a", where="room: Show older messages")
+    await expect(page.locator("#composer-body")).to_be_focused()
+    # "Show older messages" is part of the log's one stop: Up from its first message.
+    await tab_to(page, "#messages > li", backwards=True, limit=4, where="room: the log")
+    await press(page, "Home", "the first message shown")
+    await press(page, "ArrowUp", "Show older messages")
+    await expect(page.locator("#older a")).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator("#messages > li")).to_have_count(62)
     await expect(page.locator("#older")).to_have_text("This is the start of the conversation.")
     await expect(page.locator("#older"), "after loading older messages, focus is where the link was").to_be_focused()
     assert_focus_visible(await focused(page), "after loading older messages")
-    # The oldest message comes next in Tab order (the owner may delete anyone's message).
-    await tab_to(page, "#messages > li:first-child a.act-moderate", limit=1, where="the oldest message")
+    # Tab goes into the log (one stop), Home to its oldest message, Tab to that message's action
+    # (the owner may delete anyone's message).
+    await press(page, "Tab", "into the log")
+    await expect(page.locator("#messages > li:focus")).to_have_count(1)
+    await press(page, "Home", "the oldest message")
+    await expect(page.locator("#messages > li").first).to_be_focused()
+    await tab_to(page, "#messages > li:first-child a.act-moderate", limit=1, where="the oldest message's action")
 
-    # Open a direct room with Ben from the room list.
+    # Open a direct room with Ben from the room list, by his display name.
     await tab_to(page, 'header a[href="/rooms"]', backwards=True, limit=200, where="header: Rooms")
     await go(page, "Enter", "**/rooms", "room list")
-    await tab_to(page, "#dm-username", where="room list: their username")
-    await page.keyboard.type(ben.username)
+    await tab_to(page, "#dm-username", where="room list: their name")
+    await page.keyboard.type("Ben Okafor")
+    await expect(page.locator("#dm-username-options [role=option]").first).to_be_visible()
+    # The suggestions: Down chooses the first, Enter takes it (the field gets "@username").
+    option = page.locator(f"#dm-username-options [data-value='@{ben.username}']")
+    while await option.get_attribute("aria-selected") != "true":
+        await press(page, "ArrowDown", "suggestions")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#dm-username")).to_have_value(f"@{ben.username}")
     await go(page, "Enter", re.compile(r"/rooms/\d+$"), "the direct room")
     assert int(page.url.rsplit("/", 1)[1]) != room
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Ben Okafor")
-    await tab_to(page, "#composer-body", where="direct room: composer")
+    await expect(page.locator("#composer-body")).to_be_focused()
     await page.keyboard.type("Hi Ben, just us")
     await page.keyboard.press("Enter")
     await expect(page.locator("#messages > li")).to_have_count(1)
@@ -195,6 +249,7 @@ async def test_nothing_traps_focus(session: Session):
     await page.goto(f"/rooms/{room}")
     await expect(page.locator("html.stream-open")).to_have_count(1)
 
+    await from_page_top(page)
     await press(page, "Tab", "room")
     assert await active(page, SKIP_LINK)
     forward = await cycle(page, "Tab", "Tab round the room page")
@@ -211,8 +266,9 @@ async def test_nothing_traps_focus(session: Session):
     await press(page, "Shift+Tab", "back into the composer")
     assert await active(page, "#composer-body")
 
-    # The skip link moves focus to the main content.
+    # The skip link moves focus to the composer, in the main content.
     await tab_to(page, SKIP_LINK, backwards=True, where="skip link")
     await page.keyboard.press("Enter")
+    assert await active(page, "#composer-body"), await focused(page)
     await press(page, "Tab", "after the skip link")
     assert await page.evaluate("!!document.activeElement.closest('main')"), await focused(page)

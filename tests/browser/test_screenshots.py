@@ -1,4 +1,4 @@
-"""Screenshots of the main pages, light and dark, wide (1280 px) and narrow (320 px).
+"""Screenshots of the main pages, light and dark, wide (1280x800) and narrow (320x640).
 
 Every run takes them (so the test proves every page renders in every scheme and size), into a
 temporary folder: a test run leaves the working tree as it was. `WEBCHAT_SCREENSHOTS=1` writes
@@ -19,10 +19,15 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.support import NARROW, ROOT, SCREENSHOTS, WIDE, Session, screenshot
-from tests.helpers.live import LiveUser
 
-SIZES = {"wide": WIDE, "narrow": NARROW}
+SIZES = {"wide": WIDE, "narrow": {"width": NARROW["width"], "height": 640}}
 SCHEMES = ("light", "dark")
+
+GUILD_NEWS = [
+    "New this week: the forced colours checklist is ready for review.",
+    "Two volunteers for the screen reader test session on Thursday, please.",
+    "Welcome to everyone who joined this week! Start with the reading list in the topic.",
+]
 
 CONVERSATION = [
     ("ben", "Morning! Did everyone see the new design for the settings page?"),
@@ -36,8 +41,13 @@ CONVERSATION = [
 
 
 async def to_bottom(page: Page) -> None:
-    """Scroll so that the newest messages, the typing line and the composer are in view."""
-    await page.evaluate("document.getElementById('composer').scrollIntoView({block: 'end'})")
+    """Scroll so that the newest messages, the typing line and the composer are in view (the
+    room opens so; this makes sure, after the typing line appeared)."""
+    await page.evaluate("""() => {
+      const log = document.getElementById('history');
+      log.scrollTop = log.scrollHeight;
+      document.getElementById('composer').scrollIntoView({block: 'end'});
+    }""")
 
 
 @pytest.fixture
@@ -50,6 +60,9 @@ async def test_screenshots(session: Session, fresh_server, screenshot_folder: Pa
     server = fresh_server()
     own = Session(session.browser, server.url)
     try:
+        # Dora is new in the guild, which opens for her at "New messages" (once per picture: opening
+        # a room reads it, so there is one Dora for each).
+        doras = [await own.user(f"dora{n}", "Dora Reyes") for n in range(len(SIZES) * len(SCHEMES))]
         ana = await own.user("ana", "Ana Lima")
         ben = await own.user("ben", "Ben Okafor")
         cleo = await own.user("cleo", "Cleo Martin")
@@ -63,7 +76,14 @@ async def test_screenshots(session: Session, fresh_server, screenshot_folder: Pa
         await ana.post(f"/rooms/{standup}/join")
         for i in range(3):
             await ben.say(standup, f"Update {i + 1}")
-        await cleo.create_room("Accessibility guild", "public")
+        guild = await cleo.create_room("Accessibility guild", "public")
+        for i in range(30):
+            await cleo.say(guild, f"Earlier in the guild, note {i + 1}")
+        for dora in doras:
+            await dora.post(f"/rooms/{guild}/join")
+        for body in GUILD_NEWS:
+            await cleo.say(guild, body)
+        eli = await own.user("eli", "Eli Novak")  # just registered, in no room yet
         await ben.post("/dm", {"username": "ana"})
         page_html = (await ana.page(f"/rooms/{room}")).text
         own_message = max(int(n) for n in re.findall(r'<li id="m-(\d+)"[^>]*data-author="ana"', page_html))
@@ -105,11 +125,39 @@ async def test_screenshots(session: Session, fresh_server, screenshot_folder: Pa
                 await page.goto(f"/rooms/{room}/messages/{own_message}/edit")
                 await expect(page.locator(".message-source time[data-local]")).not_to_contain_text("UTC")
                 written.append(await screenshot(page, f"edit-{suffix}", screenshot_folder))
-                await own.discard(page, anon)
+
+                # Deleting asks first, in place.
+                await page.goto(f"/rooms/{room}")
+                await expect(page.locator("html.stream-open")).to_have_count(1)
+                await page.locator(f"#m-{own_message} .act-own").click()
+                await page.get_by_role("link", name="Delete this message…").click()
+                await expect(page.locator("button.confirm-delete")).to_be_focused()
+                await page.locator(f"#m-{own_message}").scroll_into_view_if_needed()
+                written.append(await screenshot(page, f"delete-question-{suffix}", screenshot_folder))
+
+                if size_name == "narrow":  # the rooms, folded behind "Your rooms"
+                    await page.goto(f"/rooms/{room}")
+                    await page.get_by_role("button", name="Your rooms").click()
+                    await expect(page.locator("#room-nav")).to_be_visible()
+                    written.append(await screenshot(page, f"room-rooms-open-{suffix}", screenshot_folder))
+
+                await page.goto("/people")
+                written.append(await screenshot(page, f"people-{suffix}", screenshot_folder))
+
+                # Dora, new here, opens the guild at what she has not read yet.
+                newcomer = await own.page(doras.pop(), **opts)
+                await newcomer.goto(f"/rooms/{guild}")
+                await expect(newcomer.locator("#new-messages")).to_be_visible()
+                written.append(await screenshot(newcomer, f"room-unread-{suffix}", screenshot_folder))
+                welcome = await own.page(eli, **opts)
+                await welcome.goto("/rooms")
+                await expect(welcome.get_by_role("heading", name="Welcome to webchat, Eli Novak")).to_be_visible()
+                written.append(await screenshot(welcome, f"welcome-{suffix}", screenshot_folder))
+                await own.discard(page, anon, newcomer, welcome)
     finally:
         await own.close()
 
-    assert len(written) == 20
+    assert len(written) == 38
     if screenshot_folder != SCREENSHOTS:  # not asked for: nothing in the checkout was touched
         assert all(ROOT not in path.parents for path in written), written
     for path in written:

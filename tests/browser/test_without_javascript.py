@@ -83,8 +83,16 @@ async def test_journey_with_form_posts_only(session: Session):
     await expect(page.locator("#error-summary")).to_be_visible()
     await expect(page.get_by_label("Edit your message")).to_have_attribute("aria-invalid", "true")
 
-    # Delete, from the same page.
-    await page.get_by_role("button", name="Delete this message").click()
+    # Delete, from the same page: a link to the question, asked once on a page of its own.
+    await page.get_by_role("link", name="Delete this message…").click()
+    await expect(page).to_have_url(re.compile(r"/messages/\d+/delete$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Delete this message?")
+    # "Cancel" goes back to the room with the message as it was.
+    await page.get_by_role("link", name="Cancel and go back to the room").click()
+    await expect(page.locator(f"#{message} .body")).to_have_text("First line, edited")
+    await page.locator(f"#{message}").get_by_role("link", name=re.compile("Edit or delete")).click()
+    await page.get_by_role("link", name="Delete this message…").click()
+    await page.get_by_role("button", name="Delete message").click()
     await expect(page).to_have_url(re.compile(rf"/rooms/{room}#{message}$"))
     await expect(page.locator(f"#{message} .tombstone")).to_have_text("Message deleted")
 
@@ -97,12 +105,26 @@ async def test_journey_with_form_posts_only(session: Session):
     await page.get_by_role("link", name="Back to the room").click()
     await expect(page).to_have_url(re.compile(rf"/rooms/{room}$"))
 
-    # Open a direct room with Ben.
+    # Open a direct room by a display name that two people have: the form comes back with each
+    # of them to choose from, by @username. (A name of this test's own: the session's server has
+    # many a "Ben Okafor".)
+    twin_name = f"Tess {unique('twin')}"
+    tess = await session.user(unique("tess"), twin_name)
+    await session.user(unique("tess"), twin_name)
     await page.locator("header").get_by_role("link", name="Rooms").click()
-    await page.get_by_label("Their username").fill(ben.username)
+    await page.get_by_label("Their name or username").fill(twin_name)
     await page.get_by_role("button", name="Open direct messages").click()
+    await expect(page.locator("#error-summary")).to_contain_text("choose from the list below")
+    await expect(page.locator(".candidates li")).to_have_count(2)
+    await expect(page.get_by_label("Their name or username")).to_have_value(twin_name)
+    await page.get_by_role("button", name=f"Message {twin_name} @{tess.username}").click()
     await expect(page).to_have_url(re.compile(r"/rooms/\d+$"))
     assert int(page.url.rsplit("/", 1)[1]) != room
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Direct: {twin_name}")
+    # And by a display name only one person has (Ben's username, written as "@name", too).
+    await page.locator("header").get_by_role("link", name="Rooms").click()
+    await page.get_by_label("Their name or username").fill(f"@{ben.username}")
+    await page.get_by_role("button", name="Open direct messages").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Ben Okafor")
     await page.get_by_label("Your message").fill("Hi Ben, no script here")
     await page.get_by_role("button", name="Send").click()

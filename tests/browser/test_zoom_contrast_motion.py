@@ -163,8 +163,8 @@ CONTROLS = [
     ('.message[data-author="{me}"] a.act-own', False),
     ("#older a", False),
     (".unread:not(:empty)", True),
-    (".room-nav a", False),
-    (".message", True),
+    (".room-nav .room-list a", False),
+    (".message > .bubble", True),
 ]
 
 
@@ -189,7 +189,7 @@ async def test_forced_colors_keep_everything(session: Session):
     # Marks that were colour or shadow: the reader's own messages and mentions stay distinct.
     marks = await page.evaluate(
         """own => {
-          const pick = sel => { const el = document.querySelector(sel); const s = getComputedStyle(el);
+          const pick = sel => { const el = document.querySelector(sel + ' > .bubble'); const s = getComputedStyle(el);
             return [s.borderInlineStartWidth, s.outlineStyle, s.outlineWidth, s.borderStyle].join(' '); };
           return {own: pick('.message[data-author="' + own + '"]'),
                   mention: pick('.message[data-mentions~="' + own.toLowerCase() + '"]'),

@@ -1,13 +1,16 @@
-"""Register, sign in, sign out (here or everywhere), and the reader's settings."""
+"""Register, sign in, sign out (here or everywhere), the reader's settings, and the people
+directory (with the name suggestions of the fields that name a person)."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from quart import Blueprint, flash, g, render_template, request
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from webchat import web
-from webchat.accounts.names import USERNAME, find_user, hidden_characters
+from webchat.accounts.names import USERNAME, find_user, hidden_characters, search_people
 from webchat.accounts.passwords import (
     WAIT_SECONDS,
     Busy,
@@ -173,3 +176,36 @@ async def settings():
         await flash("Settings saved.")
         return web.see_other("/settings")
     return await render_template("accounts/settings.html", errors=web.FormErrors())
+
+
+DIRECTORY_MAX = 200
+
+
+@bp.get("/people")
+async def people():
+    """Everyone (or everyone whose name matches `q`), by display name, each with a button to
+    message them: the page to find someone on without JavaScript, too."""
+    query = request.args.get("q", "")[:200].strip()
+    if query:
+        found = await search_people(query, limit=DIRECTORY_MAX + 1)
+    else:
+        found = await User.all().order_by("display_name", "username_key").limit(DIRECTORY_MAX + 1)
+    return await render_template(
+        "accounts/people.html", query=query, people=found[:DIRECTORY_MAX], more=len(found) > DIRECTORY_MAX
+    )
+
+
+@bp.get("/people/suggest")
+async def suggest():
+    """The options of a name field's suggestions (an htmx fragment): people whose username starts
+    with, or whose display name contains, what was typed. Without htmx, the directory page."""
+    typed = (request.args.get("q") or request.args.get("username") or "")[:200]
+    if not web.is_htmx():
+        return web.see_other(f"/people?q={quote(typed.strip())}")
+    exclude = g.user.id if request.args.get("for") == "dm" else None
+    found = await search_people(typed, exclude=exclude)
+    # Option ids are made from the list's own id (htmx names its target), so two fields on one
+    # page never share one.
+    target = request.headers.get("HX-Target", "")
+    prefix = target if USERNAME.fullmatch(target.replace("-", "_")) else "suggestion"
+    return await render_template("accounts/_suggestions.html", people=found, prefix=prefix)

@@ -22,7 +22,8 @@ class Envelope:
     """One published event: the SSE bytes, rendered and framed once, and where they go."""
 
     topic: Topic
-    kind: str  # message, message_updated, typing, presence, read, unread, close, resync
+    kind: str  # message, message_updated, typing, presence, read, unread, close, resync,
+    # room_added, room_removed, room_updated (the reader's list of rooms)
     frame: bytes = b""
     seq: int = 0  # the room's event id, for message and message_updated
     room: int = 0
@@ -131,6 +132,18 @@ class Hub:
                     sub.end("removed", envelope.frame)
                 else:
                     self._unsubscribe(sub, topics.unread(envelope.room))
+            return
+        if envelope.kind in ("room_added", "room_removed"):
+            # The reader's list of rooms changed: from now on their streams carry the room's
+            # unread numbers (or no longer do), as if the room had been theirs (or not) when
+            # they opened.
+            unread = topics.unread(envelope.room)
+            for sub in tuple(subs):
+                if envelope.kind == "room_added":
+                    self.subscribe(sub, [unread])
+                else:
+                    self._unsubscribe(sub, unread)
+                sub.push(envelope)
             return
         for sub in tuple(subs):
             sub.push(envelope)

@@ -21,6 +21,10 @@ from webchat.text import render_body
 BODY_MAX = 4000
 PAGE = 50
 NONCE_MAX = 64
+# A room with unread messages opens at the first of them, with a few read ones above for context;
+# the page then holds every unread message, up to this many (older ones behind "Show older").
+UNREAD_CONTEXT = 3
+OPENING_MAX = 200
 
 
 def clean_body(raw: str) -> tuple[str, str | None]:
@@ -193,14 +197,27 @@ async def get_message(room: Room, message_id: int) -> Message | None:
     return await Message.get_or_none(id=message_id, room_id=room.id).select_related("author")
 
 
-async def history(room: Room, before: int | None = None) -> tuple[list[Message], bool]:
-    """Up to PAGE messages before `before` (or the latest), oldest first, and whether older exist."""
+async def history(room: Room, before: int | None = None, count: int = PAGE) -> tuple[list[Message], bool]:
+    """Up to `count` messages before `before` (or the latest), oldest first, and whether older exist."""
     query = Message.filter(room_id=room.id)
     if before is not None:
         query = query.filter(id__lt=before)
-    rows = await query.order_by("-id").limit(PAGE + 1).select_related("author")
-    more = len(rows) > PAGE
-    return list(reversed(rows[:PAGE])), more
+    rows = await query.order_by("-id").limit(count + 1).select_related("author")
+    more = len(rows) > count
+    return list(reversed(rows[:count])), more
+
+
+async def opening(room: Room, read_seq: int | None) -> tuple[list[Message], bool, int | None]:
+    """What a reader sees on opening the room: the latest page, or, with unread messages, every
+    one of them (up to OPENING_MAX) and a few before; and the id of the first unread one shown,
+    where the "New messages" divider goes (None when nothing is unread)."""
+    unread = room.last_seq - read_seq if read_seq is not None else 0
+    if unread <= 0:
+        shown, more = await history(room)
+        return shown, more, None
+    shown, more = await history(room, count=min(max(PAGE, unread + UNREAD_CONTEXT), OPENING_MAX))
+    first = next((m.id for m in shown if m.seq > read_seq), None)
+    return shown, more, first
 
 
 async def events_after(room_id: int, after: int, limit: int) -> list[Event]:

@@ -110,6 +110,20 @@ async def _edit_form(found, message, body, problem, status):
     return html, status
 
 
+@bp.get("/rooms/<room_id>/messages/<message_id>/delete")
+async def delete_page(room_id: str, message_id: str):
+    """Asks once before deleting: in place (htmx), or as a page of its own."""
+    found, message = await _own_message(room_id, message_id)
+    if message.deleted:
+        raise Refused(410, "This message was deleted already.", "Message deleted")
+    if message.author_id != g.user.id and not found.owner(g.user):
+        raise Refused(403, "Only the author or the room's owner can delete a message.", "Not allowed")
+    template = "messages/_confirm_delete.html" if web.is_htmx() else "messages/delete.html"
+    return await render_template(
+        template, room=found.room, message=message, title=await rooms.display_name(found.room, g.user),
+    )
+
+
 @bp.post("/rooms/<room_id>/messages/<message_id>/edit")
 @web.rate_limit("post", "messages")
 async def edit(room_id: str, message_id: str):

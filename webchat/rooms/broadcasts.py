@@ -12,6 +12,7 @@ from webchat.live.hub import Envelope
 from webchat.models import Room
 from webchat.render import typing_text
 from webchat.rooms.markers import read_markers
+from webchat.rooms.service import entry_for
 from webchat.runtime import Runtime
 
 READ_COALESCE_SECONDS = 1.0
@@ -118,3 +119,41 @@ async def _flush_read_markers(rt: Runtime, room_id: int) -> None:
     rt.pending_reads.discard(room_id)
     html = rt.renderer.fragment("live/_read.html", markers=await read_markers(room_id))
     await rt.broker.publish(Envelope(topics.room(room_id), "read", sse.frame("read", html), room=room_id))
+
+
+# The reader's list of rooms, live: one `rooms` event on their own topic (or, for what every
+# member sees alike, on the room's unread topic). Its data is list entries that the page puts in
+# its list, in order: a whole entry (a room added), only the name (`data-update="name"`: renamed)
+# or nothing (`data-update="remove"`: left, removed or deleted). The hub makes the reader's
+# streams follow (or stop following) the room's unread numbers as these pass (Hub.dispatch).
+
+
+async def room_added(rt: Runtime, user_id: int, room_id: int) -> None:
+    """The user is now in the room (a new direct room, added by its owner, joined, created): their
+    open pages list it, with its count. Rendered for them alone: a direct room is named after the
+    other person. Call it after the write has committed."""
+    entry = await entry_for(user_id, room_id)
+    if entry is None:
+        return  # left again meanwhile
+    html = rt.renderer.fragment("rooms/_nav_entry.html", e=entry, current=False)
+    await rt.broker.publish(Envelope(topics.user(user_id), "room_added", sse.frame("rooms", html), room=room_id))
+
+
+def _gone(room_id: int) -> bytes:
+    return sse.frame("rooms", f'<li id="nav-room-{room_id}" data-update="remove"></li>')
+
+
+async def room_removed(rt: Runtime, user_id: int, room_id: int) -> None:
+    """The user left the room or was removed from it: it goes from their open pages' lists."""
+    await rt.broker.publish(Envelope(topics.user(user_id), "room_removed", _gone(room_id), room=room_id))
+
+
+async def room_renamed(rt: Runtime, room_id: int, name: str) -> None:
+    """A room (not a direct one) has a new name: one fragment for every member's list."""
+    html = rt.renderer.fragment("rooms/_nav_name.html", room_id=room_id, name=name)
+    await rt.broker.publish(Envelope(topics.unread(room_id), "room_updated", sse.frame("rooms", html), room=room_id))
+
+
+async def room_deleted(rt: Runtime, room_id: int) -> None:
+    """A room is gone: it leaves every member's list (their open streams of it are closed apart)."""
+    await rt.broker.publish(Envelope(topics.unread(room_id), "room_removed", _gone(room_id), room=room_id))

@@ -15,12 +15,14 @@ from webchat.runtime import current
 
 async def room_page(found: Access, composer: dict | None = None, errors: web.FormErrors | None = None,
                     mark_read: bool = False) -> str:
-    """The room: its latest messages, the reader's rooms, members, read markers, the composer."""
+    """The room: its latest messages (from the first unread one, if any), the reader's rooms,
+    members, read markers, the composer."""
     room = found.room
     rt = current()
     # The newest event first: anything committed after it is replayed by the stream.
     last_event = await messages.newest_event(room.id)
-    history, more = await messages.history(room)
+    read_seq = found.membership.read_seq if found.member else None
+    history, more, first_unread = await messages.opening(room, read_seq)
     if mark_read and found.member and history:
         if await service.mark_read(found.membership, history[-1].id):
             await broadcasts.own_read(rt, g.user.id, room.id, found.membership.read_seq)
@@ -32,6 +34,7 @@ async def room_page(found: Access, composer: dict | None = None, errors: web.For
         title=await service.display_name(room, g.user),
         messages=history,
         more=more,
+        first_unread=first_unread,
         last_event=last_event,
         entries=await service.rooms_of(g.user),
         members=await service.members(room),

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from webchat.accounts.names import find_user
 from webchat.models import Membership, Message, Room, User
 from webchat.refusals import Refused
 
@@ -81,25 +80,43 @@ async def display_name(room: Room, viewer: User) -> str:
 
 @dataclass
 class RoomEntry:
+    """One room in a reader's list of rooms (the navigation), with the numbers for its count."""
+
     room: Room
     title: str
     unread: int
     read_seq: int
 
+    @property
+    def sort_key(self) -> str:
+        """Where it goes in the list: rooms by name, then direct rooms by the other's name. The
+        page keeps the same order when a room is added live (it compares these strings)."""
+        return ("1" if self.room.kind == "direct" else "0") + self.title.lower()
 
-async def rooms_of(user: User) -> list[RoomEntry]:
-    memberships = await Membership.filter(user_id=user.id).select_related("room")
+
+async def rooms_of(user: User | int, room_id: int | None = None) -> list[RoomEntry]:
+    """The user's rooms (or just the one, if they are in it), in the order the list shows them."""
+    user_id = user if isinstance(user, int) else user.id
+    query = Membership.filter(user_id=user_id)
+    if room_id is not None:
+        query = query.filter(room_id=room_id)
+    memberships = await query.select_related("room")
     direct_ids = [m.room_id for m in memberships if m.room.kind == "direct"]
     others: dict[int, str] = {}
     if direct_ids:
-        rows = await Membership.filter(room_id__in=direct_ids).exclude(user_id=user.id).select_related("user")
+        rows = await Membership.filter(room_id__in=direct_ids).exclude(user_id=user_id).select_related("user")
         others = {m.room_id: m.user.display_name for m in rows}
     entries = []
     for m in memberships:
         title = m.room.name if m.room.kind != "direct" else f"Direct: {others.get(m.room_id, 'just you')}"
         entries.append(RoomEntry(m.room, title, max(0, m.room.last_seq - m.read_seq), m.read_seq))
-    entries.sort(key=lambda e: (e.room.kind == "direct", e.title.lower()))
+    entries.sort(key=lambda e: e.sort_key)
     return entries
+
+
+async def entry_for(user_id: int, room_id: int) -> RoomEntry | None:
+    entries = await rooms_of(user_id, room_id)
+    return entries[0] if entries else None
 
 
 async def public_rooms_to_join(user: User, limit: int = 100) -> list[Room]:
@@ -128,19 +145,18 @@ async def leave(room: Room, user: User) -> bool:
     return bool(await Membership.filter(room_id=room.id, user_id=user.id).delete())
 
 
-async def add_member(room: Room, username: str) -> User:
-    user = await find_user(username)
-    if user is None:
-        raise LookupError(username)
+async def add_member(room: Room, user: User) -> bool:
+    """Add the user to the room; False if they were in it already."""
     try:
         await Membership.create(room_id=room.id, user_id=user.id, read_seq=0)
     except IntegrityError:
-        pass
-    return user
+        return False
+    return True
 
 
-async def direct_room(me: User, other: User) -> Room:
-    """The one direct room of these two people (a room with yourself is a notebook)."""
+async def direct_room(me: User, other: User) -> tuple[Room, set[int]]:
+    """The one direct room of these two people (a room with yourself is a notebook), and the ids
+    of the people who were not in it before (whose lists of rooms gain it)."""
     low, high = sorted((me.id, other.id))
     key = f"{low}:{high}"
     room = await Room.get_or_none(direct_key=key)
@@ -154,16 +170,17 @@ async def direct_room(me: User, other: User) -> Room:
                     read_message_id=newest.id if newest else 0,
                 )
             except IntegrityError:
-                pass  # a second tab did the same at the same moment
-        return room
+                return room, set()  # a second tab did the same at the same moment
+            return room, {me.id}
+        return room, set()
     try:
         async with in_transaction():
             room = await Room.create(name="Direct", kind="direct", direct_key=key)
             for uid in {low, high}:
                 await Membership.create(room_id=room.id, user_id=uid)
     except IntegrityError:  # both opened it at once: the other request made it
-        room = await Room.get(direct_key=key)
-    return room
+        return await Room.get(direct_key=key), set()
+    return room, {low, high}
 
 
 async def members(room: Room) -> list[User]:

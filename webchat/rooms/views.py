@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, flash, g, render_template
 
 from webchat import web
-from webchat.accounts.names import find_user, hidden_characters
+from webchat.accounts.names import find_user, hidden_characters, resolve_person
 from webchat.models import Membership
 from webchat.refusals import Refused
 from webchat.rooms import broadcasts, service
@@ -17,7 +17,7 @@ from webchat.streams import revoking
 bp = Blueprint("rooms", __name__)
 
 
-async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, status=200):
+async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, candidates=(), status=200):
     body = await render_template(
         "rooms/list.html",
         entries=await service.rooms_of(g.user),
@@ -26,6 +26,7 @@ async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, s
         errors=errors or web.FormErrors(),
         dm_values=dm_values or {},
         dm_errors=dm_errors or web.FormErrors(),
+        candidates=candidates,
     )
     return body, status
 
@@ -59,6 +60,7 @@ async def create_room():
     if errors:
         return await _room_list(values, errors, status=422)
     room = await service.create_room(g.user, values["name"], values["topic"], values["visibility"])
+    await broadcasts.room_added(current(), g.user.id, room.id)  # the creator's other open pages
     return web.see_other(f"/rooms/{room.id}")
 
 
@@ -72,7 +74,8 @@ async def show_room(room_id: str):
 @web.rate_limit("action", "changes")
 async def join(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
-    await service.join(found.room, g.user)
+    if await service.join(found.room, g.user):
+        await broadcasts.room_added(current(), g.user.id, found.room.id)
     return web.see_other(f"/rooms/{found.room.id}")
 
 
@@ -86,6 +89,7 @@ async def leave(room_id: str):
         raise Refused(409, "The owner cannot leave their own room.", "Owner stays")
     # Anyone may read a public room: leaving it ends no stream.
     await _take_out(found.room, g.user, "You left this room." if found.room.kind != "public" else None)
+    await broadcasts.room_removed(current(), g.user.id, found.room.id)
     return web.see_other("/rooms")
 
 
@@ -95,19 +99,31 @@ async def add_member(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.owner(g.user):
         raise Refused(403, "Only the room's owner can add members.", "Owners only")
-    username = web.form().get("username", "").strip()
+    typed = web.form().get("username", "").strip()
     if found.room.kind != "private":
         raise Refused(409, "Members are added to private rooms only; anyone can join a public room.")
-    try:
-        if not username:
-            raise LookupError
-        user = await service.add_member(found.room, username)
-    except LookupError:
+    user, candidates = await resolve_person(typed)
+    if user is None:
         errors = web.FormErrors()
-        errors.add("member-username", f"There is no user called “{username}”." if username else "Enter a username.")
-        return await _member_page(found, username, errors), 422
-    await _flash(f"{user.display_name} was added to the room.")
+        errors.add("member-username", _not_found(typed, candidates))
+        return await _member_page(found, typed, errors, candidates), 422
+    if await service.add_member(found.room, user):
+        await broadcasts.room_added(current(), user.id, found.room.id)
+        await _flash(f"{user.display_name} (@{user.username}) was added to the room.")
+    else:
+        await _flash(f"{user.display_name} (@{user.username}) is already a member.")
     return web.see_other(f"/rooms/{found.room.id}/members")
+
+
+def _not_found(typed: str, candidates) -> str:
+    """What the name field says when a typed name does not mean exactly one person."""
+    if not typed.strip():
+        return "Enter their name or username."
+    if len(typed) > 64:
+        return "Names and usernames are at most 64 characters."
+    if candidates:
+        return f"More than one person matches “{typed}”, or nobody exactly: choose from the list below."
+    return f"There is nobody called “{typed}”. Check the spelling, or look them up under People."
 
 
 @bp.get("/rooms/<room_id>/members")
@@ -116,7 +132,7 @@ async def members_page(room_id: str):
     return await _member_page(found, "", web.FormErrors())
 
 
-async def _member_page(found, username, errors):
+async def _member_page(found, username, errors, candidates=()):
     return await render_template(
         "rooms/members.html",
         room=found.room,
@@ -125,6 +141,7 @@ async def _member_page(found, username, errors):
         is_owner=found.owner(g.user),
         username=username,
         errors=errors,
+        candidates=candidates,
     )
 
 
@@ -140,6 +157,7 @@ async def remove_member(room_id: str, username: str):
     if user.id == g.user.id:
         raise Refused(409, "The owner cannot remove themselves.", "Owner stays")
     await _take_out(found.room, user, "You were removed from this room.")
+    await broadcasts.room_removed(current(), user.id, found.room.id)
     await _flash(f"{user.display_name} was removed from the room.")
     return web.see_other(f"/rooms/{found.room.id}/members")
 
@@ -171,13 +189,19 @@ async def typing(room_id: str):
 @bp.post("/dm")
 @web.rate_limit("action", "changes")
 async def direct_message():
-    username = web.form().get("username", "").strip()
-    other = await find_user(username)
+    """Open the direct room with the person named: a username, "@username" or a display name;
+    when that is nobody or several people, the form again with the people it might mean."""
+    typed = web.form().get("username", "").strip()
+    other, candidates = await resolve_person(typed)
     if other is None:
         errors = web.FormErrors()
-        errors.add("dm-username", f"There is no user called “{username}”." if username else "Enter a username.")
-        return await _room_list(dm_values={"username": username}, dm_errors=errors, status=422)
-    room = await service.direct_room(g.user, other)
+        errors.add("dm-username", _not_found(typed, candidates))
+        return await _room_list(
+            dm_values={"username": typed}, dm_errors=errors, candidates=candidates, status=422
+        )
+    room, joined = await service.direct_room(g.user, other)
+    for user_id in sorted(joined):
+        await broadcasts.room_added(current(), user_id, room.id)
     return web.see_other(f"/rooms/{room.id}")
 
 
