@@ -9,11 +9,11 @@ import asyncio
 import re
 
 from tests.helpers.tab import Tab
-from webchat.live import publish
+from webchat.rooms import broadcasts
 
 
 def rooms_events(tab: Tab) -> list[str]:
-    return [data for event, data, _ in tab.events() if event == "rooms"]
+    return [e.data for e in tab.events() if e.event == "rooms"]
 
 
 async def no_more(tab: Tab, marker: bytes, seconds: float = 0.5) -> bool:
@@ -80,12 +80,12 @@ async def test_joining_creating_and_leaving_reach_the_readers_other_pages(ana, b
 
 
 async def test_renamed_and_deleted_rooms_reach_every_member(app, ana, ben, cleo):
-    """No page renames or deletes a room yet: these are the calls that will (publish.py)."""
+    """No page renames or deletes a room yet: these are the calls that will (rooms/broadcasts.py)."""
+    rt = app.extensions["webchat"]
     room = await ana.create_room("Old name", "public")
     await ben.post(f"/rooms/{room}/join")
     async with Tab(ana, "/events") as anas, Tab(ben, "/events") as bens, Tab(cleo, "/events") as cleos:
-        async with app.app_context():
-            await publish.room_renamed(room, "New <name>")
+        await broadcasts.room_renamed(rt, room, "New <name>")
         for tab in (anas, bens):
             await tab.read_until(b"event: rooms")
             assert rooms_events(tab) == [
@@ -93,11 +93,9 @@ async def test_renamed_and_deleted_rooms_reach_every_member(app, ana, ben, cleo)
                 '<span class="room-name">New &lt;name&gt;</span></li>'
             ]
         assert await no_more(cleos, b"event: rooms")  # not a member
-        async with app.app_context():
-            await publish.room_deleted(room)
+        await broadcasts.room_deleted(rt, room)
         for tab in (anas, bens):
             await tab.read_until(f'<li id="nav-room-{room}" data-update="remove"></li>'.encode())
         # The streams no longer follow its count.
-        async with app.app_context():
-            await publish.unread_latest(room, 99)
+        await broadcasts.unread_latest(rt, room, 99)
         assert await no_more(bens, b'value="99"')
