@@ -154,6 +154,9 @@ class RedisBroker:
         self._subscribed.set()
         if not self._ever_subscribed:
             self._ever_subscribed = True
+            # Streams may have opened before the first subscription was confirmed (Redis slow to
+            # answer at start-up): what was published meanwhile never reached them.
+            self.hub.broadcast(RESYNC)
             return
         log.info("Redis subscription is back: streams catch up from the database")
         self.hub.broadcast(RESYNC)
