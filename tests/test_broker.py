@@ -28,7 +28,7 @@ class Collect:
 
 async def _listening(url: str) -> tuple[RedisBroker, Collect]:
     hub, sink = Hub(), Collect()
-    sub = Subscriber(1, 1, (topics.room(1),), sink)
+    sub = Subscriber(1, 1, (topics.room(1),), sink, fill=lambda sub, upto: sub.resume())  # nothing to catch up
     hub.add(sub)
     sub.resume()
     broker = RedisBroker(hub, redis_client(url))
