@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from webchat.messages import service
-from webchat.models import Event, Message
+from webchat.models import Event, Message, Room, User
 
 
 async def test_posts_at_once_are_each_saved_with_their_own_ids(app, no_limits, browser_factory, monkeypatch):
@@ -65,3 +65,26 @@ async def test_a_post_that_fails_does_not_take_the_others_with_it(app, no_limits
     assert [page.status for page in pages] == [303, 303, 500, 303, 303]
     assert sorted(await Message.filter(room_id=room).values_list("body", flat=True)) == ["a", "b", "c", "d"]
     assert [seq for seq in await Event.filter(room_id=room).order_by("seq").values_list("seq", flat=True)] == [1, 2, 3, 4]
+
+
+async def test_batches_over_the_same_rooms_in_opposite_orders_do_not_deadlock(app, no_limits, browser_factory):
+    """Two processes each writing a batch for the same rooms (here: two connections at once) lock
+    the rooms in one order; otherwise PostgreSQL finds a deadlock and fails one batch."""
+    ana = browser_factory()
+    await ana.register("ana")
+    rooms = [await Room.get(id=await ana.create_room(f"Room {n}")) for n in range(4)]
+    author = await User.get(username="ana")
+
+    def batch(order, label):
+        return [service._Post(room, author, f"{label} to {room.name}", None) for room in order]
+
+    for attempt in range(5):
+        results = await asyncio.gather(
+            service._write_together(batch(rooms, f"forward {attempt}")),
+            service._write_together(batch(rooms[::-1], f"backward {attempt}")),
+            return_exceptions=True,
+        )
+        assert not [r for r in results if isinstance(r, BaseException)], results
+    for room in rooms:
+        seqs = await Message.filter(room_id=room.id).order_by("seq").values_list("seq", flat=True)
+        assert seqs == list(range(1, 11))

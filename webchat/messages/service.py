@@ -11,6 +11,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -87,24 +88,40 @@ class _Writer:
         try:
             while self.waiting:
                 batch, self.waiting = self.waiting[: self.BATCH], self.waiting[self.BATCH:]
-                try:
-                    results = await _write_together([post for post, _ in batch])
-                except Exception:  # one bad post must not sink the others: each on its own
-                    for post, done in batch:
-                        try:
-                            result = await _write_alone(post)
-                        except Exception as error:
-                            if not done.done():
-                                done.set_exception(error)
-                        else:
-                            if not done.done():
-                                done.set_result(result)
-                    continue
-                for (_, done), result in zip(batch, results, strict=True):
-                    if not done.done():
-                        done.set_result(result)
+                await asyncio.gather(*(_commit(part) for part in _transactions(batch)))
         finally:
             self.task = None
+
+
+def _transactions(batch: list[tuple[_Post, asyncio.Future]]) -> list[list[tuple[_Post, asyncio.Future]]]:
+    """How a batch is split into transactions. PostgreSQL: one per room, written side by side, so a
+    room's row lock is held only while that room's posts are written and processes posting to
+    other rooms never wait for it. SQLite has one writer: one transaction, one flush to disk."""
+    if connections.get("default").capabilities.dialect != "postgres":
+        return [batch]
+    by_room: dict[int, list[tuple[_Post, asyncio.Future]]] = {}
+    for item in batch:
+        by_room.setdefault(item[0].room.id, []).append(item)
+    return list(by_room.values())
+
+
+async def _commit(batch: list[tuple[_Post, asyncio.Future]]) -> None:
+    try:
+        results = await _write_together([post for post, _ in batch])
+    except Exception:  # one bad post must not sink the others: each on its own
+        for post, done in batch:
+            try:
+                result = await _write_alone(post)
+            except Exception as error:
+                if not done.done():
+                    done.set_exception(error)
+            else:
+                if not done.done():
+                    done.set_result(result)
+        return
+    for (_, done), result in zip(batch, results, strict=True):
+        if not done.done():
+            done.set_result(result)
 
 
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer] = weakref.WeakKeyDictionary()
@@ -130,8 +147,13 @@ async def _existing(posts: list[_Post]) -> dict[tuple[int, str], Message]:
 async def _write_together(posts: list[_Post]) -> list[tuple[Message, Event | None]]:
     seen = await _existing(posts)
     results: list[tuple[Message, Event | None] | None] = [None] * len(posts)
+    # Rooms are locked in id order, whatever order the posts came in: two processes writing
+    # batches for the same rooms then queue behind each other instead of deadlocking (which
+    # PostgreSQL breaks only after a second, failing a whole batch).
+    in_lock_order = sorted(range(len(posts)), key=lambda n: posts[n].room.id)
     async with in_transaction() as conn:
-        for n, post in enumerate(posts):
+        for n in in_lock_order:
+            post = posts[n]
             key = (post.author.id, post.nonce)
             if post.nonce and key in seen:
                 continue  # a double submit: answered below with the first one
