@@ -27,6 +27,8 @@ READS = {
         ("HTMX", "/rooms/{room}", None, (401, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 403, 200, 200, 200)),
         ("HTMX", "/rooms/{room}/messages?before={next}", None, (401, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages?date=2026-01-01", None, (303, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages?after=0", None, (303, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/members", None, (303, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 303, 303, 303)),
         ("HTMX", "/rooms/{room}/messages/{msg}", None, (401, 403, 200, 200, 200)),
