@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-COUNT_MAX = 1000  # counted exactly up to here; "more than 1,000" after
+COUNT_MAX = 100  # counted exactly up to here; "more than 100" after (counting further costs a scan)
 
 
 @dataclass
