@@ -44,10 +44,12 @@ class Found:
     total: int  # up to COUNT_MAX; `more` when there are more than that
     more: bool
     page: int
+    has_next: bool
 
     @property
-    def pages(self) -> int:
-        return min(PAGES_MAX, max(1, -(-self.total // PAGE)))
+    def pages(self) -> int | None:
+        """How many pages there are; None when there are more results than were counted."""
+        return None if self.more else max(1, -(-self.total // PAGE))
 
 
 @dataclass
@@ -118,19 +120,22 @@ async def _room(reader: User, raw: str, errors: list) -> int | None:
 
 
 async def search(reader: User, request: Request, page: int = 1, best: bool = False) -> Found:
+    """One page of results and their count. One query serves both: the ids in order up to
+    whichever is further, the end of this page or COUNT_MAX + 1 (a second query for the count
+    would find every match again)."""
     query, filters = request.query, request.filters
     page = max(1, min(page, PAGES_MAX))
+    offset = (page - 1) * PAGE
     conn = connections.get("default")
-    dialect = conn.capabilities.dialect
-    sql, params = search_sql(dialect, query.indexed, query.short, filters, count=True)
-    total = (await conn.execute_query_dict(sql, params))[0]["n"]
-    sql, params = search_sql(dialect, query.indexed, query.short, filters, best=best,
-                             limit=PAGE, offset=(page - 1) * PAGE)
-    ids = [row["id"] for row in await conn.execute_query_dict(sql, params)]
+    sql, params = search_sql(conn.capabilities.dialect, query.indexed, query.short, filters, best=best,
+                             limit=max(COUNT_MAX + 1, offset + PAGE + 1))
+    found = [row["id"] for row in await conn.execute_query_dict(sql, params)]
+    ids = found[offset:offset + PAGE]
     messages = {m.id: m for m in await Message.filter(id__in=ids).select_related("author", "room")}
     titles = {e.room.id: e.title for e in await rooms.rooms_of(reader)}
     hits = [
         Hit(m, titles.get(m.room_id, m.room.name), excerpt(m.body, query.terms))
         for m in (messages[i] for i in ids if i in messages)
     ]
-    return Found(hits, min(total, COUNT_MAX), total > COUNT_MAX, page)
+    return Found(hits, min(len(found), COUNT_MAX), len(found) > COUNT_MAX, page,
+                 len(found) > offset + PAGE and page < PAGES_MAX)
