@@ -90,7 +90,7 @@ def corpus(count: int, rooms: int, seed: int = 7):
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 # ---- loading -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ async def _world(session: Session):
 
 async def test_search_page_passes_axe_in_every_state(session: Session):
     audit = Audit()
-    ana, room, word = await _world(session)
+    ana, _, word = await _world(session)
     page = await session.page(ana)
     await page.goto("/search")
     await audit.check(page, "search, empty")
@@ -64,7 +64,7 @@ async def test_keyboard_path_to_search_and_to_a_result(session: Session):
 
 
 async def test_htmx_search_updates_results_and_says_the_count_once(session: Session):
-    ana, room, word = await _world(session)
+    ana, _, word = await _world(session)
     page = await session.page(ana)
     await page.goto("/search")
     status = page.locator("#search-status")
