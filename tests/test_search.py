@@ -255,3 +255,15 @@ async def test_every_signed_in_page_has_the_search_form(ana):
         page = await ana.get(path)
         assert '<form method="get" action="/search" class="site-search" role="search" aria-label="Messages">' in page.text
         assert '<label for="site-search-q" class="visually-hidden">Search messages</label>' in page.text
+
+
+async def test_counted_up_to_a_hundred_then_more_than(no_limits, ana):
+    room = await ana.create_room("General")
+    for n in range(105):
+        await ana.say(room, f"dingo {n:03d}")
+    first = await ana.get("/search?q=dingo")
+    assert "More than 100 results for “dingo”" in first.text
+    assert "<p>Page 1</p>" in first.text and 'rel="next"' in first.text and 'rel="prev"' not in first.text
+    last = await ana.get("/search?q=dingo&page=6")
+    assert len(found_ids(last)) == 5 and "dingo</mark> 000" in last.text
+    assert 'rel="next"' not in last.text and 'rel="prev"' in last.text
