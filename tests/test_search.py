@@ -267,3 +267,53 @@ async def test_counted_up_to_a_hundred_then_more_than(no_limits, ana):
     last = await ana.get("/search?q=dingo&page=6")
     assert len(found_ids(last)) == 5 and "dingo</mark> 000" in last.text
     assert 'rel="next"' not in last.text and 'rel="prev"' in last.text
+
+
+def _reference(body: str, terms: list[str]) -> bool:
+    """What a term means, written plainly: three characters or more, contained regardless of case;
+    shorter, ASCII letters regardless of case and other characters as written."""
+    for term in terms:
+        if len(term) >= 3 or term.isascii():
+            if term.lower() not in body.lower():
+                return False
+        elif term not in body:
+            return False
+    return True
+
+
+async def test_random_corpus_agrees_with_the_plain_meaning(no_limits, ana):
+    """Random text from a small alphabet that mixes cases, accents, Thai, emoji and both query
+    languages' special characters; random substrings of it as queries: each engine finds exactly
+    the messages the plain meaning says."""
+    import random
+
+    from webchat.search.query import parse
+
+    rng = random.Random(20261201)
+    alphabet = list("aAbBéÉกข%_\"*-:") + ["🎉", " "]
+    room = await ana.create_room("Random")
+    bodies = {}
+    for _ in range(60):
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(4, 30))).strip() or "ab"
+        page = await ana.say(room, body)
+        mid = int(page.location.rsplit("-", 1)[1])
+        bodies[mid] = (await Message.get(id=mid)).body  # as stored (trimmed)
+    misses, checked, found_some = [], 0, 0
+    for _ in range(80):
+        source = rng.choice(list(bodies.values()))
+        start = rng.randrange(len(source))
+        q = source[start:start + rng.randint(2, 6)]
+        if rng.random() < 0.5:
+            q = q.swapcase()
+        terms = parse(q).terms
+        if not terms or max(len(t) for t in terms) < 2 or any(op in q.lower() for op in ("in:", "from:", "after:", "before:")):
+            continue
+        want = sorted((i for i, b in bodies.items() if _reference(b, terms)), reverse=True)
+        page = await ana.get(f"/search?q={quote(q)}&page=1")
+        got = found_ids(page)
+        checked += 1
+        found_some += bool(want)
+        if got != want[:20]:
+            misses.append((q, terms, got, want[:20]))
+    assert not misses
+    assert checked >= 50 and found_some >= 40, (checked, found_some)
