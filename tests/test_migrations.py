@@ -104,3 +104,12 @@ def test_messages_written_before_search_existed_are_found(engine, tmp_path, requ
         asyncio.run(_search_scenario(url))
     finally:
         services.drop_postgres_database(server, url)
+
+
+def test_the_search_triggers_survive_every_migration(tmp_path):
+    """SQLite drops a table's triggers with it: a later migration that rebuilds `messages` (as
+    some ALTERs do on SQLite) must create the search triggers again, or posts stop being found."""
+    url = f"sqlite://{tmp_path / 'new.sqlite3'}"
+    asyncio.run(db.migrate(url))
+    rows = asyncio.run(_query(url, "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'messages'"))
+    assert {"message_fts_insert", "message_fts_update", "message_fts_delete"} <= {r["name"] for r in rows}
