@@ -27,6 +27,8 @@ READS = {
         ("HTMX", "/rooms/{room}", None, (401, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 403, 200, 200, 200)),
         ("HTMX", "/rooms/{room}/messages?before={next}", None, (401, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages?date=2026-01-01", None, (303, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages?after=0", None, (303, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/members", None, (303, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 303, 303, 303)),
         ("HTMX", "/rooms/{room}/messages/{msg}", None, (401, 403, 200, 200, 200)),
@@ -35,6 +37,8 @@ READS = {
         ("HTMX", "/rooms/{room}/messages/{msg}/delete", None, (401, 403, 403, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events?last_event_id=0", None, (401, 403, 200, 200, 200)),
+        ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 200, 200)),
+        ("HTMX", "/search?q=message&room={room}", None, (401, 403, 200, 200, 200)),
     ],
     "public": [
         ("GET", "/rooms/{room}", None, (303, 200, 200, 200, 200)),
@@ -44,6 +48,7 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 200, 200, 200, 200)),
+        ("GET", "/search?q=message&room={room}", None, (303, 200, 200, 200, 200)),
     ],
     "direct": [
         ("GET", "/rooms/{room}", None, (303, 403, 200, 403, 200)),
@@ -51,6 +56,7 @@ READS = {
         # The member wrote the message there; a direct room has no owner to moderate it.
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 200, 403, 403)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 403, 200)),
+        ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 403, 200)),
     ],
     "none": [
         ("GET", "/rooms", None, (303, 200, 200, 200, 200)),
@@ -62,6 +68,11 @@ READS = {
         ("GET", "/people/suggest?q=mo", None, (303, 303, 303, 303, 303)),
         ("STREAM", "/events", None, (401, 200, 200, 200, 200)),
         ("GET", "/rooms/999999", None, (303, 404, 404, 404, 404)),
+        ("GET", "/search", None, (303, 200, 200, 200, 200)),
+        ("GET", "/search?q=message", None, (303, 200, 200, 200, 200)),
+        ("HTMX", "/search?q=message", None, (401, 200, 200, 200, 200)),
+        ("GET", "/search?q=", None, (303, 422, 422, 422, 422)),
+        ("GET", "/search?q=message&room=999999", None, (303, 404, 404, 404, 404)),
         ("STREAM", "/rooms/999999/events", None, (401, 404, 404, 404, 404)),
     ],
 }
@@ -193,11 +204,28 @@ async def test_outsider_never_sees_the_private_room_name(browser_factory):
     people, ids = await make_world(browser_factory)
     room, msg = ids["private"]["room"], ids["private"]["msg"]
     for url in (f"/rooms/{room}", f"/rooms/{room}/members", f"/rooms/{room}/messages?before={msg + 1}",
-                f"/rooms/{room}/messages/{msg}", "/rooms"):
+                f"/rooms/{room}/messages/{msg}", "/rooms", "/search?q=private"):
         for htmx in (False, True):
             page = await people["outsider"].get(url, htmx=htmx)
             assert "Zephyr" not in page.text
             assert "author&#39;s message" not in page.text
+
+
+async def test_search_finds_for_each_role_only_what_it_may_read(browser_factory):
+    """Every message of the world mentions "message": each role finds those of the rooms it reads."""
+    import re
+
+    people, _ = await make_world(browser_factory)
+    seen = {}
+    for role in ("outsider", "member", "author", "owner"):
+        page = await people[role].get("/search?q=message")
+        seen[role] = sorted(re.findall(r"message</mark> in (private|public|direct)<", page.text))
+    assert seen == {
+        "outsider": ["public", "public"],
+        "member": ["direct", "direct", "private", "private", "public", "public"],
+        "author": ["private", "private", "public", "public"],
+        "owner": ["direct", "direct", "private", "private", "public", "public"],
+    }
 
 
 async def test_outsider_stream_of_a_private_room_is_never_opened(app, browser_factory):

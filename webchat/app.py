@@ -21,6 +21,7 @@ from webchat.ratelimit import DEFAULT_LIMITS, Limit
 from webchat.render import Renderer, init_jinja
 from webchat.rooms import broadcasts
 from webchat.rooms.views import bp as rooms_bp
+from webchat.search.views import bp as search_bp
 from webchat.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.after_request(sessions.set_device_cookie)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp):
+    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, search_bp):
         app.register_blueprint(blueprint)
 
     entry = Entry(runtime, streams, sessions.cookie_reader(app), security.response_headers(settings.production),

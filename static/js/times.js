@@ -1,10 +1,10 @@
 /* Local times: the server writes every time in UTC; this shows them in the reader's own zone, in
- * message headers, read markers and the edit and delete pages, and in the sentence a screen
+ * message headers, read markers, search results and the edit and delete pages, and in the sentence a screen
  * reader says for a message ("Ana Lima @ana, 6:40 PM: …"). Also the words for a day ("Today",
  * "Yesterday", a date), for the day headings of the history (days.js).
  */
 
-const TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime], .message-source time[datetime]';
+const TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime], .message-source time[datetime], .result-meta time[datetime]';
 
 function sameDay(a, b) { return a.toDateString() === b.toDateString(); }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
@@ -255,3 +255,27 @@ async def events_after(room_id: int, after: int, limit: int) -> list[Event]:
 async def newest_event(room_id: int) -> int:
     rows = await Room.filter(id=room_id).values_list("last_event", flat=True)
     return rows[0] if rows else 0
+
+
+async def from_day(room: Room, day: date, count: int = PAGE) -> tuple[list[Message], bool, bool]:
+    """The history opened at a day (UTC): up to `count` messages from its first one on, oldest
+    first, whether older ones exist and whether newer ones do. A day after the last message opens
+    at the latest page instead."""
+    start = datetime.combine(day, time(), UTC)
+    first = await Message.filter(room_id=room.id, created_at__gte=start).order_by("id").first()
+    if first is None:
+        shown, older = await history(room, count=count)
+        return shown, older, False
+    return await _from_message(room, first.id, count)
+
+
+async def newer(room: Room, message_id: int, count: int = PAGE) -> tuple[list[Message], bool, bool]:
+    """Up to `count` messages after message `message_id`, oldest first; whether older and newer exist."""
+    return await _from_message(room, message_id + 1, count)
+
+
+async def _from_message(room: Room, first_id: int, count: int) -> tuple[list[Message], bool, bool]:
+    rows = await (Message.filter(room_id=room.id, id__gte=first_id).order_by("id").limit(count + 1)
+                  .select_related("author"))
+    older = await Message.filter(room_id=room.id, id__lt=first_id).exists()
+    return rows[:count], older, len(rows) > count

@@ -14,6 +14,7 @@ from webchat.rooms import service as rooms
 from webchat.rooms.page import room_page
 from webchat.rooms.service import parse_id
 from webchat.runtime import current
+from webchat.search.query import parse_day
 
 bp = Blueprint("messages", __name__)
 NONCE = re.compile(r"[\x21-\x7e]+")
@@ -51,24 +52,47 @@ async def _composer_error(room, body: str, problem: str):
 
 @bp.get("/rooms/<room_id>/messages")
 async def history_page(room_id: str):
+    """A page of history: before a message (`before=MID`, older pages), after one (`after=MID`),
+    or opened at a day (`date=YYYY-MM-DD`, from "Jump to date")."""
     found = await rooms.access(parse_id(room_id), g.user)
-    raw = request.args.get("before", "")
-    before = None
-    if raw:
-        before = rooms.whole_number(raw)
-        if before is None:
-            raise Refused(400, "before must be a message number.", "Bad message number")
-    history, more = await service.history(found.room, before)
-    template = "messages/_history.html" if web.is_htmx() else "messages/history.html"
-    return await render_template(
+    args = request.args
+    before = after = day = None
+    newer = False
+    errors = web.FormErrors()
+    if "date" in args:
+        day = parse_day(args["date"].strip())
+        if day is None:
+            errors.add("jump-date", "Give a date as YYYY-MM-DD, such as 2026-11-30.")
+            history, more = await service.history(found.room)
+        else:
+            history, more, newer = await service.from_day(found.room, day)
+    elif raw := args.get("after", ""):
+        after = rooms.whole_number(raw)
+        if after is None:
+            raise Refused(400, "after must be a message number.", "Bad message number")
+        history, more, newer = await service.newer(found.room, after)
+    else:
+        raw = args.get("before", "")
+        if raw:
+            before = rooms.whole_number(raw)
+            if before is None:
+                raise Refused(400, "before must be a message number.", "Bad message number")
+        history, more = await service.history(found.room, before)
+    template = "messages/_history.html" if web.is_htmx() and day is None and after is None else "messages/history.html"
+    html = await render_template(
         template,
         room=found.room,
         title=await rooms.display_name(found.room, g.user),
         messages=history,
         more=more,
+        newer=newer,
         before=before,
+        day=day,
+        jump_value=args.get("date", ""),
+        errors=errors,
         is_owner=found.owner(g.user),
     )
+    return html, 422 if errors else 200
 
 
 async def _own_message(room_id: str, message_id: str):
