@@ -233,3 +233,15 @@ async def events_after(room_id: int, after: int, limit: int) -> list[Event]:
 async def newest_event(room_id: int) -> int:
     rows = await Room.filter(id=room_id).values_list("last_event", flat=True)
     return rows[0] if rows else 0
+
+
+async def history_after(room: Room, after: int, count: int = PAGE) -> tuple[list[Message], bool]:
+    """Up to `count` messages after message `after`, oldest first, and whether newer exist."""
+    rows = await Message.filter(room_id=room.id, id__gt=after).order_by("id").limit(count + 1).select_related("author")
+    return rows[:count], len(rows) > count
+
+
+async def event_of(message: Message) -> int | None:
+    """The id of the event that announced the message (its `message` event)."""
+    rows = await Event.filter(message_id=message.id, kind="message").values_list("seq", flat=True)
+    return rows[0] if rows else None
