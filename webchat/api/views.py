@@ -11,10 +11,11 @@ from __future__ import annotations
 import json as jsonlib
 from functools import wraps
 
-from quart import Blueprint, g, request
+from quart import Blueprint, Response, g, request
 from quart_schema import validate_request, validate_response
 
 from webchat.accounts.names import find_user
+from webchat.api import streams as api_streams
 from webchat.api import tokens
 from webchat.api.problems import BEARER
 from webchat.api.schemas import (
@@ -33,6 +34,7 @@ from webchat.api.schemas import (
     message_json,
     room_json,
 )
+from webchat.live import sse
 from webchat.messages import broadcasts as message_broadcasts
 from webchat.messages import service as messages
 from webchat.messages.service import clean_body
@@ -286,3 +288,27 @@ async def notify(data: Notify):
         room = await _direct_room(data.user, "user")
     message, event_id = await _post(room, body, data.nonce)
     return {"room": room.id, "message": message_json(message, event_id)}, 201
+
+
+@bp.get("/api/v1/events")
+@needs("read")
+async def events():
+    """Server-Sent Events of JSON for all the account's rooms, opening with `connected`.
+
+    Events: connected, message, message_updated, read, typing, room_added, room_removed,
+    reload, close. Resume with the Last-Event-ID header (or ?last_event_id=): the id is a cursor
+    vector ("ROOM:SEQ,…") and each room's events after it arrive exactly once.
+    """
+    rt = current()
+    try:
+        resume = api_streams.resume_from([request.headers.get("Last-Event-ID"), request.args.get("last_event_id")])
+    except api_streams.CursorError:
+        raise Invalid("last_event_id", "Last-Event-ID must be an id this stream sent (ROOM:SEQ,…).") from None
+    if wait := await rt.limiter.hit(f"stream:{g.user.id}", rt.limits["stream"]):
+        raise SlowDown(wait, "streams opened")
+    stream = api_streams.EventStream(rt, g.token.id, g.user)
+    if stream.full():
+        raise Refused(429, "Too many open streams at once.", "Too Many Requests", {"Retry-After": "30"})
+    response = Response(stream.frames(resume), 200, sse.HEADERS)
+    response.timeout = None  # a stream lives as long as its client
+    return response
