@@ -97,6 +97,8 @@ FORM_ROUTES = {
     "/rooms/{room}/read": ["last_message_id"],
     "/settings/tokens": ["name", "scope", "expires", "bot"],
     "/settings/tokens/{token_id}/revoke": [],
+    "/rooms/{room}/hooks": ["name"],
+    "/rooms/{room}/hooks/{hook_id}/revoke": [],
 }
 GET_ROUTES = [
     "/rooms/{room}", "/rooms/{room}/members", "/rooms/{room}/messages?before={id}",
@@ -187,6 +189,7 @@ def path_values(draw):
         else:
             out[key] = ("RAW", draw(st.one_of(NUMBER_TEXT, TEXT)))
     out["username"] = ("RAW", draw(st.one_of(st.sampled_from(["ben", "cleo", "ana", "BEN"]), TEXT)))
+    out["hook_id"] = ("RAW", draw(st.one_of(st.sampled_from(["1", "2"]), NUMBER_TEXT)))
     out["token_id"] = ("RAW", draw(st.one_of(st.sampled_from(["1", "2"]), NUMBER_TEXT)))
     return out
 

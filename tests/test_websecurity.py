@@ -44,7 +44,7 @@ async def test_cross_site_post_refused_on_every_route_even_with_a_valid_token(se
     stolen a token: the Origin or Sec-Fetch-Site the browser adds gives it away."""
     ana, ben, cleo, room, msg = setting
     browser = cleo if route in ("/register", "/login") else ana
-    path = route.format(room=room, msg=msg, username="ben", token_id="1")
+    path = route.format(room=room, msg=msg, username="ben", token_id="1", hook_id="1")
     form = {"username": "newcomer", "password": "long enough password", "name": "x",
             "visibility": "public", "body": "from evil", "last_message_id": str(msg), "announce": "none"}
     before = await snapshot()
@@ -234,7 +234,7 @@ async def test_sign_in_limit_counts_failures_per_address_and_holds_for_the_right
 
 def _fill(rule: str, room: int, msg: int) -> str:
     return (rule.replace("<room_id>", str(room)).replace("<message_id>", str(msg))
-            .replace("<username>", "ben").replace("<token_id>", "1"))
+            .replace("<username>", "ben").replace("<token_id>", "1").replace("<hook_id>", "1"))
 
 
 async def test_every_post_route_is_rate_limited(app, setting, browser_factory):

@@ -11,6 +11,7 @@ from quart_auth import QuartAuth
 from webchat import db, errors, pages, security, streams
 from webchat.accounts import sessions
 from webchat.accounts.views import bp as accounts_bp
+from webchat.api.hooks import bp as hooks_bp
 from webchat.api.pages import bp as api_pages_bp
 from webchat.api.reference import init_openapi
 from webchat.api.views import bp as api_bp
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.after_request(sessions.set_device_cookie)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, api_pages_bp, api_bp):
+    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, api_pages_bp, api_bp, hooks_bp):
         app.register_blueprint(blueprint)
 
     entry = Entry(runtime, streams, sessions.cookie_reader(app), security.response_headers(settings.production),
