@@ -99,6 +99,8 @@ FORM_ROUTES = {
     "/settings/tokens/{token_id}/revoke": [],
     "/rooms/{room}/hooks": ["name"],
     "/rooms/{room}/hooks/{hook_id}/revoke": [],
+    "/rooms/{room}/hooks/out": ["url"],
+    "/rooms/{room}/hooks/out/{hook_id}/revoke": [],
 }
 GET_ROUTES = [
     "/rooms/{room}", "/rooms/{room}/members", "/rooms/{room}/messages?before={id}",

@@ -11,6 +11,7 @@ from quart_auth import QuartAuth
 from webchat import db, errors, pages, security, streams
 from webchat.accounts import sessions
 from webchat.accounts.views import bp as accounts_bp
+from webchat.api import outgoing
 from webchat.api.hooks import bp as hooks_bp
 from webchat.api.pages import bp as api_pages_bp
 from webchat.api.reference import init_openapi
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     async def startup() -> None:
         await db.open_database(settings.database_url)
         await runtime.start()
+        runtime.spawn(outgoing.worker(runtime.stopping, production=settings.production,
+                                      allow_private=settings.webhook_private))
 
     @app.after_serving
     async def shutdown() -> None:

@@ -141,3 +141,39 @@ class IncomingHook(Model):
 
     class Meta:
         table = "incoming_hooks"
+
+
+class OutgoingHook(Model):
+    """A URL that every new message of a room is POSTed to, signed with its secret."""
+
+    id = fields.IntField(primary_key=True)
+    room = fields.ForeignKeyField("models.Room", related_name="outgoing_hooks")
+    creator = fields.ForeignKeyField("models.User", related_name="created_outgoing_hooks")
+    url = fields.CharField(max_length=2000)
+    secret = fields.CharField(max_length=64)  # the HMAC key: the receiver needs it too, so it is kept
+    revoked_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "outgoing_hooks"
+
+
+class Delivery(Model):
+    """One POST of one message to one outgoing webhook: queued here, retried until delivered or
+    24 hours old. `next_attempt_at` is also the lease of the process delivering it."""
+
+    id = fields.IntField(primary_key=True)
+    hook = fields.ForeignKeyField("models.OutgoingHook", related_name="deliveries")
+    uid = fields.CharField(max_length=36, unique=True)  # the receivers' key for dropping repeats
+    payload = fields.TextField()
+    status = fields.CharField(max_length=12, default="pending")  # pending | delivered | failed
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_code = fields.IntField(null=True)
+    last_error = fields.CharField(max_length=300, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    delivered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_deliveries"
+        indexes = (("status", "next_attempt_at"),)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, flash, g, render_template, request
 
 from webchat import web
-from webchat.api import incoming
+from webchat.api import incoming, outgoing
 from webchat.messages import broadcasts, service
 from webchat.messages.service import clean_body
 from webchat.refusals import Refused, SlowDown
@@ -19,11 +19,12 @@ bp = Blueprint("hooks", __name__)
 HOOK_TYPES = ("application/json", "application/x-www-form-urlencoded")
 
 
-async def _page(found, errors=None, made=None, name="", status=200):
+async def _page(found, errors=None, made=None, name="", status=200, made_out=None, url=""):
     body = await render_template(
         "api/hooks.html", room=found.room, title=await rooms.display_name(found.room, g.user),
         hooks=await incoming.of_room(found.room), errors=errors or web.FormErrors(), made=made, name=name,
         is_owner=found.owner(g.user), hook_url=request.host_url.rstrip("/") + "/hooks/",
+        outgoing=await outgoing.of_room(found.room), made_out=made_out, url=url,
     )
     return body, status
 
@@ -102,3 +103,50 @@ def _invalid(message: str) -> Refused:
     refused = Refused(422, message, "Unprocessable Content")
     refused.field = "text"
     return refused
+
+
+@bp.post("/rooms/<room_id>/hooks/out")
+@web.rate_limit("action", "changes")
+async def register_outgoing(room_id: str):
+    """The room's owner registers a URL that every new message is POSTed to."""
+    found = await rooms.require_member(parse_id(room_id), g.user)
+    if not found.owner(g.user):
+        raise Refused(403, "Only the room's owner can add outgoing webhooks.", "Owners only")
+    url = web.form().get("url", "")
+    settings = current().settings
+    try:
+        hook = await outgoing.register(found.room, g.user.id, url, production=settings.production,
+                                       allow_private=settings.webhook_private)
+    except outgoing.HookUrlError as error:
+        errors = web.FormErrors()
+        errors.add("out-url", str(error))
+        return await _page(found, errors, url=url, status=422)
+    return await _page(found, made_out=hook)  # its secret is shown on this answer only
+
+
+async def _outgoing(room_id: str, hook_id: str):
+    found = await rooms.require_member(parse_id(room_id), g.user)
+    if not found.owner(g.user):
+        raise Refused(403, "Only the room's owner can see and change its outgoing webhooks.", "Owners only")
+    hook = {h.id: h for h in await outgoing.of_room(found.room)}.get(parse_id(hook_id))
+    if hook is None:
+        raise Refused(404, "This room has no such outgoing webhook.", "Webhook not found")
+    return found, hook
+
+
+@bp.post("/rooms/<room_id>/hooks/out/<hook_id>/revoke")
+@web.rate_limit("action", "changes")
+async def revoke_outgoing(room_id: str, hook_id: str):
+    found, hook = await _outgoing(room_id, hook_id)
+    await outgoing.revoke(hook)
+    await flash("The outgoing webhook was removed: nothing more is sent to it.")
+    return web.see_other(f"/rooms/{found.room.id}/hooks")
+
+
+@bp.get("/rooms/<room_id>/hooks/out/<hook_id>")
+async def deliveries(room_id: str, hook_id: str):
+    """The last 50 deliveries of an outgoing webhook, with their status."""
+    found, hook = await _outgoing(room_id, hook_id)
+    return await render_template("api/deliveries.html", room=found.room, hook=hook,
+                                 title=await rooms.display_name(found.room, g.user),
+                                 deliveries=await outgoing.recent(hook))

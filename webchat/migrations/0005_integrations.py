@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0003_message_html')]
@@ -47,5 +48,37 @@ class Migration(migrations.Migration):
             model_name='User',
             name='bot_owner',
             field=fields.ForeignKeyField('models.User', source_field='bot_owner_id', null=True, db_constraint=True, to_field='id', related_name='bots', on_delete=OnDelete.CASCADE),
+        ),
+        ops.CreateModel(
+            name='OutgoingHook',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('room', fields.ForeignKeyField('models.Room', source_field='room_id', db_constraint=True, to_field='id', related_name='outgoing_hooks', on_delete=OnDelete.CASCADE)),
+                ('creator', fields.ForeignKeyField('models.User', source_field='creator_id', db_constraint=True, to_field='id', related_name='created_outgoing_hooks', on_delete=OnDelete.CASCADE)),
+                ('url', fields.CharField(max_length=2000)),
+                ('secret', fields.CharField(max_length=64)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'outgoing_hooks', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A URL that every new message of a room is POSTed to, signed with its secret.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Delivery',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('hook', fields.ForeignKeyField('models.OutgoingHook', source_field='hook_id', db_constraint=True, to_field='id', related_name='deliveries', on_delete=OnDelete.CASCADE)),
+                ('uid', fields.CharField(unique=True, max_length=36)),
+                ('payload', fields.TextField(unique=False)),
+                ('status', fields.CharField(default='pending', max_length=12)),
+                ('attempts', fields.IntField(default=0)),
+                ('next_attempt_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('last_code', fields.IntField(null=True)),
+                ('last_error', fields.CharField(default='', max_length=300)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'webhook_deliveries', 'app': 'models', 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'One POST of one message to one outgoing webhook: queued here, retried until delivered or'},
+            bases=['Model'],
         ),
     ]
