@@ -48,13 +48,20 @@ async def test_every_curl_example_works_as_written(sqlite_url, free_port, workdi
         ana = await LiveUser(server.url, "ana").register("Ana")
         ben = await LiveUser(server.url, "ben").register("Ben")
         room = await ana.create_room("Builds")
-        env = {**os.environ, "WEBCHAT": server.url, "TOKEN": make_token(server, "ana"), "ROOM": str(room)}
+        hook_page = await ana.post(f"/rooms/{room}/hooks", {"name": "CI"})
+        hook_url = re.search(r'id="hook-url" type="text" readonly value="([^"]+)"', hook_page.text).group(1)
+        env = {**os.environ, "WEBCHAT": server.url, "TOKEN": make_token(server, "ana"), "ROOM": str(room),
+               "HOOK_URL": hook_url}
         for example in curl_examples():
             done = subprocess.run(["bash", "-c", example], env=env, capture_output=True, text=True, timeout=30)
             assert done.returncode == 0, (example, done.stdout, done.stderr)
+            if "HOOK_URL" in example:
+                assert done.stdout == "ok"
+                continue
             answer = json.loads(done.stdout)
             assert "status" not in answer or answer.get("type") is None, answer  # not a problem detail
         page = await ana.page(f"/rooms/{room}")
         assert "Build 42 passed" in page.text and "Deploy finished" in page.text
+        assert "Nightly tests passed" in page.text and "Disk 80% full" in page.text
         await ana.aclose()
         await ben.aclose()
