@@ -146,3 +146,39 @@ def test_every_api_route_is_fuzzed(sqlite_url, tmp_path):
         path = re.sub(r"<(\w+)>", lambda m: {"room_id": "{room}", "message_id": "{msg}"}[m.group(1)], rule.rule)
         found |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert found == set(ROUTES)
+
+
+@fuzz_settings
+@given(data=st.data())
+async def test_incoming_hook_fuzz(world, data):
+    """POST /hooks/TOKEN with anything: never a 5xx, refusals are problems and post nothing."""
+    app = world["app"]
+    if "hook" not in world:
+        from webchat.api import incoming
+        from webchat.models import Room, User
+
+        made = await incoming.create(await Room.get(id=world["room"]), await User.get(username_key="ana"), "CI")
+        world["hook"] = made.secret
+    secret = data.draw(st.sampled_from([world["hook"], world["hook"], "whk_nothing", "x"]) | HEADER_TEXT)
+    kind = data.draw(st.sampled_from(["json", "form", "raw"]))
+    if kind == "json":
+        body = json.dumps(data.draw(st.one_of(st.fixed_dictionaries({"text": TEXT}), JSON))).encode()
+    elif kind == "form":
+        from urllib.parse import urlencode
+
+        body = urlencode({"payload": data.draw(st.one_of(TEXT, JSON.map(json.dumps)))}).encode()
+    else:
+        body = data.draw(st.binary(max_size=120))
+    content_type = data.draw(st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"])
+                             | HEADER_TEXT)
+    from urllib.parse import quote
+
+    before = await snapshot()
+    client = app.test_client(use_cookies=False)
+    response = await client.post(f"/hooks/{quote(secret, safe='')}", data=body, headers={"Content-Type": content_type})
+    answer = await response.get_data()
+    assert_sound(response.status_code, answer, response.headers)
+    if response.status_code >= 400:
+        assert response.headers["Content-Type"] == "application/problem+json", answer[:200]
+        assert await snapshot() == before
+    await assert_invariants()
