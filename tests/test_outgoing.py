@@ -164,3 +164,20 @@ async def test_internal_addresses_are_refused_after_resolution(database_url, tmp
         assert "refused" in (await Delivery.get(id=delivery.id)).last_error
     with pytest.raises(outgoing.HookUrlError):
         await outgoing.check_url("http://example.org/", production=True, allow_private=True)
+
+
+async def test_claims_made_at_once_never_share_a_delivery(app, ana):
+    """What lets several processes share the queue: due deliveries claimed at the same moment
+    (PostgreSQL: on several connections, FOR UPDATE SKIP LOCKED) go to one claimer each, and a
+    claimed one is not due again until its lease runs out."""
+    room = await ana.create_room("Releases")
+    await OutgoingHook.create(room_id=room, creator_id=1, url="http://127.0.0.1:9/x", secret="s" * 64)
+    for n in range(30):
+        await outgoing.enqueue(room, {"type": "message", "n": n})
+    claimed = await asyncio.gather(*(outgoing.claim(8) for _ in range(5)))
+    everything = [d for batch in claimed for d in batch]
+    assert len(everything) == len(set(everything))
+    assert len(everything) <= 30
+    again = await outgoing.claim(50)
+    assert not set(again) & set(everything)  # leased: not due again yet
+    assert len(everything) + len(again) <= 30 and len(everything) >= 20  # the worker may take some too
