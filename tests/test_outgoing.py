@@ -180,4 +180,4 @@ async def test_claims_made_at_once_never_share_a_delivery(app, ana):
     assert len(everything) <= 30
     again = await outgoing.claim(50)
     assert not set(again) & set(everything)  # leased: not due again yet
-    assert len(everything) + len(again) <= 30 and len(everything) >= 20  # the worker may take some too
+    assert len(everything) + len(again) <= 30 and len(everything) >= 10  # the worker may take a batch too
