@@ -11,6 +11,11 @@ from quart_auth import QuartAuth
 from webchat import db, errors, pages, security, streams
 from webchat.accounts import sessions
 from webchat.accounts.views import bp as accounts_bp
+from webchat.api import outgoing
+from webchat.api.hooks import bp as hooks_bp
+from webchat.api.pages import bp as api_pages_bp
+from webchat.api.reference import init_openapi
+from webchat.api.views import bp as api_bp
 from webchat.config import Settings, load_settings
 from webchat.live.asgi import StreamTransport
 from webchat.live.core import Hooks
@@ -68,17 +73,20 @@ def create_app(settings: Settings | None = None) -> Quart:
     async def startup() -> None:
         await db.open_database(settings.database_url)
         await runtime.start()
+        runtime.spawn(outgoing.worker(runtime.stopping, production=settings.production,
+                                      allow_private=settings.webhook_private))
 
     @app.after_serving
     async def shutdown() -> None:
         await runtime.stop()
         await db.close_database()
 
+    init_openapi(app)
     app.before_request(sessions.load_user)
     app.after_request(sessions.set_device_cookie)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, search_bp):
+    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, search_bp, api_pages_bp, api_bp, hooks_bp):
         app.register_blueprint(blueprint)
 
     entry = Entry(runtime, streams, sessions.cookie_reader(app), security.response_headers(settings.production),

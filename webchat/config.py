@@ -26,6 +26,9 @@ class Settings:
     production: bool
     instance_dir: Path
     workers: int = 1  # WEB_CONCURRENCY: processes serving the one port
+    # WEBCHAT_WEBHOOK_PRIVATE: whether outgoing webhooks may reach loopback, private, link-local
+    # and metadata addresses (a receiver on this machine, in development and tests).
+    webhook_private: bool = False
 
     @property
     def embedded_database(self) -> bool:
@@ -123,6 +126,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError("REDIS_URL must start with redis:// or rediss://")
     database_url = _database_url(env, folder)
     workers = _workers(env.get("WEB_CONCURRENCY", "1"), redis_url, database_url)
+    private = env.get("WEBCHAT_WEBHOOK_PRIVATE", "").strip().lower() or ("refuse" if production else "allow")
+    if private not in ("allow", "refuse"):
+        raise ConfigError("WEBCHAT_WEBHOOK_PRIVATE must be 'allow' or 'refuse'")
     return Settings(
         port=port,
         database_url=database_url,
@@ -133,4 +139,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         production=production,
         instance_dir=folder,
         workers=workers,
+        webhook_private=private == "allow",
     )

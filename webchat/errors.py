@@ -7,10 +7,12 @@ import logging
 from urllib.parse import quote
 
 from quart import Quart, Response, render_template, request
+from quart_schema import RequestSchemaValidationError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from webchat import security, web
+from webchat.api.problems import field_errors, is_api_request, problem
 from webchat.db import is_database_error
 from webchat.refusals import Refused, SignInRequired, SlowDown
 from webchat.rooms.service import whole_number
@@ -42,6 +44,8 @@ def init_app(app: Quart) -> None:
 
 
 async def refused(error: HTTPException) -> Response:
+    if is_api_request():
+        return api_refused(error)
     if isinstance(error, SignInRequired):
         return sign_in_required()
     if isinstance(error, SlowDown) and error.quiet:
@@ -55,12 +59,40 @@ async def refused(error: HTTPException) -> Response:
     return await page(code, title, message, headers)
 
 
+def api_refused(error: HTTPException) -> Response:
+    """The API's and webhooks' refusals: problem details (RFC 9457) with the right status."""
+    if isinstance(error, RequestSchemaValidationError):
+        fields = field_errors(error.validation_error)
+        detail = "Check these fields: " + ", ".join(f"{f['field']} ({f['detail']})" for f in fields)
+        return problem(422, detail, errors=fields)
+    code = error.code or 500
+    title, message = MESSAGES.get(code, ("Error", error.description or "Something went wrong."))
+    headers = {}
+    extra = {}
+    if isinstance(error, Refused):
+        message, headers = error.description or message, error.extra_headers
+        if field := getattr(error, "field", None):
+            extra["errors"] = [{"field": field, "detail": message}]
+    elif code == 405:
+        message = "This address does not take that method."
+        headers = {"Allow": ", ".join(sorted(error.valid_methods or []))} if getattr(error, "valid_methods", None) else {}
+    elif code == 413:
+        message = "The body is larger than 256 KiB."
+    elif code == 400 and error.description:
+        message = "The body is not valid JSON." if "json" in str(error.description).lower() else message
+    return problem(code, message, headers=headers, **extra)
+
+
 async def failed(error: Exception) -> Response:
     part = unavailable_part(error)
     if part is not None:
         log.warning("%s unavailable: %s: %s", part, type(error).__name__, error)
+        if is_api_request():
+            return problem(503, UNAVAILABLE[part] + " Try again in a moment.", headers={"Retry-After": RETRY_AFTER})
         return await unavailable(part)
     log.exception("unexpected error")
+    if is_api_request():
+        return problem(500, "webchat hit an error. Try again.")
     return await page(500, "Something went wrong", "webchat hit an error. Nothing you sent was lost; try again.")
 
 

@@ -21,10 +21,18 @@ class User(Model):
     # Whether the screen-reader announcer says when someone starts typing (off: it is chatter).
     # db_default: the column is added to a table that already has users (NOT NULL needs a value).
     announce_typing = fields.BooleanField(default=False, db_default=False)
+    # A bot account belongs to the person who made it: it acts only through API tokens and
+    # incoming webhooks (its password hash matches no password), and is labelled "bot" wherever
+    # its name is shown.
+    bot_owner = fields.ForeignKeyField("models.User", related_name="bots", null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "users"
+
+    @property
+    def is_bot(self) -> bool:
+        return self.bot_owner_id is not None
 
 
 class Room(Model):
@@ -93,3 +101,79 @@ class Event(Model):
     class Meta:
         table = "events"
         unique_together = (("room", "seq"),)
+
+
+class ApiToken(Model):
+    """A personal access token (or a bot's): only its SHA-256 digest is kept."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="api_tokens")  # whom it acts as
+    creator = fields.ForeignKeyField("models.User", related_name="created_tokens")
+    name = fields.CharField(max_length=80)
+    digest = fields.CharField(max_length=64, unique=True)
+    hint = fields.CharField(max_length=16)  # the token's first characters, to recognise it
+    scopes = fields.CharField(max_length=20)  # "read", "post" or "read post"
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "api_tokens"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+
+class IncomingHook(Model):
+    """A secret URL that posts into one room as its own bot account."""
+
+    id = fields.IntField(primary_key=True)
+    room = fields.ForeignKeyField("models.Room", related_name="incoming_hooks")
+    bot = fields.ForeignKeyField("models.User", related_name="incoming_hooks")
+    creator = fields.ForeignKeyField("models.User", related_name="created_hooks")
+    name = fields.CharField(max_length=64)
+    digest = fields.CharField(max_length=64, unique=True)
+    hint = fields.CharField(max_length=16)
+    revoked_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "incoming_hooks"
+
+
+class OutgoingHook(Model):
+    """A URL that every new message of a room is POSTed to, signed with its secret."""
+
+    id = fields.IntField(primary_key=True)
+    room = fields.ForeignKeyField("models.Room", related_name="outgoing_hooks")
+    creator = fields.ForeignKeyField("models.User", related_name="created_outgoing_hooks")
+    url = fields.CharField(max_length=2000)
+    secret = fields.CharField(max_length=64)  # the HMAC key: the receiver needs it too, so it is kept
+    revoked_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "outgoing_hooks"
+
+
+class Delivery(Model):
+    """One POST of one message to one outgoing webhook: queued here, retried until delivered or
+    24 hours old. `next_attempt_at` is also the lease of the process delivering it."""
+
+    id = fields.IntField(primary_key=True)
+    hook = fields.ForeignKeyField("models.OutgoingHook", related_name="deliveries")
+    uid = fields.CharField(max_length=36, unique=True)  # the receivers' key for dropping repeats
+    payload = fields.TextField()
+    status = fields.CharField(max_length=12, default="pending")  # pending | delivered | failed
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_code = fields.IntField(null=True)
+    last_error = fields.CharField(max_length=300, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    delivered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_deliveries"
+        indexes = (("status", "next_attempt_at"),)

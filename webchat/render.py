@@ -71,6 +71,7 @@ class Renderer:
         (the first message of a day, the reader's first unread), never from a stream."""
         author = message.author
         key = (message.id, message.deleted, message.edited_at, author.username, author.display_name,
+               author.bot_owner_id is not None,
                oob, replayed, day_heading, new_divider)
         html = self._messages.get(key)
         if html is None:

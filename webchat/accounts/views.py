@@ -127,7 +127,9 @@ async def login():
         raise SlowDown(wait, "failed sign-ins to this account")
     user = await find_user(values["username"])
     try:
-        right = await verify_password(user.password_hash if user else None, password[:MAX_PASSWORD])
+        # A bot cannot sign in with a password: it is checked as if it did not exist.
+        right = await verify_password(user.password_hash if user and not user.is_bot else None,
+                                      password[:MAX_PASSWORD])
     except Busy:
         for key in counted:  # not tried: it does not count
             await limiter.undo(key)

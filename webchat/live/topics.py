@@ -20,6 +20,12 @@ def user(user_id: int) -> Topic:
     return Topic(f"user:{user_id}")
 
 
+def named(name: str) -> Topic:
+    """A channel of the layer above's own (one API token's streams, say): the transport only
+    passes its envelopes on."""
+    return Topic(f"named:{name}")
+
+
 def unread(room_id: int) -> Topic:
     """A room's newest message number, for every member's unread count."""
     return Topic(_UNREAD + str(room_id))

@@ -279,3 +279,15 @@ async def _from_message(room: Room, first_id: int, count: int) -> tuple[list[Mes
                   .select_related("author"))
     older = await Message.filter(room_id=room.id, id__lt=first_id).exists()
     return rows[:count], older, len(rows) > count
+
+
+async def history_after(room: Room, after: int, count: int = PAGE) -> tuple[list[Message], bool]:
+    """Up to `count` messages after message `after`, oldest first, and whether newer exist."""
+    rows = await Message.filter(room_id=room.id, id__gt=after).order_by("id").limit(count + 1).select_related("author")
+    return rows[:count], len(rows) > count
+
+
+async def event_of(message: Message) -> int | None:
+    """The id of the event that announced the message (its `message` event)."""
+    rows = await Event.filter(message_id=message.id, kind="message").values_list("seq", flat=True)
+    return rows[0] if rows else None

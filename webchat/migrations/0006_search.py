@@ -47,7 +47,7 @@ def _run(sqlite: list[str], postgres: list[str]):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_message_html')]
+    dependencies = [('models', '0005_integrations')]
 
     initial = False
 
