@@ -26,6 +26,8 @@ class Settings:
     production: bool
     instance_dir: Path
     workers: int = 1  # WEB_CONCURRENCY: processes serving the one port
+    # WEBCHAT_REGISTRATION: who may create an account until an administrator chooses on /admin.
+    registration: str = "open"
 
     @property
     def embedded_database(self) -> bool:
@@ -123,6 +125,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError("REDIS_URL must start with redis:// or rediss://")
     database_url = _database_url(env, folder)
     workers = _workers(env.get("WEB_CONCURRENCY", "1"), redis_url, database_url)
+    registration = env.get("WEBCHAT_REGISTRATION", "").strip().lower() or "open"
+    if registration not in ("open", "invite", "closed"):
+        raise ConfigError(f"WEBCHAT_REGISTRATION must be 'open', 'invite' or 'closed', not {registration!r}")
     return Settings(
         port=port,
         database_url=database_url,
@@ -133,4 +138,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         production=production,
         instance_dir=folder,
         workers=workers,
+        registration=registration,
     )

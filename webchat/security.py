@@ -23,7 +23,8 @@ HOST_PREFIX = "__Host-"
 CSRF_MAX_AGE = 7 * 24 * 3600
 MAX_BODY = 256 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-PUBLIC_ENDPOINTS = {"pages.index", "accounts.login", "accounts.register", "pages.healthz", "static"}
+PUBLIC_ENDPOINTS = {"pages.index", "accounts.login", "accounts.register", "pages.healthz", "static",
+                    "accounts.join_by_invitation", "accounts.reset_password"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from webchat.models import Membership, Message, Room, User
+from webchat.models import Ban, Membership, Message, Room, User
 from webchat.refusals import Refused
 
 NAME_MAX = 80
@@ -27,6 +28,16 @@ class Access:
 
     def owner(self, user: User) -> bool:
         return self.room.owner_id == user.id
+
+    def moderates(self, user: User) -> bool:
+        """The owner and the moderators they appointed: remove any message, mute, ban."""
+        return self.owner(user) or (self.membership is not None and self.membership.role == "moderator"
+                                    and self.room.kind != "direct")
+
+    @property
+    def muted_until(self) -> datetime | None:
+        until = self.membership.muted_until if self.membership is not None else None
+        return until if until is not None and until > datetime.now(UTC) else None
 
 
 # Ids and sequence numbers are 32-bit integer columns on PostgreSQL: a larger number in a query
@@ -61,13 +72,25 @@ async def access(room_id: int, user: User) -> Access:
         raise Refused(404, "There is no such room. It may have been removed.", "Room not found")
     if membership is None and room.kind != "public":
         raise Refused(403, "This room is private: only its members can see it.", "Private room")
+    if membership is None and await Ban.filter(room_id=room_id, user_id=user.id).exists():
+        raise Refused(403, "You were banned from this room.", "Banned")
     return Access(room, membership)
 
 
+def until_text(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 async def require_member(room_id: int, user: User) -> Access:
+    """A member who may post now: not in an archived room, not muted."""
     found = await access(room_id, user)
     if not found.member:
         raise Refused(403, "Join the room to post in it.", "Join the room to post")
+    if found.room.archived:
+        raise Refused(403, "This room is archived: it can be read, but nobody can post in it.", "Archived room")
+    if (until := found.muted_until) is not None:
+        raise Refused(403, f"You are muted in this room until {until_text(until)}: you can read, but not post.",
+                      "Muted")
     return found
 
 
@@ -134,6 +157,8 @@ async def create_room(owner: User, name: str, topic: str, visibility: str) -> Ro
 async def join(room: Room, user: User) -> bool:
     if room.kind != "public":
         raise Refused(403, "Only public rooms can be joined. Ask the owner to add you.", "Private room")
+    if await Ban.filter(room_id=room.id, user_id=user.id).exists():
+        raise Refused(403, "You were banned from this room.", "Banned")
     try:
         await Membership.create(room_id=room.id, user_id=user.id, read_seq=room.last_seq)
     except IntegrityError:

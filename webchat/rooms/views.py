@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from quart import Blueprint, flash, g, render_template
 
 from webchat import web
@@ -27,6 +29,8 @@ async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, c
         dm_values=dm_values or {},
         dm_errors=dm_errors or web.FormErrors(),
         candidates=candidates,
+        # The site's welcome message is for people in their first week.
+        new_member=g.user.created_at > datetime.now(UTC) - timedelta(days=7),
     )
     return body, status
 
