@@ -14,6 +14,16 @@ from webchat.models import AuditEntry, Message, PasswordReset, Room, User
 LINK = re.compile(r'value="(https?://[^"]+/(?:reset|join)/[^"]+)"')
 
 
+async def made_link(admin, action: str) -> str:
+    """Post the form that makes a link; the page it redirects to shows the link, once."""
+    made = await admin.post(action, {"days": "7", "uses": "1"} if action.endswith("invites") else None)
+    assert made.status == 303, made.text
+    page = await admin.get(made.location)
+    link = LINK.search(page.text).group(1)
+    assert LINK.search((await admin.get(made.location)).text) is None  # shown once
+    return "/" + link.split("//", 1)[1].split("/", 1)[1]
+
+
 async def actions() -> list[tuple[str, str]]:
     return [(e.action, e.target) for e in await AuditEntry.all().order_by("id")]
 
@@ -126,11 +136,7 @@ async def test_user_search_finds_by_name_and_pages(ana, browser_factory):
 
 
 async def test_password_reset_link_works_once_and_signs_out_everywhere(ana, ben, browser_factory):
-    page = await ana.post("/admin/users/ben/reset")
-    assert page.status == 200
-    link = LINK.search(page.text).group(1)
-    path = link.split("//", 1)[1].split("/", 1)[1]
-    path = "/" + path
+    path = await made_link(ana, "/admin/users/ben/reset")
     assert ("user.reset_link", "@ben") in await actions()
     # The token is not stored, only its hash.
     token = path.rsplit("/", 1)[1]
@@ -151,8 +157,8 @@ async def test_password_reset_link_works_once_and_signs_out_everywhere(ana, ben,
 
 
 async def test_password_reset_link_expires_and_a_new_one_replaces_it(ana, ben, browser_factory):
-    first = LINK.search((await ana.post("/admin/users/ben/reset")).text).group(1)
-    second = LINK.search((await ana.post("/admin/users/ben/reset")).text).group(1)
+    first = await made_link(ana, "/admin/users/ben/reset")
+    second = await made_link(ana, "/admin/users/ben/reset")
     visitor = browser_factory()
     assert (await visitor.get("/reset/" + first.rsplit("/", 1)[1])).status == 404
     assert (await visitor.get("/reset/" + second.rsplit("/", 1)[1])).status == 200
@@ -245,3 +251,94 @@ async def test_messages_stay_when_their_author_is_deactivated(ana, ben):
     await ana.post("/admin/users/ben/deactivate")
     message = await Message.get(body="kept").select_related("author")
     assert message.author.username == "ben" and not message.deleted
+
+
+async def test_registration_by_invitation_only(ana, browser_factory):
+    assert (await ana.post("/admin/site", {"name": "webchat", "registration": "invite"})).status == 303
+    stranger = browser_factory()
+    page = await stranger.get("/register")
+    assert page.status == 200 and "by invitation" in page.text and 'action="/register"' not in page.text
+    refused = await stranger.post("/register", {"username": "sam", "password": "a long secret"})
+    assert refused.status == 403
+    assert not await User.exists(username="sam")
+
+    link = await made_link(ana, "/admin/invites")
+    assert ("invite.create", "invite #1") in await actions()
+    form = await stranger.get(link)
+    assert form.status == 200 and f'action="{link}"' in form.text
+    bad = await stranger.post(link, {"username": "s", "password": "short"})
+    assert bad.status == 422 and f'action="{link}"' in bad.text  # the form again, at the link
+    assert (await stranger.post(link, {"username": "sam", "password": "a long secret"})).status == 303
+    assert (await stranger.get("/rooms")).status == 200
+    assert ("invite.use", "invite #1") in await actions()
+    # One use only.
+    late = browser_factory()
+    assert (await late.get(link)).status == 404
+    assert (await late.post(link, {"username": "tim", "password": "a long secret"})).status == 404
+    # A signed-in person is sent on.
+    assert (await stranger.get(link)).location == "/rooms"
+
+
+async def test_invitations_expire_are_revoked_and_count_their_uses(ana, browser_factory):
+    from webchat.models import Invite
+
+    await ana.post("/admin/site", {"name": "webchat", "registration": "invite"})
+    made = await ana.post("/admin/invites", {"days": "3", "uses": "2"})
+    link = "/" + LINK.search((await ana.get(made.location)).text).group(1).split("//", 1)[1].split("/", 1)[1]
+    for name in ("uma", "vic"):
+        assert (await browser_factory().post(link, {"username": name, "password": "a long secret"})).status == 303
+    assert (await browser_factory().get(link)).status == 404
+    listed = await ana.get("/admin/invites")
+    assert "2 of 2" in listed.text and "Used up" in listed.text
+
+    second = await made_link(ana, "/admin/invites")
+    invite = await Invite.all().order_by("-id").first()
+    assert (await ana.post(f"/admin/invites/{invite.id}/revoke")).status == 303
+    assert (await browser_factory().get(second)).status == 404
+    third = await made_link(ana, "/admin/invites")
+    await Invite.filter(revoked=False, uses=0).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert (await browser_factory().get(third)).status == 404
+    bad = await ana.post("/admin/invites", {"days": "0", "uses": "100000"})
+    assert bad.status == 422 and 'href="#invite-days"' in bad.text and 'href="#invite-uses"' in bad.text
+    assert ("invite.revoke", f"invite #{invite.id}") in await actions()
+
+
+async def test_closed_registration_and_members_making_invitations(ana, ben, browser_factory):
+    await ana.post("/admin/site", {"name": "webchat", "registration": "closed"})
+    assert (await browser_factory().post("/register", {"username": "sam", "password": "a long secret"})).status == 403
+    assert (await ben.get("/invites")).status == 403
+    await ana.post("/admin/site", {"name": "webchat", "registration": "invite", "member_invites": "1"})
+    link = await made_link(ben, "/invites")
+    assert (await browser_factory().post(link, {"username": "sam", "password": "a long secret"})).status == 303
+    # A member sees and revokes only their own.
+    await made_link(ana, "/admin/invites")
+    mine = await ben.get("/invites")
+    assert "@ana" not in mine.text and "@ben" in mine.text
+
+
+async def test_the_environment_sets_the_default_and_an_empty_site_is_always_open(database_url, tmp_path):
+    from tests.conftest import make_settings
+    from tests.helpers.browser import Browser
+    from webchat.app import create_app
+
+    app = create_app(make_settings(database_url, tmp_path, WEBCHAT_REGISTRATION="closed"))
+    async with app.test_app():
+        first = Browser(app)
+        await first.register("founder")  # nobody could ever invite the first one
+        assert (await User.get(username="founder")).is_admin
+        later = await Browser(app).post("/register", {"username": "later", "password": "a long secret"})
+        assert later.status == 403
+        await first.post("/admin/site", {"name": "webchat", "registration": "open"})
+        assert (await Browser(app).post("/register", {"username": "later", "password": "a long secret"})).status == 303
+
+
+def test_registration_setting_is_checked_at_start(tmp_path):
+    import pytest
+
+    from webchat.config import ConfigError, load_settings
+
+    base = {"WEBCHAT_INSTANCE": str(tmp_path), "SECRET_KEY": "k"}
+    assert load_settings(base).registration == "open"
+    assert load_settings({**base, "WEBCHAT_REGISTRATION": "Invite"}).registration == "invite"
+    with pytest.raises(ConfigError, match="WEBCHAT_REGISTRATION"):
+        load_settings({**base, "WEBCHAT_REGISTRATION": "sometimes"})

@@ -14,6 +14,7 @@ from webchat.accounts import sessions
 from webchat.accounts.views import bp as accounts_bp
 from webchat.admin import site
 from webchat.admin.views import bp as admin_bp
+from webchat.admin.views import members_bp as invites_bp
 from webchat.config import Settings, load_settings
 from webchat.live.asgi import StreamTransport
 from webchat.live.core import Hooks
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.after_request(sessions.set_device_cookie)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, admin_bp):
+    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, admin_bp, invites_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -163,13 +163,18 @@ async def create_invite(actor: User, days: int, uses: int) -> str:
     return token
 
 
-async def invites(limit: int = 200) -> list[Invite]:
-    return await Invite.all().order_by("-id").limit(limit).select_related("created_by")
+async def invites(limit: int = 200, made_by: int | None = None) -> list[Invite]:
+    """The newest invitations (a member's own only, given `made_by`)."""
+    query = Invite.all() if made_by is None else Invite.filter(created_by_id=made_by)
+    return await query.order_by("-id").limit(limit).select_related("created_by")
 
 
-async def revoke_invite(actor: User, invite_id: int) -> bool:
+async def revoke_invite(actor: User, invite_id: int, made_by: int | None = None) -> bool:
+    query = Invite.filter(id=invite_id, revoked=False)
+    if made_by is not None:
+        query = query.filter(created_by_id=made_by)
     async with in_transaction() as conn:
-        changed = await Invite.filter(id=invite_id, revoked=False).using_db(conn).update(revoked=True)
+        changed = await query.using_db(conn).update(revoked=True)
         if changed:
             await audit.record(actor, "invite.revoke", f"invite #{invite_id}", using_db=conn)
     return bool(changed)

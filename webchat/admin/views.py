@@ -3,7 +3,7 @@ the audit log). Every other account gets 403; every change is a rate-limited, au
 
 from __future__ import annotations
 
-from quart import Blueprint, flash, g, render_template, request
+from quart import Blueprint, flash, g, render_template, request, session
 
 from webchat import enforce, web
 from webchat.accounts.names import find_user
@@ -15,6 +15,8 @@ from webchat.rooms.service import parse_id, whole_number
 from webchat.runtime import current
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# Invitation links made by members, when the administrators allow it.
+members_bp = Blueprint("invites", __name__)
 
 
 @bp.before_request
@@ -106,7 +108,10 @@ async def users_page():
     if state not in ("", "admins", "deactivated"):
         state = ""
     found = await service.users(query, _page_number(), state)
-    return await render_template("admin/users.html", query=query, state=state, found=found, link=None)
+    link = _take_shown()
+    if link is not None:
+        link = {"url": link, "hours": service.RESET_HOURS}
+    return await render_template("admin/users.html", query=query, state=state, found=found, link=link)
 
 
 @bp.post("/users/<username>/<action>")
@@ -134,10 +139,7 @@ async def user_action(username: str, action: str):
                 raise Refused(409, "Reactivate the account before making a password-reset link for it.",
                               "Account deactivated")
             token = await service.create_reset(g.user, user)
-            link = f"{request.host_url.rstrip('/')}/reset/{token}"
-            found = await service.users(user.username)
-            return await render_template("admin/users.html", query=user.username, state="", found=found,
-                                         link={"user": user, "url": link, "hours": service.RESET_HOURS})
+            _show_once(f"{request.host_url.rstrip('/')}/reset/{token}")
     except NotAllowed as refusal:
         raise Refused(409, str(refusal), "Not allowed") from None
     return web.see_other(f"/admin/users?q={user.username}")
@@ -201,15 +203,59 @@ async def invites_page():
     return await _invites(web.FormErrors(), {"days": "7", "uses": "1"})
 
 
-async def _invites(errors, values, link=None, status=200):
-    body = await render_template("admin/invites.html", invites=await service.invites(), errors=errors,
-                                 values=values, link=link, now=service.now(), site=await _site())
+def _show_once(link: str) -> None:
+    """A link made just now, for the page the post redirects to (post/redirect/get) and no other:
+    kept in this browser's signed session cookie until that page shows it."""
+    session["shown_once"] = link
+
+
+def _take_shown() -> str | None:
+    return session.pop("shown_once", None)
+
+
+async def _invites(errors, values, status=200):
+    link = _take_shown()
+    mine = None if g.user.is_admin else g.user.id
+    body = await render_template("admin/invites.html", invites=await service.invites(made_by=mine), errors=errors,
+                                 values=values, link=link, now=service.now(), site=await _site(),
+                                 action="/admin/invites" if mine is None else "/invites")
     return body, status
+
+
+@members_bp.get("/invites")
+async def member_invites_page():
+    await _members_may_invite()
+    return await _invites(web.FormErrors(), {"days": "7", "uses": "1"})
+
+
+@members_bp.post("/invites")
+@web.rate_limit("action", "changes")
+async def member_create_invite():
+    await _members_may_invite()
+    return await _make_invite()
+
+
+@members_bp.post("/invites/<invite_id>/revoke")
+@web.rate_limit("action", "changes")
+async def member_revoke_invite(invite_id: str):
+    await _members_may_invite()
+    if await service.revoke_invite(g.user, parse_id(invite_id), made_by=g.user.id):
+        await flash("The invitation was revoked: its link no longer works.")
+    return web.see_other("/invites")
+
+
+async def _members_may_invite() -> None:
+    if not g.user.is_admin and not (await _site()).member_invites:
+        raise Refused(403, "Only the site's administrators make invitation links here.", "Administrators only")
 
 
 @bp.post("/invites")
 @web.rate_limit("action", "changes")
 async def create_invite():
+    return await _make_invite()
+
+
+async def _make_invite():
     form = web.form()
     values = {"days": form.get("days", "").strip()[:10], "uses": form.get("uses", "").strip()[:10]}
     days, uses = whole_number(values["days"], INVITE_MAX_DAYS), whole_number(values["uses"], INVITE_MAX_USES)
@@ -221,8 +267,8 @@ async def create_invite():
     if errors:
         return await _invites(errors, values, status=422)
     token = await service.create_invite(g.user, days, uses)
-    link = f"{request.host_url.rstrip('/')}/join/{token}"
-    return await _invites(web.FormErrors(), {"days": "7", "uses": "1"}, link=link)
+    _show_once(f"{request.host_url.rstrip('/')}/join/{token}")
+    return web.see_other("/admin/invites" if request.path.startswith("/admin") else "/invites")
 
 
 @bp.post("/invites/<invite_id>/revoke")
