@@ -24,6 +24,7 @@ from webchat.proxy import OneTrustedHop
 from webchat.ratelimit import DEFAULT_LIMITS, Limit
 from webchat.render import Renderer, init_jinja
 from webchat.rooms import broadcasts
+from webchat.rooms.moderation import bp as moderation_bp
 from webchat.rooms.views import bp as rooms_bp
 from webchat.runtime import Runtime
 
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.after_request(sessions.set_device_cookie)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, admin_bp, invites_bp):
+    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, admin_bp, invites_bp, moderation_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

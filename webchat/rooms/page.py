@@ -41,6 +41,7 @@ async def room_page(found: Access, composer: dict | None = None, errors: web.For
         markers=await read_markers(room.id),
         names=[name for _, name in await rt.state.present(room.id)],
         is_owner=found.owner(g.user),
+        can_moderate=found.moderates(g.user),
         composer=composer or web.composer(room.id),
         errors=errors or web.FormErrors(),
     )

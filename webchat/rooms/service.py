@@ -143,8 +143,9 @@ async def entry_for(user_id: int, room_id: int) -> RoomEntry | None:
 
 
 async def public_rooms_to_join(user: User, limit: int = 100) -> list[Room]:
-    mine = Membership.filter(user_id=user.id).values_list("room_id", flat=True)
-    return await Room.filter(kind="public").exclude(id__in=await mine).order_by("name").limit(limit)
+    mine = await Membership.filter(user_id=user.id).values_list("room_id", flat=True)
+    banned = await Ban.filter(user_id=user.id).values_list("room_id", flat=True)
+    return await Room.filter(kind="public").exclude(id__in=mine + banned).order_by("name").limit(limit)
 
 
 async def create_room(owner: User, name: str, topic: str, visibility: str) -> Room:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from quart import Blueprint, flash, g, render_template
 
 from webchat import web
+from webchat.admin import audit
 from webchat.accounts.names import find_user, hidden_characters, resolve_person
 from webchat.models import Membership
 from webchat.refusals import Refused
@@ -161,6 +162,7 @@ async def remove_member(room_id: str, username: str):
     if user.id == g.user.id:
         raise Refused(409, "The owner cannot remove themselves.", "Owner stays")
     await _take_out(found.room, user, "You were removed from this room.")
+    await audit.record(g.user, "room.remove", f"@{user.username} from room #{found.room.id} ({found.room.name})")
     await broadcasts.room_removed(current(), user.id, found.room.id)
     await _flash(f"{user.display_name} was removed from the room.")
     return web.see_other(f"/rooms/{found.room.id}/members")
