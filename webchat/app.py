@@ -11,6 +11,8 @@ from quart_auth import QuartAuth
 
 from webchat import db, errors, pages, security, streams
 from webchat.accounts import sessions
+from webchat.accounts import people
+from webchat.accounts.profile import bp as profile_bp
 from webchat.accounts.views import bp as accounts_bp
 from webchat.admin import site
 from webchat.admin.views import bp as admin_bp
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_env.lstrip_blocks = True
     QuartAuth(app)
     init_jinja(app.jinja_env)
+    app.jinja_env.globals.update(initials=people.initials, avatar_colour=people.avatar_colour)
 
     runtime = Runtime(settings, Renderer(app.jinja_env), app.config["RATE_LIMITS"])
     runtime.hooks = Hooks(
@@ -83,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.after_request(sessions.set_device_cookie)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, admin_bp, invites_bp, moderation_bp):
+    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, admin_bp, invites_bp, moderation_bp, profile_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -92,3 +92,28 @@ async def remove_message(rt: Runtime, message: Message, by: str) -> None:
     message.removed_by = by
     event = await messages.update(message, None)
     await message_broadcasts.message_event(rt, message, event)
+
+
+async def delete_account(rt: Runtime, user: User, erase: bool) -> None:
+    """The account is gone: signed out everywhere, out of every room, its name replaced by
+    "deleted user" wherever its messages stay, or those messages erased too (`erase`). Rooms it
+    owned pass to their longest-standing member (or have no owner, for the administrators)."""
+    if erase:
+        for message in await Message.filter(author_id=user.id, deleted=False).select_related("author"):
+            event = await messages.update(message, None)
+            await message_broadcasts.message_event(rt, message, event)
+    rooms = await Membership.filter(user_id=user.id).values_list("room_id", flat=True)
+    async with revoking() as conn:
+        for room in await Room.filter(owner_id=user.id).using_db(conn):
+            heir = await Membership.filter(room_id=room.id).exclude(user_id=user.id).using_db(conn).order_by("id").first()
+            await Room.filter(id=room.id).using_db(conn).update(owner_id=heir.user_id if heir else None)
+        await Membership.filter(user_id=user.id).using_db(conn).delete()
+        await User.filter(id=user.id).using_db(conn).update(
+            username=f"deleted-{user.id}", username_key=f"deleted-{user.id}", display_name="deleted user",
+            password_hash="", bio="", is_active=False, is_admin=False, deleted=True,
+            session_version=user.session_version + 1)
+        await audit.record(None, "user.delete", f"@{user.username}",
+                           "messages erased" if erase else "messages kept as deleted user", using_db=conn)
+        await broadcasts.revoke_user(rt, user.id)
+    for room_id in rooms:
+        await broadcasts.forget(rt, room_id, user.id)

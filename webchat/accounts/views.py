@@ -269,7 +269,7 @@ async def people():
     if query:
         found = await search_people(query, limit=DIRECTORY_MAX + 1)
     else:
-        found = await User.all().order_by("display_name", "username_key").limit(DIRECTORY_MAX + 1)
+        found = await User.filter(is_active=True).order_by("display_name", "username_key").limit(DIRECTORY_MAX + 1)
     return await render_template(
         "accounts/people.html", query=query, people=found[:DIRECTORY_MAX], more=len(found) > DIRECTORY_MAX
     )

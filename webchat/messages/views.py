@@ -7,6 +7,7 @@ import re
 from quart import Blueprint, g, render_template, request
 
 from webchat import enforce, web
+from webchat.accounts.people import blocked_usernames
 from webchat.admin import audit
 from webchat.messages import broadcasts, service
 from webchat.messages.service import NONCE_MAX, clean_body
@@ -70,6 +71,7 @@ async def history_page(room_id: str):
         before=before,
         is_owner=found.owner(g.user),
         can_moderate=found.moderates(g.user),
+        blocked=await blocked_usernames(g.user),
     )
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from webchat.accounts.people import blocked_by_someone_in
 from webchat.models import Ban, Membership, Message, Room, User
 from webchat.refusals import Refused
 
@@ -88,6 +89,8 @@ async def require_member(room_id: int, user: User) -> Access:
         raise Refused(403, "Join the room to post in it.", "Join the room to post")
     if found.room.archived:
         raise Refused(403, "This room is archived: it can be read, but nobody can post in it.", "Archived room")
+    if found.room.kind == "direct" and await blocked_by_someone_in(found.room.id, user):
+        raise Refused(403, "You cannot send messages here: someone in this conversation blocked you.", "Blocked")
     if (until := found.muted_until) is not None:
         raise Refused(403, f"You are muted in this room until {until_text(until)}: you can read, but not post.",
                       "Muted")

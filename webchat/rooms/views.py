@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from quart import Blueprint, flash, g, render_template
 
 from webchat import web
+from webchat.accounts import people
 from webchat.admin import audit
 from webchat.accounts.names import find_user, hidden_characters, resolve_person
 from webchat.models import Membership
@@ -205,6 +206,8 @@ async def direct_message():
         return await _room_list(
             dm_values={"username": typed}, dm_errors=errors, candidates=candidates, status=422
         )
+    if await people.blocks(other, g.user):
+        raise Refused(403, f"{other.display_name} does not take direct messages from you.", "Blocked")
     room, joined = await service.direct_room(g.user, other)
     for user_id in sorted(joined):
         await broadcasts.room_added(current(), user_id, room.id)
