@@ -137,3 +137,31 @@ async def test_download_your_data(ana, ben):
     assert data["account"]["username"] == "ana" and data["account"]["administrator"] is True
     assert [m["body"] for m in data["messages"]] == ["my words"]
     assert data["rooms"][0]["name"] == "Square" and data["blocked"] == ["ben"]
+
+
+async def test_group_conversations_of_three_to_eight_people(ana, ben, cleo, browser_factory):
+    from webchat.models import Membership
+
+    opened = await ana.post("/dm", {"usernames": "ben, @Cleo"})
+    assert opened.status == 303
+    room = int(opened.location.rsplit("/", 1)[1])
+    # The same people, in any order, from any of them: the same conversation.
+    assert (await cleo.post("/dm", {"usernames": "ana ben"})).location == opened.location
+    assert sorted(await Membership.filter(room_id=room).values_list("user__username", flat=True)) == [
+        "ana", "ben", "cleo"]
+    page = await ben.get(f"/rooms/{room}")
+    assert "Group: Ana Lima and Cleo" in page.text
+    await cleo.say(room, "hello group")
+    assert "hello group" in (await ana.get(f"/rooms/{room}")).text
+    outsider = browser_factory()
+    await outsider.register("otto")
+    assert (await outsider.get(f"/rooms/{room}")).status == 403
+    for typed in ("ben", "", "ben, nobody", ",".join(f"pp{n}" for n in range(8))):
+        refused = await ana.post("/dm", {"usernames": typed})
+        assert refused.status == 422, typed
+        assert 'href="#group-usernames"' in refused.text
+    for n in range(6):
+        await browser_factory().register(f"pp{n}")
+    eight = await ana.post("/dm", {"usernames": "ben cleo pp0 pp1 pp2 pp3 pp4"})
+    assert eight.status == 303 and eight.location != opened.location
+    assert (await ana.post("/dm", {"usernames": "ben cleo pp0 pp1 pp2 pp3 pp4 pp5"})).status == 422  # nine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +15,9 @@ from webchat.refusals import Refused
 
 NAME_MAX = 80
 TOPIC_MAX = 200
+# Group conversations: direct rooms of this many people, named by their members.
+GROUP_MIN = 3
+GROUP_MAX = 8
 
 
 @dataclass
@@ -89,7 +93,8 @@ async def require_member(room_id: int, user: User) -> Access:
         raise Refused(403, "Join the room to post in it.", "Join the room to post")
     if found.room.archived:
         raise Refused(403, "This room is archived: it can be read, but nobody can post in it.", "Archived room")
-    if found.room.kind == "direct" and await blocked_by_someone_in(found.room.id, user):
+    one_to_one = found.room.kind == "direct" and not (found.room.direct_key or "").startswith("g:")
+    if one_to_one and await blocked_by_someone_in(found.room.id, user):
         raise Refused(403, "You cannot send messages here: someone in this conversation blocked you.", "Blocked")
     if (until := found.muted_until) is not None:
         raise Refused(403, f"You are muted in this room until {until_text(until)}: you can read, but not post.",
@@ -97,11 +102,22 @@ async def require_member(room_id: int, user: User) -> Access:
     return found
 
 
+def direct_title(others: list[str]) -> str:
+    """A direct room is named by the people in it besides the reader."""
+    others = sorted(others, key=str.lower)
+    if not others:
+        return "Direct: just you"
+    if len(others) == 1:
+        return f"Direct: {others[0]}"
+    return f"Group: {', '.join(others[:-1])} and {others[-1]}"
+
+
 async def display_name(room: Room, viewer: User) -> str:
     if room.kind != "direct":
         return room.name
-    other = await User.filter(memberships__room_id=room.id).exclude(id=viewer.id).first()
-    return f"Direct: {other.display_name}" if other else "Direct: just you"
+    others = await User.filter(memberships__room_id=room.id).exclude(id=viewer.id).values_list(
+        "display_name", flat=True)
+    return direct_title(list(others))
 
 
 @dataclass
@@ -128,13 +144,14 @@ async def rooms_of(user: User | int, room_id: int | None = None) -> list[RoomEnt
         query = query.filter(room_id=room_id)
     memberships = await query.select_related("room")
     direct_ids = [m.room_id for m in memberships if m.room.kind == "direct"]
-    others: dict[int, str] = {}
+    others: dict[int, list[str]] = {}
     if direct_ids:
         rows = await Membership.filter(room_id__in=direct_ids).exclude(user_id=user_id).select_related("user")
-        others = {m.room_id: m.user.display_name for m in rows}
+        for m in rows:
+            others.setdefault(m.room_id, []).append(m.user.display_name)
     entries = []
     for m in memberships:
-        title = m.room.name if m.room.kind != "direct" else f"Direct: {others.get(m.room_id, 'just you')}"
+        title = m.room.name if m.room.kind != "direct" else direct_title(others.get(m.room_id, []))
         entries.append(RoomEntry(m.room, title, max(0, m.room.last_seq - m.read_seq), m.read_seq))
     entries.sort(key=lambda e: e.sort_key)
     return entries
@@ -210,6 +227,36 @@ async def direct_room(me: User, other: User) -> tuple[Room, set[int]]:
     except IntegrityError:  # both opened it at once: the other request made it
         return await Room.get(direct_key=key), set()
     return room, {low, high}
+
+
+def group_key(user_ids: set[int]) -> str:
+    """One key per set of people (it fits the 40 characters of direct_key)."""
+    digest = hashlib.sha256(",".join(str(n) for n in sorted(user_ids)).encode()).hexdigest()
+    return "g:" + digest[:38]
+
+
+async def group_room(me: User, others: list[User]) -> tuple[Room, set[int]]:
+    """The one group conversation of these people (as Campfire does), and the ids of those who
+    were not in it before (whose lists of rooms gain it)."""
+    people = {me.id} | {user.id for user in others}
+    key = group_key(people)
+    room = await Room.get_or_none(direct_key=key)
+    if room is not None:
+        if await Membership.exists(room_id=room.id, user_id=me.id):
+            return room, set()
+        try:
+            await Membership.create(room_id=room.id, user_id=me.id, read_seq=room.last_seq)
+        except IntegrityError:
+            return room, set()
+        return room, {me.id}
+    try:
+        async with in_transaction():
+            room = await Room.create(name="Group", kind="direct", direct_key=key)
+            for uid in sorted(people):
+                await Membership.create(room_id=room.id, user_id=uid)
+    except IntegrityError:  # made by someone else at the same moment
+        return await Room.get(direct_key=key), set()
+    return room, people
 
 
 async def members(room: Room) -> list[User]:
