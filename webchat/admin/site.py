@@ -25,23 +25,17 @@ def defaults(default_registration: str) -> SiteSettings:
     return SiteSettings("webchat", "", default_registration, False)
 
 
-async def _row() -> Site:
-    # One primary-key read per page (every page shows the name); no cache, so that a change made
-    # through one process shows at once in every other.
+async def settings(default_registration: str) -> SiteSettings:
+    # One primary-key read; nothing is written until an administrator saves the settings.
     row = await Site.get_or_none(id=1)
     if row is None:
-        try:
-            row = await Site.create(id=1)
-        except IntegrityError:  # another request made it at the same moment
-            row = await Site.get(id=1)
-    return row
-
-
-async def settings(default_registration: str) -> SiteSettings:
-    row = await _row()
+        return defaults(default_registration)
     return SiteSettings(row.name, row.welcome, row.registration or default_registration, row.member_invites)
 
 
-async def update(using_db=None, **values) -> None:
-    await _row()
-    await Site.filter(id=1).using_db(using_db).update(**values)
+async def update(**values) -> None:
+    try:
+        await Site.get_or_create(id=1)
+    except IntegrityError:  # another request made it at the same moment
+        pass
+    await Site.filter(id=1).update(**values)
