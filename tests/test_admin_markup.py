@@ -47,7 +47,7 @@ def check(html: str, where: str) -> None:
     for form in page.forms:
         if form["method"] == "post":
             assert form["csrf"], (where, form)
-    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.DOTALL)
     if summary:
         for target in re.findall(r'href="#([^"]+)"', summary.group(0)):
             assert target in page.ids, (where, target)

@@ -350,7 +350,17 @@ async def test_community_writing_against_every_role(no_limits, browser_factory, 
 
 async def _empty_community() -> None:
     from webchat.models import (
-        AuditEntry, Ban, Block, Event, Invite, Membership, PasswordReset, Report, Room, Site, User,
+        AuditEntry,
+        Ban,
+        Block,
+        Event,
+        Invite,
+        Membership,
+        PasswordReset,
+        Report,
+        Room,
+        Site,
+        User,
     )
 
     for model in (Report, Ban, Block, Invite, PasswordReset, AuditEntry, Event, Message, Membership, Room,

@@ -10,8 +10,7 @@ from quart import Quart
 from quart_auth import QuartAuth
 
 from webchat import db, errors, pages, security, streams
-from webchat.accounts import sessions
-from webchat.accounts import people
+from webchat.accounts import people, sessions
 from webchat.accounts.profile import bp as profile_bp
 from webchat.accounts.views import bp as accounts_bp
 from webchat.admin import site

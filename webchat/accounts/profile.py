@@ -8,12 +8,17 @@ from datetime import UTC, datetime
 
 from quart import Blueprint, Response, flash, g, render_template, request
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from webchat import enforce, web
 from webchat.accounts import people
 from webchat.accounts.names import find_user, hidden_characters
-from webchat.accounts.passwords import WAIT_SECONDS, Busy, hash_password, too_common, verify_password
+from webchat.accounts.passwords import (
+    WAIT_SECONDS,
+    Busy,
+    hash_password,
+    too_common,
+    verify_password,
+)
 from webchat.accounts.sessions import sign_in, sign_out
 from webchat.models import Block, Membership, Message, Report, User
 from webchat.refusals import Refused, SlowDown

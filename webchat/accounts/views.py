@@ -11,8 +11,6 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from webchat import enforce, web
-from webchat.admin import audit, site
-from webchat.admin import service as admin
 from webchat.accounts.names import USERNAME, find_user, hidden_characters, search_people
 from webchat.accounts.passwords import (
     WAIT_SECONDS,
@@ -22,6 +20,8 @@ from webchat.accounts.passwords import (
     verify_password,
 )
 from webchat.accounts.sessions import known_device, remember_device, sign_in, sign_out
+from webchat.admin import audit, site
+from webchat.admin import service as admin
 from webchat.models import ANNOUNCE_CHOICES, User
 from webchat.refusals import Refused, SlowDown
 from webchat.rooms import broadcasts

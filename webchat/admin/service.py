@@ -14,7 +14,15 @@ from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
 from webchat.admin import audit
-from webchat.models import Invite, Membership, Message, PasswordReset, Report, Room, User
+from webchat.models import (
+    Invite,
+    Membership,
+    Message,
+    PasswordReset,
+    Report,
+    Room,
+    User,
+)
 
 USERS_PAGE = 50
 ROOMS_PAGE = 100

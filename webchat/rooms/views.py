@@ -9,8 +9,8 @@ from quart import Blueprint, flash, g, render_template
 
 from webchat import web
 from webchat.accounts import people
-from webchat.admin import audit
 from webchat.accounts.names import find_user, hidden_characters, resolve_person
+from webchat.admin import audit
 from webchat.models import Membership
 from webchat.refusals import Refused
 from webchat.rooms import broadcasts, service
