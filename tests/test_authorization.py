@@ -240,3 +240,157 @@ async def test_outsider_stream_of_a_private_room_is_never_opened(app, browser_fa
         while hub.count:
             await asyncio.sleep(0.01)
     assert hub.count == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a community: the site administrator, a room's moderator, a muted member and a banned
+# person, over every route of administration, moderation, reports, profiles and account settings.
+#
+# The world: Ada made the first account, so she runs the site (and is in no room); Olga owns the
+# public room Agora and wrote a message there; Mona is a member, Muki a muted member, Moss a moderator;
+# Bram was banned from Agora; Otto is signed in and in no room. Mona reported Olga's message.
+
+COMMUNITY_ROLES = ("anonymous", "outsider", "banned", "member", "muted", "moderator", "owner", "admin")
+COMMUNITY_PEOPLE = {"admin": "ada", "owner": "olga", "member": "mona", "muted": "muki", "moderator": "moss",
+                    "banned": "bram", "outsider": "otto"}
+ADMIN_ONLY = (303, 403, 403, 403, 403, 403, 403, 200)
+EVERYONE = (303, 200, 200, 200, 200, 200, 200, 200)
+
+COMMUNITY_READS = [
+    ("GET", "/admin", ADMIN_ONLY),
+    ("GET", "/admin/users?q=o", ADMIN_ONLY),
+    ("GET", "/admin/rooms", ADMIN_ONLY),
+    ("GET", "/admin/rooms/{room}/delete", ADMIN_ONLY),
+    ("GET", "/admin/invites", ADMIN_ONLY),
+    ("GET", "/admin/reports", ADMIN_ONLY),
+    ("GET", "/admin/audit", ADMIN_ONLY),
+    ("HTMX", "/admin", (401, 403, 403, 403, 403, 403, 403, 200)),
+    ("GET", "/invites", ADMIN_ONLY),  # members make invitations only when the administrators allow it
+    ("GET", "/rooms/{room}", (303, 200, 403, 200, 200, 200, 200, 200)),
+    ("STREAM", "/rooms/{room}/events", (401, 200, 403, 200, 200, 200, 200, 200)),
+    ("STREAM", "/rooms/{private}/events", (401, 403, 403, 200, 200, 200, 200, 403)),
+    ("STREAM", "/events", (401, 200, 200, 200, 200, 200, 200, 200)),
+    ("GET", "/rooms/{room}/settings", (303, 403, 403, 403, 403, 200, 200, 403)),
+    # Moss moderates Agora only; the direct room is Mona's and Moss's: it has no settings.
+    ("GET", "/rooms/{private}/settings", (303, 403, 403, 403, 403, 403, 200, 403)),
+    ("GET", "/rooms/{direct}/settings", (303, 403, 403, 404, 403, 404, 403, 403)),
+    ("GET", "/rooms/{room}/delete", (303, 403, 403, 403, 403, 403, 200, 403)),
+    ("GET", "/rooms/{room}/messages/{msg}/report", (303, 200, 403, 200, 200, 200, 409, 200)),
+    ("GET", "/rooms/{private}/messages/{msg}/report", (303, 403, 403, 404, 404, 404, 404, 403)),
+    ("GET", "/users/mona", EVERYONE),
+    ("GET", "/users/nobody", (303, 404, 404, 404, 404, 404, 404, 404)),
+    ("GET", "/settings/profile", EVERYONE),
+    ("GET", "/settings/password", EVERYONE),
+    ("GET", "/settings/delete", EVERYONE),
+    ("GET", "/settings/export", EVERYONE),
+]
+
+COMMUNITY_WRITES = [
+    ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 403, 303, 403, 303, 303, 403)),
+    ("POST", "/rooms/{room}/typing", None, (303, 403, 403, 204, 403, 204, 204, 403)),
+    ("POST", "/rooms/{room}/join", None, (303, 303, 403, 303, 303, 303, 303, 303)),
+    ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 403, 403, 303, 303, 403)),
+    ("POST", "/rooms/{room}/messages/{msg}/report", {"reason": "rude"}, (303, 303, 403, 303, 303, 303, 409, 303)),
+    ("POST", "/rooms/{room}/moderation/mona/mute", {"minutes": "10"}, (303, 403, 403, 403, 403, 303, 303, 403)),
+    ("POST", "/rooms/{room}/moderation/muki/unmute", None, (303, 403, 403, 403, 403, 303, 303, 403)),
+    ("POST", "/rooms/{room}/moderation/mona/remove", None, (303, 403, 403, 403, 403, 303, 303, 403)),
+    ("POST", "/rooms/{room}/moderation/mona/ban", None, (303, 403, 403, 403, 403, 303, 303, 403)),
+    ("POST", "/rooms/{room}/moderation/bram/unban", None, (303, 403, 403, 403, 403, 303, 303, 403)),
+    ("POST", "/rooms/{room}/moderation/moss/mute", {"minutes": "10"}, (303, 403, 403, 403, 403, 409, 303, 403)),
+    ("POST", "/rooms/{room}/moderation/olga/ban", None, (303, 403, 403, 403, 403, 409, 409, 403)),
+    ("POST", "/rooms/{room}/settings", {"name": "Forum", "visibility": "public"},
+     (303, 403, 403, 403, 403, 403, 303, 403)),
+    ("POST", "/rooms/{room}/transfer", {"username": "mona"}, (303, 403, 403, 403, 403, 403, 303, 403)),
+    ("POST", "/rooms/{room}/moderators", {"username": "mona"}, (303, 403, 403, 403, 403, 403, 303, 403)),
+    ("POST", "/rooms/{room}/moderators/moss/remove", None, (303, 403, 403, 403, 403, 403, 303, 403)),
+    ("POST", "/rooms/{room}/archive", None, (303, 403, 403, 403, 403, 403, 303, 403)),
+    ("POST", "/rooms/{room}/delete", {"confirm": "Agora"}, (303, 403, 403, 403, 403, 403, 303, 403)),
+    ("POST", "/admin/users/mona/deactivate", None, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/users/mona/reactivate", None, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/users/mona/promote", None, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/users/mona/reset", None, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/site", {"name": "Club", "registration": "invite"}, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/invites", {"days": "1", "uses": "1"}, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/rooms/{room}/archive", None, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/rooms/{room}/delete", {"confirm": "Agora"}, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/reports/{report}/dismiss", None, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/reports/{report}/resolve", None, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/invites", {"days": "1", "uses": "1"}, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/users/mona/block", None, (303, 303, 303, 409, 303, 303, 303, 303)),
+    ("POST", "/settings/profile", {"display_name": "New name", "time_zone": "UTC"},
+     (303, 303, 303, 303, 303, 303, 303, 303)),
+]
+
+
+async def make_community(browser_factory) -> tuple[dict, dict]:
+    from webchat.models import Report
+
+    people = {}
+    for role in ("admin", "owner", "member", "muted", "moderator", "banned", "outsider"):
+        people[role] = browser_factory()
+        await people[role].register(COMMUNITY_PEOPLE[role], COMMUNITY_PEOPLE[role].title())
+    people["anonymous"] = browser_factory()
+    await people["anonymous"].get("/login")
+    owner = people["owner"]
+    room = await owner.create_room("Agora", "public")
+    private = await owner.create_room("Back office", "private")
+    for role in ("member", "muted", "moderator", "banned"):
+        assert (await people[role].post(f"/rooms/{room}/join")).status == 303
+        if role != "banned":
+            assert (await owner.post(f"/rooms/{private}/members", {"username": COMMUNITY_PEOPLE[role]})).status == 303
+    assert (await owner.post(f"/rooms/{room}/moderators", {"username": "moss"})).status == 303
+    assert (await owner.post(f"/rooms/{room}/moderation/muki/mute", {"minutes": "60"})).status == 303
+    assert (await owner.post(f"/rooms/{room}/moderation/bram/ban")).status == 303
+    await owner.say(room, "olga's message")
+    msg = (await Message.get(body="olga's message")).id
+    assert (await people["member"].post(f"/rooms/{room}/messages/{msg}/report", {"reason": "rude"})).status == 303
+    direct = int((await people["member"].post("/dm", {"username": "moss"})).location.rsplit("/", 1)[1])
+    report = (await Report.get(message_id=msg)).id
+    return people, {"room": room, "private": private, "direct": direct, "msg": msg, "report": report}
+
+
+async def test_community_reading_against_every_role(no_limits, browser_factory):
+    people, ids = await make_community(browser_factory)
+    got, expected = {}, {}
+    for method, path, statuses in COMMUNITY_READS:
+        url = path.format(**ids)
+        for role, status in zip(COMMUNITY_ROLES, statuses, strict=True):
+            got[(role, method, path)] = await ask(people[role], method, url, None)
+            expected[(role, method, path)] = status
+    assert got == expected
+
+
+@pytest.mark.parametrize("method,path,form,statuses", COMMUNITY_WRITES,
+                         ids=[f"{row[0]} {row[1]}" for row in COMMUNITY_WRITES])
+async def test_community_writing_against_every_role(no_limits, browser_factory, method, path, form, statuses):
+    got, expected = {}, {}
+    for role, status in zip(COMMUNITY_ROLES, statuses, strict=True):
+        await _empty_community()
+        people, ids = await make_community(browser_factory)
+        url, data = fill(path, form, ids)
+        before = await snapshot()
+        got[role] = await ask(people[role], method, url, data)
+        expected[role] = status
+        if got[role] in REFUSALS or role == "anonymous":
+            assert await snapshot() == before, f"{role} {method} {url} was refused but changed state"
+    assert got == expected
+
+
+async def _empty_community() -> None:
+    from webchat.models import (
+        AuditEntry,
+        Ban,
+        Block,
+        Event,
+        Invite,
+        Membership,
+        PasswordReset,
+        Report,
+        Room,
+        Site,
+        User,
+    )
+
+    for model in (Report, Ban, Block, Invite, PasswordReset, AuditEntry, Event, Message, Membership, Room,
+                  User, Site):
+        await model.all().delete()

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from tests.helpers.browser import PASSWORD, Browser
 from tests.helpers.dbstate import assert_invariants, snapshot
-from webchat.models import Membership, Message, User
+from webchat.models import Ban, Block, Membership, Message, Room, Site, User
 
 EXAMPLES = int(os.environ.get("WEBCHAT_FUZZ_EXAMPLES", "12"))
 fuzz_settings = settings(
@@ -75,6 +75,14 @@ GOOD = {
     "scope": ["read", "post"],
     "expires": ["30", ""],
     "bot": ["", "fuzzbot"],
+    "usernames": ["ben cleo", "ben"],
+    "minutes": ["10", "60"],
+    "reason": ["spam"],
+    "days": ["1", "7"],
+    "uses": ["1", "5"],
+    "registration": ["open", "invite"],
+    "messages": ["keep", "erase"],
+    "time_zone": ["UTC", "Asia/Bangkok"],
 }
 
 # Every POST route of the app (test_every_post_route_is_fuzzed keeps this list complete).
@@ -101,6 +109,32 @@ FORM_ROUTES = {
     "/rooms/{room}/hooks/{hook_id}/revoke": [],
     "/rooms/{room}/hooks/out": ["url"],
     "/rooms/{room}/hooks/out/{hook_id}/revoke": [],
+    "/join/{token}": ["username", "password", "display_name"],
+    "/reset/{token}": ["password"],
+    "/admin/site": ["name", "welcome", "registration", "member_invites"],
+    "/admin/users/{username}/{action}": [],
+    "/admin/rooms/{room}/archive": [],
+    "/admin/rooms/{room}/unarchive": [],
+    "/admin/rooms/{room}/delete": ["confirm"],
+    "/admin/invites": ["days", "uses"],
+    "/admin/invites/{invite_id}/revoke": [],
+    "/admin/reports/{report_id}/{outcome}": [],
+    "/invites": ["days", "uses"],
+    "/invites/{invite_id}/revoke": [],
+    "/rooms/{room}/settings": ["name", "topic", "visibility"],
+    "/rooms/{room}/transfer": ["username"],
+    "/rooms/{room}/moderators": ["username"],
+    "/rooms/{room}/moderators/{username}/remove": [],
+    "/rooms/{room}/moderation/{username}/{action}": ["minutes"],
+    "/rooms/{room}/archive": [],
+    "/rooms/{room}/unarchive": [],
+    "/rooms/{room}/delete": ["confirm"],
+    "/rooms/{room}/messages/{msg}/report": ["reason"],
+    "/users/{username}/block": [],
+    "/users/{username}/unblock": [],
+    "/settings/profile": ["display_name", "time_zone", "bio"],
+    "/settings/password": ["current_password", "new_password"],
+    "/settings/delete": ["messages"],  # no password field: an account deleted here would end the world
 }
 GET_ROUTES = [
     "/rooms/{room}", "/rooms/{room}/members", "/rooms/{room}/messages?before={id}",
@@ -163,6 +197,14 @@ async def repair(world: World) -> None:
                        ("ana", "direct"), ("ben", "direct")):
         await Membership.get_or_create(user_id=users[user], room_id=ids[room])
     await Membership.filter(user_id=users["cleo"], room_id=ids["private"]).delete()
+    # What administration and moderation may have changed.
+    await User.filter(id__in=list(users.values())).update(is_active=True, is_admin=False)
+    await User.filter(id=users["ana"]).update(is_admin=True)
+    await Membership.filter(room_id__in=[ids["room"], ids["private"]]).update(role="member", muted_until=None)
+    for key, name, kind in (("room", "Plaza", "public"), ("private", "Vault", "private")):
+        await Room.filter(id=ids[key]).update(name=name, kind=kind, archived=False, owner_id=users["ana"])
+    for model in (Ban, Block, Site):
+        await model.all().delete()
     for key, body in (("m1", "ana in public"), ("m2", "ben in public"), ("m3", "ana in private")):
         await Message.filter(id=ids[key]).update(body=body, deleted=False)
 
@@ -193,6 +235,13 @@ def path_values(draw):
     out["username"] = ("RAW", draw(st.one_of(st.sampled_from(["ben", "cleo", "ana", "BEN"]), TEXT)))
     out["hook_id"] = ("RAW", draw(st.one_of(st.sampled_from(["1", "2"]), NUMBER_TEXT)))
     out["token_id"] = ("RAW", draw(st.one_of(st.sampled_from(["1", "2"]), NUMBER_TEXT)))
+    out["action"] = ("RAW", draw(st.one_of(st.sampled_from(
+        ["deactivate", "reactivate", "promote", "demote", "reset", "mute", "unmute", "remove", "ban", "unban"]),
+        TEXT)))
+    out["outcome"] = ("RAW", draw(st.one_of(st.sampled_from(["resolve", "dismiss"]), TEXT)))
+    for key in ("invite_id", "report_id"):
+        out[key] = ("RAW", draw(st.one_of(st.sampled_from(["1", "2"]), NUMBER_TEXT)))
+    out["token"] = ("RAW", draw(TEXT))
     return out
 
 

@@ -44,7 +44,8 @@ async def test_cross_site_post_refused_on_every_route_even_with_a_valid_token(se
     stolen a token: the Origin or Sec-Fetch-Site the browser adds gives it away."""
     ana, ben, cleo, room, msg = setting
     browser = cleo if route in ("/register", "/login") else ana
-    path = route.format(room=room, msg=msg, username="ben", token_id="1", hook_id="1")
+    path = route.format(room=room, msg=msg, username="ben", token_id="1", hook_id="1", token="x", action="deactivate",
+                        outcome="resolve", invite_id="1", report_id="1")
     form = {"username": "newcomer", "password": "long enough password", "name": "x",
             "visibility": "public", "body": "from evil", "last_message_id": str(msg), "announce": "none"}
     before = await snapshot()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from pathlib import Path
 
@@ -9,13 +10,17 @@ from quart import Quart
 from quart_auth import QuartAuth
 
 from webchat import db, errors, pages, security, streams
-from webchat.accounts import sessions
+from webchat.accounts import people, sessions
+from webchat.accounts.profile import bp as profile_bp
 from webchat.accounts.views import bp as accounts_bp
 from webchat.api import outgoing
 from webchat.api.hooks import bp as hooks_bp
 from webchat.api.pages import bp as api_pages_bp
 from webchat.api.reference import init_openapi
 from webchat.api.views import bp as api_bp
+from webchat.admin import site
+from webchat.admin.views import bp as admin_bp
+from webchat.admin.views import members_bp as invites_bp
 from webchat.config import Settings, load_settings
 from webchat.live.asgi import StreamTransport
 from webchat.live.core import Hooks
@@ -25,11 +30,13 @@ from webchat.proxy import OneTrustedHop
 from webchat.ratelimit import DEFAULT_LIMITS, Limit
 from webchat.render import Renderer, init_jinja
 from webchat.rooms import broadcasts
+from webchat.rooms.moderation import bp as moderation_bp
 from webchat.rooms.views import bp as rooms_bp
 from webchat.search.views import bp as search_bp
 from webchat.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
+SITE_SECONDS = 30.0
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -58,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_env.lstrip_blocks = True
     QuartAuth(app)
     init_jinja(app.jinja_env)
+    app.jinja_env.globals.update(initials=people.initials, avatar_colour=people.avatar_colour)
 
     runtime = Runtime(settings, Renderer(app.jinja_env), app.config["RATE_LIMITS"])
     runtime.hooks = Hooks(
@@ -86,8 +94,23 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.after_request(sessions.set_device_cookie)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, search_bp, api_pages_bp, api_bp, hooks_bp):
+    for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, search_bp, api_pages_bp, api_bp, hooks_bp,
+                      admin_bp, invites_bp, moderation_bp, profile_bp):
         app.register_blueprint(blueprint)
+
+    @app.context_processor
+    async def site_settings() -> dict:
+        """Every page shows the site's name (the room list its welcome message): read at most
+        every SITE_SECONDS per process (not one query per page), at once after a change made
+        in this process. Who may register is read afresh each time (webchat.accounts.views)."""
+        now = time.monotonic()
+        if runtime.site is None or now - runtime.site_read > SITE_SECONDS:
+            try:
+                runtime.site = await site.settings(settings.registration)
+                runtime.site_read = now
+            except Exception:  # the database away: the error page still renders, with the defaults
+                return {"site": runtime.site or site.defaults(settings.registration)}
+        return {"site": runtime.site}
 
     entry = Entry(runtime, streams, sessions.cookie_reader(app), security.response_headers(settings.production),
                   errors.unavailable_part)

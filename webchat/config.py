@@ -29,6 +29,8 @@ class Settings:
     # WEBCHAT_WEBHOOK_PRIVATE: whether outgoing webhooks may reach loopback, private, link-local
     # and metadata addresses (a receiver on this machine, in development and tests).
     webhook_private: bool = False
+    # WEBCHAT_REGISTRATION: who may create an account until an administrator chooses on /admin.
+    registration: str = "open"
 
     @property
     def embedded_database(self) -> bool:
@@ -129,6 +131,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     private = env.get("WEBCHAT_WEBHOOK_PRIVATE", "").strip().lower() or ("refuse" if production else "allow")
     if private not in ("allow", "refuse"):
         raise ConfigError("WEBCHAT_WEBHOOK_PRIVATE must be 'allow' or 'refuse'")
+    registration = env.get("WEBCHAT_REGISTRATION", "").strip().lower() or "open"
+    if registration not in ("open", "invite", "closed"):
+        raise ConfigError(f"WEBCHAT_REGISTRATION must be 'open', 'invite' or 'closed', not {registration!r}")
     return Settings(
         port=port,
         database_url=database_url,
@@ -140,4 +145,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         instance_dir=folder,
         workers=workers,
         webhook_private=private == "allow",
+        registration=registration,
     )

@@ -25,6 +25,15 @@ class User(Model):
     # incoming webhooks (its password hash matches no password), and is labelled "bot" wherever
     # its name is shown.
     bot_owner = fields.ForeignKeyField("models.User", related_name="bots", null=True)
+    # Site administrator: the /admin pages. The first account of an empty instance is one.
+    is_admin = fields.BooleanField(default=False, db_default=False)
+    # False once an administrator deactivated the account (or its owner deleted it): no sign-in,
+    # no session, kept messages.
+    is_active = fields.BooleanField(default=True, db_default=True)
+    # The account was deleted by its owner: shown as "deleted user" wherever it appears.
+    deleted = fields.BooleanField(default=False, db_default=False)
+    bio = fields.CharField(max_length=300, default="", db_default="")
+    time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -46,6 +55,8 @@ class Room(Model):
     # Per-room sequences, allocated under a row lock in the writing transaction.
     last_event = fields.IntField(default=0)  # event ids of the room's stream
     last_seq = fields.IntField(default=0)  # message numbers, for unread arithmetic
+    # Read-only: readable (and searchable), nobody posts.
+    archived = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -60,6 +71,9 @@ class Membership(Model):
     # Read marker: the message number (Room.last_seq space) and id read up to; moves forward only.
     read_seq = fields.IntField(default=0)
     read_message_id = fields.IntField(default=0)
+    # "member" or "moderator" (the owner is Room.owner): moderators remove messages, mute, ban.
+    role = fields.CharField(max_length=10, default="member", db_default="member")
+    muted_until = fields.DatetimeField(null=True)  # may read but not post until then
     joined_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -81,6 +95,8 @@ class Message(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     edited_at = fields.DatetimeField(null=True)
     deleted = fields.BooleanField(default=False)
+    # Who removed it, when not its author: the tombstone says so ("Removed by a moderator, Olga").
+    removed_by = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "messages"
@@ -177,3 +193,103 @@ class Delivery(Model):
     class Meta:
         table = "webhook_deliveries"
         indexes = (("status", "next_attempt_at"),)
+
+
+class Site(Model):
+    """The one row (id 1) of the site's own settings, changed on /admin."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=60, default="webchat")
+    welcome = fields.TextField(default="")  # shown to new members on their room list
+    # open | invite | closed; None: WEBCHAT_REGISTRATION decides.
+    registration = fields.CharField(max_length=10, null=True)
+    member_invites = fields.BooleanField(default=False)  # members may make invite links too
+
+    class Meta:
+        table = "site"
+
+
+class AuditEntry(Model):
+    """One administrative or moderation action: who, what, when, on what. Never changed."""
+
+    id = fields.IntField(primary_key=True)
+    actor = fields.ForeignKeyField("models.User", related_name="audit_entries", null=True)
+    actor_name = fields.CharField(max_length=64)  # as they were called then ("command line" for the CLI)
+    action = fields.CharField(max_length=40)
+    target = fields.CharField(max_length=200, default="")
+    detail = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "audit_log"
+        indexes = (("action", "id"),)
+
+
+class Invite(Model):
+    """A link /join/TOKEN that lets people register while registration is by invitation."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)  # SHA-256 of the token: a leak of the table is no link
+    created_by = fields.ForeignKeyField("models.User", related_name="invites")
+    expires_at = fields.DatetimeField()
+    max_uses = fields.IntField()
+    uses = fields.IntField(default=0)
+    revoked = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "invites"
+
+
+class PasswordReset(Model):
+    """A one-time, expiring link an administrator made for a user to choose a new password."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="password_resets")
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "password_resets"
+
+
+class Ban(Model):
+    """A person banned from a public room: they may not read, join or post there."""
+
+    id = fields.IntField(primary_key=True)
+    room = fields.ForeignKeyField("models.Room", related_name="bans")
+    user = fields.ForeignKeyField("models.User", related_name="bans")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "room_bans"
+        unique_together = (("room", "user"),)
+
+
+class Report(Model):
+    """A message someone reported, with their reason: the administrators' queue."""
+
+    id = fields.IntField(primary_key=True)
+    message = fields.ForeignKeyField("models.Message", related_name="reports")
+    reporter = fields.ForeignKeyField("models.User", related_name="reports")
+    reason = fields.CharField(max_length=500)
+    status = fields.CharField(max_length=10, default="open")  # open | resolved | dismissed
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "reports"
+        indexes = (("status", "id"),)
+
+
+class Block(Model):
+    """One person blocking another: no direct messages from them, their messages folded away."""
+
+    id = fields.IntField(primary_key=True)
+    blocker = fields.ForeignKeyField("models.User", related_name="blocking")
+    blocked = fields.ForeignKeyField("models.User", related_name="blocked_by")
+
+    class Meta:
+        table = "blocks"
+        unique_together = (("blocker", "blocked"),)

@@ -79,6 +79,9 @@ class Runtime(Live):
         self.pending_reads: set[int] = set()  # rooms whose read markers are due to be published
         self.replay_frames = ReplayFrames()
         self.filler = None  # how a stream fills a gap (webchat.streams.fill, given by create_app)
+        # The site's settings as pages show them (name, welcome), and when they were read.
+        self.site = None
+        self.site_read = 0.0
 
 
 def current() -> Runtime:

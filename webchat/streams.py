@@ -114,10 +114,12 @@ async def subscribe(rt: Runtime, plan: Plan, sink: Sink) -> Subscriber | Refusal
     except BaseException:
         rt.hub.remove(sub)
         raise
-    if rooms is None or (plan.guarded and plan.room_id not in rooms):
+    if rooms is None or (plan.guarded and plan.room_id not in rooms) or -plan.room_id in rooms:
         rt.hub.remove(sub)
         if rooms is None:
             return Refusal(401, "Sign in first.")
+        if -plan.room_id in rooms:
+            return Refusal(403, "You were banned from this room.")
         return Refusal(403, "This room is private: only its members can see it.")
     # Unread numbers of the user's rooms: those the confirmation found, so none that a removal
     # committed before it took away (a later removal's `close` unsubscribes it).
@@ -142,7 +144,18 @@ async def _confirm(plan: Plan) -> set[int] | None:
         f"SELECT room_id FROM memberships WHERE user_id = {mark}" + (" FOR KEY SHARE" if postgres else ""),
         [plan.user_id],
     )
-    return {row["room_id"] for row in rows}
+    rooms = {row["room_id"] for row in rows}
+    if plan.room_id and not plan.guarded:
+        # A public room: is the reader banned? A ban being committed holds the room's row (see
+        # webchat.enforce.ban): wait for it, then look. A banned room comes back as -ID.
+        if postgres:
+            await conn.execute_query_dict("SELECT id FROM rooms WHERE id = $1 FOR SHARE", [plan.room_id])
+        mark2 = "$2" if postgres else "?"
+        banned = await conn.execute_query_dict(
+            f"SELECT room_id FROM room_bans WHERE room_id = {mark} AND user_id = {mark2}", [plan.room_id, plan.user_id])
+        if banned:
+            rooms.add(-plan.room_id)
+    return rooms
 
 
 @asynccontextmanager
@@ -167,6 +180,13 @@ async def audit(subscribers: list[Subscriber]) -> list[tuple[Subscriber, str]]:
         )
     }
     guarded = [sub for sub in subscribers if sub.guarded]
+    open_rooms = [sub for sub in subscribers if not sub.guarded and sub.room_id]
+    banned: set[tuple[int, int]] = set()
+    if open_rooms:
+        rooms = sorted({sub.room_id for sub in open_rooms})
+        rows = await conn.execute_query_dict(
+            f"SELECT room_id, user_id FROM room_bans WHERE room_id IN ({_marks(conn, len(rooms))})", rooms)
+        banned = {(row["room_id"], row["user_id"]) for row in rows}
     members: set[tuple[int, int]] = set()
     if guarded:
         rooms = sorted({sub.room_id for sub in guarded})
@@ -182,6 +202,8 @@ async def audit(subscribers: list[Subscriber]) -> list[tuple[Subscriber, str]]:
         if versions.get(sub.user_id) != sub.version:
             ended.append((sub, "revoked"))
         elif sub.guarded and (sub.room_id, sub.user_id) not in members:
+            ended.append((sub, "removed"))
+        elif (sub.room_id, sub.user_id) in banned:
             ended.append((sub, "removed"))
     return ended
 

@@ -25,9 +25,10 @@ import * as editing from './editing.js';
 import * as folds from './folds.js';
 import * as combobox from './combobox.js';
 import * as focus from './focus.js';
+import * as blocked from './blocked.js';
 
 for (const feature of [resume, times, days, roving, position, arrivals, typing, unread, read,
-  connection, composer, drafts, editing, folds, combobox, focus]) {
+  connection, composer, drafts, editing, folds, combobox, focus, blocked]) {
   try {
     feature.start();
   } catch (error) {

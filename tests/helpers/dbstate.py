@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
-from webchat.models import Event, Membership, Message, Room, User
+from webchat.models import (
+    AuditEntry,
+    Ban,
+    Block,
+    Event,
+    Invite,
+    Membership,
+    Message,
+    PasswordReset,
+    Report,
+    Room,
+    Site,
+    User,
+)
 
 
 async def snapshot() -> dict:
     return {
         "users": await User.all().order_by("id").values_list(
-            "id", "username_key", "display_name", "password_hash", "session_version", "announce"),
+            "id", "username_key", "display_name", "password_hash", "session_version", "announce", "is_admin",
+            "is_active", "deleted", "bio", "time_zone"),
         "rooms": await Room.all().order_by("id").values_list(
-            "id", "name", "topic", "kind", "owner_id", "direct_key", "last_event", "last_seq"),
+            "id", "name", "topic", "kind", "owner_id", "direct_key", "last_event", "last_seq", "archived"),
         "memberships": await Membership.all().order_by("id").values_list(
-            "id", "user_id", "room_id", "read_seq", "read_message_id"),
+            "id", "user_id", "room_id", "read_seq", "read_message_id", "role", "muted_until"),
         "messages": await Message.all().order_by("id").values_list(
-            "id", "room_id", "author_id", "seq", "body", "nonce", "edited_at", "deleted"),
+            "id", "room_id", "author_id", "seq", "body", "nonce", "edited_at", "deleted", "removed_by"),
         "events": await Event.all().order_by("id").values_list(
             "id", "room_id", "seq", "kind", "message_id"),
+        "site": await Site.all().values_list("id", "name", "welcome", "registration", "member_invites"),
+        "audit": await AuditEntry.all().order_by("id").values_list("id", "action", "target"),
+        "invites": await Invite.all().order_by("id").values_list("id", "uses", "revoked"),
+        "resets": await PasswordReset.all().order_by("id").values_list("id", "used"),
+        "bans": await Ban.all().order_by("id").values_list("room_id", "user_id"),
+        "reports": await Report.all().order_by("id").values_list("id", "status"),
+        "blocks": await Block.all().order_by("id").values_list("blocker_id", "blocked_id"),
     }
 
 

@@ -60,7 +60,7 @@ async def search_people(text: str, limit: int = SUGGESTIONS, exclude: int | None
     if text is None:
         return []
 
-    query = User.filter(Q(username_key__startswith=text.lower()) | Q(display_name__icontains=text))
+    query = User.filter(Q(username_key__startswith=text.lower()) | Q(display_name__icontains=text), is_active=True)
     if exclude is not None:
         query = query.exclude(id=exclude)
     # More than asked for, so that the exact matches can be put first whatever the order.
@@ -82,8 +82,9 @@ async def resolve_person(text: str) -> tuple[User | None, list[User]]:
         return None, []
     user = await find_user(text)
     if user is not None:
-        return user, [user]
-    named = await User.filter(display_name__iexact=text).order_by("username_key").limit(NAMESAKES)
+        # A deactivated or deleted account is nobody to message or add.
+        return (user, [user]) if user.is_active else (None, [])
+    named = await User.filter(display_name__iexact=text, is_active=True).order_by("username_key").limit(NAMESAKES)
     if len(named) == 1:
         return named[0], named
     if named:

@@ -28,7 +28,7 @@ async def user_for(identity: str | None) -> User | None:
     if len(head) > 10 or len(version) > 10:
         return None
     user = await User.get_or_none(id=int(head))
-    if user is None or user.session_version != int(version):
+    if user is None or user.session_version != int(version) or not user.is_active:
         return None
     return user
 

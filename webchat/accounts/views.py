@@ -8,8 +8,9 @@ from urllib.parse import quote
 from quart import Blueprint, flash, g, render_template, request
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
-from webchat import web
+from webchat import enforce, web
 from webchat.accounts.names import USERNAME, find_user, hidden_characters, search_people
 from webchat.accounts.passwords import (
     WAIT_SECONDS,
@@ -19,8 +20,10 @@ from webchat.accounts.passwords import (
     verify_password,
 )
 from webchat.accounts.sessions import known_device, remember_device, sign_in, sign_out
+from webchat.admin import audit, site
+from webchat.admin import service as admin
 from webchat.models import ANNOUNCE_CHOICES, User
-from webchat.refusals import SlowDown
+from webchat.refusals import Refused, SlowDown
 from webchat.rooms import broadcasts
 from webchat.runtime import current
 from webchat.security import browser_id
@@ -44,11 +47,43 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+async def _registration() -> str:
+    """open, invite or closed. An empty instance is always open: its first account runs it."""
+    mode = (await site.settings(current().settings.registration)).registration
+    if mode != "open" and not await User.exists():
+        return "open"
+    return mode
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @web.rate_limit("register", "registration attempts from your address", by_address=True)
 async def register():
+    mode = await _registration()
+    if mode != "open":
+        body = await render_template("accounts/register_closed.html", mode=mode)
+        return body, 200 if request.method == "GET" else 403
     if request.method == "GET":
-        return await render_template("accounts/register.html", values={}, errors=web.FormErrors())
+        return await _register_form({}, web.FormErrors(), status=200)
+    return await _new_account()
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@web.rate_limit("register", "registration attempts from your address", by_address=True)
+async def join_by_invitation(token: str):
+    """An invitation link: the registration form, open whatever the registration mode."""
+    if g.user is not None:
+        await flash("You already have an account: invitation links are for new people.")
+        return web.see_other("/rooms")
+    invite = await admin.valid_invite(token)
+    if invite is None:
+        raise Refused(404, "This invitation link does not work: it has expired, been used up or been "
+                           "revoked. Ask whoever sent it for a new one.", "Invitation not valid")
+    if request.method == "GET":
+        return await _register_form({}, web.FormErrors(), status=200, invite=token)
+    return await _new_account(invite, token)
+
+
+async def _new_account(invite=None, token: str | None = None):
     form = web.form()
     values = {
         "username": form.get("username", "").strip(),
@@ -63,37 +98,78 @@ async def register():
     elif hidden_characters(values["display_name"]):
         errors.add("display_name", "The display name cannot contain invisible, control or "
                                    "direction-changing characters.")
-    if len(password) < MIN_PASSWORD:
-        errors.add("password", f"Choose a password of at least {MIN_PASSWORD} characters.")
-    elif len(password) > MAX_PASSWORD:
-        errors.add("password", f"Choose a password of at most {MAX_PASSWORD} characters.")
-    elif too_common(password, values["username"]):
-        errors.add("password", "That password is among the most common ones, which are guessed "
-                               "first. Choose another: a few unrelated words make a strong one.")
+    _check_new_password(password, values["username"], errors, "password")
     if not errors and await User.filter(username_key=values["username"].lower()).exists():
         errors.add("username", "That username is taken. Choose another.")
     if errors:
-        return await _register_form(values, errors)
+        return await _register_form(values, errors, invite=token)
     try:
-        user = await User.create(
-            username=values["username"],
-            username_key=values["username"].lower(),
-            display_name=values["display_name"] or values["username"],
-            password_hash=await hash_password(password),
-        )
-    except IntegrityError:  # lost a race for the same name
-        errors.add("username", "That username is taken. Choose another.")
-        return await _register_form(values, errors)
+        password_hash = await hash_password(password)
     except Busy:
         raise SlowDown(WAIT_SECONDS, "people signing up at this moment") from None
+    try:
+        async with in_transaction() as conn:
+            if invite is not None and not await admin.spend_invite(invite, conn):
+                raise Refused(410, "This invitation link was used up or revoked a moment ago. Ask for a new one.",
+                              "Invitation not valid")
+            user = await User.create(
+                username=values["username"],
+                username_key=values["username"].lower(),
+                display_name=values["display_name"] or values["username"],
+                password_hash=password_hash,
+                using_db=conn,
+            )
+            if invite is not None:
+                await audit.record(user, "invite.use", f"invite #{invite.id}", using_db=conn)
+    except IntegrityError:  # lost a race for the same name
+        errors.add("username", "That username is taken. Choose another.")
+        return await _register_form(values, errors, invite=token)
+    await admin.first_account_becomes_admin(user)
     sign_in(user)
     remember_device(user.username_key)
     return web.see_other("/rooms")
 
 
-async def _register_form(values, errors):
-    body = await render_template("accounts/register.html", values=values, errors=errors)
-    return body, 422
+def _check_new_password(password: str, username: str, errors, field_id: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        errors.add(field_id, f"Choose a password of at least {MIN_PASSWORD} characters.")
+    elif len(password) > MAX_PASSWORD:
+        errors.add(field_id, f"Choose a password of at most {MAX_PASSWORD} characters.")
+    elif too_common(password, username):
+        errors.add(field_id, "That password is among the most common ones, which are guessed "
+                             "first. Choose another: a few unrelated words make a strong one.")
+
+
+async def _register_form(values, errors, status=422, invite: str | None = None):
+    body = await render_template("accounts/register.html", values=values, errors=errors,
+                                 action=f"/join/{invite}" if invite else "/register", invited=bool(invite))
+    return body, status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@web.rate_limit("register", "password changes from your address", by_address=True)
+async def reset_password(token: str):
+    """A password-reset link an administrator made: choose a new password, once."""
+    reset = await admin.valid_reset(token)
+    if reset is None:
+        raise Refused(404, "This password-reset link does not work: it has expired or was used already. "
+                           "Ask an administrator for a new one.", "Link not valid")
+    errors = web.FormErrors()
+    if request.method == "POST":
+        password = web.form().get("password", "")
+        _check_new_password(password, reset.user.username, errors, "new-password")
+        if not errors:
+            try:
+                password_hash = await hash_password(password)
+            except Busy:
+                raise SlowDown(WAIT_SECONDS, "people changing passwords at this moment") from None
+            if not await enforce.reset_password(current(), reset, password_hash):
+                raise Refused(404, "This password-reset link was used a moment ago.", "Link not valid")
+            sign_out()
+            await flash("Your new password is set, and every old session is signed out. Sign in with it now.")
+            return web.see_other("/login")
+    body = await render_template("accounts/reset.html", user=reset.user, token=token, errors=errors)
+    return body, 422 if errors else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -140,6 +216,10 @@ async def login():
         return body, 401
     for key in counted:
         await limiter.undo(key)
+    if not user.is_active:
+        # Said only to someone who knows the password: it tells a stranger nothing.
+        raise Refused(403, "This account has been deactivated by an administrator. Ask them if you "
+                           "think this is a mistake.", "Account deactivated")
     sign_in(user)
     remember_device(account)
     return web.see_other(safe_next(values["next"]) or "/rooms")
@@ -191,7 +271,7 @@ async def people():
     if query:
         found = await search_people(query, limit=DIRECTORY_MAX + 1)
     else:
-        found = await User.all().order_by("display_name", "username_key").limit(DIRECTORY_MAX + 1)
+        found = await User.filter(is_active=True).order_by("display_name", "username_key").limit(DIRECTORY_MAX + 1)
     return await render_template(
         "accounts/people.html", query=query, people=found[:DIRECTORY_MAX], more=len(found) > DIRECTORY_MAX
     )

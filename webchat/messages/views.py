@@ -6,7 +6,9 @@ import re
 
 from quart import Blueprint, g, render_template, request
 
-from webchat import web
+from webchat import enforce, web
+from webchat.accounts.people import blocked_usernames
+from webchat.admin import audit
 from webchat.messages import broadcasts, service
 from webchat.messages.service import NONCE_MAX, clean_body
 from webchat.refusals import Refused
@@ -91,6 +93,8 @@ async def history_page(room_id: str):
         jump_value=args.get("date", ""),
         errors=errors,
         is_owner=found.owner(g.user),
+        can_moderate=found.moderates(g.user),
+        blocked=await blocked_usernames(g.user),
     )
     return html, 422 if errors else 200
 
@@ -121,8 +125,9 @@ async def _edit_form(found, message, body, problem, status):
     author = message.author_id == g.user.id
     if message.deleted:
         raise Refused(410, "This message was deleted; it can no longer be changed.", "Message deleted")
-    if not author and not found.owner(g.user):
-        raise Refused(403, "Only the author can edit a message, and the author or the room's owner delete it.")
+    if not author and not found.moderates(g.user):
+        raise Refused(403, "Only the author can edit a message, and the author or the room's owner or "
+                           "moderators delete it.")
     errors = web.FormErrors()
     if problem:
         errors.add("edit-body", problem)
@@ -140,8 +145,8 @@ async def delete_page(room_id: str, message_id: str):
     found, message = await _own_message(room_id, message_id)
     if message.deleted:
         raise Refused(410, "This message was deleted already.", "Message deleted")
-    if message.author_id != g.user.id and not found.owner(g.user):
-        raise Refused(403, "Only the author or the room's owner can delete a message.", "Not allowed")
+    if message.author_id != g.user.id and not found.moderates(g.user):
+        raise Refused(403, "Only the author or the room's owner or moderators can delete a message.", "Not allowed")
     template = "messages/_confirm_delete.html" if web.is_htmx() else "messages/delete.html"
     return await render_template(
         template, room=found.room, message=message, title=await rooms.display_name(found.room, g.user),
@@ -170,9 +175,15 @@ async def edit(room_id: str, message_id: str):
 @web.rate_limit("action", "changes")
 async def delete(room_id: str, message_id: str):
     found, message = await _own_message(room_id, message_id)
-    if message.author_id != g.user.id and not found.owner(g.user):
-        raise Refused(403, "Only the author or the room's owner can delete a message.", "Not allowed")
-    if not message.deleted:
+    if message.author_id != g.user.id and not found.moderates(g.user):
+        raise Refused(403, "Only the author or the room's owner or moderators can delete a message.", "Not allowed")
+    if not message.deleted and message.author_id != g.user.id:
+        # Moderation: the tombstone says who removed it, and the audit log keeps it.
+        role = "the owner" if found.owner(g.user) else "a moderator"
+        await audit.record(g.user, "message.remove", f"message #{message.id} in room #{found.room.id}",
+                           f"by @{message.author.username}")
+        await enforce.remove_message(current(), message, f"{role}, {g.user.display_name}"[:64])
+    elif not message.deleted:
         event = await service.update(message, None)
         await broadcasts.message_event(current(), message, event)
     return _after_change(found.room, message)

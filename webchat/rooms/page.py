@@ -6,6 +6,7 @@ from __future__ import annotations
 from quart import g, render_template
 
 from webchat import web
+from webchat.accounts.people import blocked_usernames
 from webchat.messages import service as messages
 from webchat.rooms import broadcasts, service
 from webchat.rooms.markers import read_markers
@@ -41,6 +42,8 @@ async def room_page(found: Access, composer: dict | None = None, errors: web.For
         markers=await read_markers(room.id),
         names=[name for _, name in await rt.state.present(room.id)],
         is_owner=found.owner(g.user),
+        can_moderate=found.moderates(g.user),
+        blocked=await blocked_usernames(g.user),
         composer=composer or web.composer(room.id),
         errors=errors or web.FormErrors(),
     )

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from webchat.models import Membership, Message, Room, User
+from webchat.accounts.people import blocked_by_someone_in
+from webchat.models import Ban, Membership, Message, Room, User
 from webchat.refusals import Refused
 
 NAME_MAX = 80
 TOPIC_MAX = 200
+# Group conversations: direct rooms of this many people, named by their members.
+GROUP_MIN = 3
+GROUP_MAX = 8
 
 
 @dataclass
@@ -27,6 +33,16 @@ class Access:
 
     def owner(self, user: User) -> bool:
         return self.room.owner_id == user.id
+
+    def moderates(self, user: User) -> bool:
+        """The owner and the moderators they appointed: remove any message, mute, ban."""
+        return self.owner(user) or (self.membership is not None and self.membership.role == "moderator"
+                                    and self.room.kind != "direct")
+
+    @property
+    def muted_until(self) -> datetime | None:
+        until = self.membership.muted_until if self.membership is not None else None
+        return until if until is not None and until > datetime.now(UTC) else None
 
 
 # Ids and sequence numbers are 32-bit integer columns on PostgreSQL: a larger number in a query
@@ -61,21 +77,47 @@ async def access(room_id: int, user: User) -> Access:
         raise Refused(404, "There is no such room. It may have been removed.", "Room not found")
     if membership is None and room.kind != "public":
         raise Refused(403, "This room is private: only its members can see it.", "Private room")
+    if membership is None and await Ban.filter(room_id=room_id, user_id=user.id).exists():
+        raise Refused(403, "You were banned from this room.", "Banned")
     return Access(room, membership)
 
 
+def until_text(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 async def require_member(room_id: int, user: User) -> Access:
+    """A member who may post now: not in an archived room, not muted."""
     found = await access(room_id, user)
     if not found.member:
         raise Refused(403, "Join the room to post in it.", "Join the room to post")
+    if found.room.archived:
+        raise Refused(403, "This room is archived: it can be read, but nobody can post in it.", "Archived room")
+    one_to_one = found.room.kind == "direct" and not (found.room.direct_key or "").startswith("g:")
+    if one_to_one and await blocked_by_someone_in(found.room.id, user):
+        raise Refused(403, "You cannot send messages here: someone in this conversation blocked you.", "Blocked")
+    if (until := found.muted_until) is not None:
+        raise Refused(403, f"You are muted in this room until {until_text(until)}: you can read, but not post.",
+                      "Muted")
     return found
+
+
+def direct_title(others: list[str]) -> str:
+    """A direct room is named by the people in it besides the reader."""
+    others = sorted(others, key=str.lower)
+    if not others:
+        return "Direct: just you"
+    if len(others) == 1:
+        return f"Direct: {others[0]}"
+    return f"Group: {', '.join(others[:-1])} and {others[-1]}"
 
 
 async def display_name(room: Room, viewer: User) -> str:
     if room.kind != "direct":
         return room.name
-    other = await User.filter(memberships__room_id=room.id).exclude(id=viewer.id).first()
-    return f"Direct: {other.display_name}" if other else "Direct: just you"
+    others = await User.filter(memberships__room_id=room.id).exclude(id=viewer.id).values_list(
+        "display_name", flat=True)
+    return direct_title(list(others))
 
 
 @dataclass
@@ -102,13 +144,14 @@ async def rooms_of(user: User | int, room_id: int | None = None) -> list[RoomEnt
         query = query.filter(room_id=room_id)
     memberships = await query.select_related("room")
     direct_ids = [m.room_id for m in memberships if m.room.kind == "direct"]
-    others: dict[int, str] = {}
+    others: dict[int, list[str]] = {}
     if direct_ids:
         rows = await Membership.filter(room_id__in=direct_ids).exclude(user_id=user_id).select_related("user")
-        others = {m.room_id: m.user.display_name for m in rows}
+        for m in rows:
+            others.setdefault(m.room_id, []).append(m.user.display_name)
     entries = []
     for m in memberships:
-        title = m.room.name if m.room.kind != "direct" else f"Direct: {others.get(m.room_id, 'just you')}"
+        title = m.room.name if m.room.kind != "direct" else direct_title(others.get(m.room_id, []))
         entries.append(RoomEntry(m.room, title, max(0, m.room.last_seq - m.read_seq), m.read_seq))
     entries.sort(key=lambda e: e.sort_key)
     return entries
@@ -120,8 +163,9 @@ async def entry_for(user_id: int, room_id: int) -> RoomEntry | None:
 
 
 async def public_rooms_to_join(user: User, limit: int = 100) -> list[Room]:
-    mine = Membership.filter(user_id=user.id).values_list("room_id", flat=True)
-    return await Room.filter(kind="public").exclude(id__in=await mine).order_by("name").limit(limit)
+    mine = await Membership.filter(user_id=user.id).values_list("room_id", flat=True)
+    banned = await Ban.filter(user_id=user.id).values_list("room_id", flat=True)
+    return await Room.filter(kind="public").exclude(id__in=mine + banned).order_by("name").limit(limit)
 
 
 async def create_room(owner: User, name: str, topic: str, visibility: str) -> Room:
@@ -134,6 +178,8 @@ async def create_room(owner: User, name: str, topic: str, visibility: str) -> Ro
 async def join(room: Room, user: User) -> bool:
     if room.kind != "public":
         raise Refused(403, "Only public rooms can be joined. Ask the owner to add you.", "Private room")
+    if await Ban.filter(room_id=room.id, user_id=user.id).exists():
+        raise Refused(403, "You were banned from this room.", "Banned")
     try:
         await Membership.create(room_id=room.id, user_id=user.id, read_seq=room.last_seq)
     except IntegrityError:
@@ -181,6 +227,36 @@ async def direct_room(me: User, other: User) -> tuple[Room, set[int]]:
     except IntegrityError:  # both opened it at once: the other request made it
         return await Room.get(direct_key=key), set()
     return room, {low, high}
+
+
+def group_key(user_ids: set[int]) -> str:
+    """One key per set of people (it fits the 40 characters of direct_key)."""
+    digest = hashlib.sha256(",".join(str(n) for n in sorted(user_ids)).encode()).hexdigest()
+    return "g:" + digest[:38]
+
+
+async def group_room(me: User, others: list[User]) -> tuple[Room, set[int]]:
+    """The one group conversation of these people (as Campfire does), and the ids of those who
+    were not in it before (whose lists of rooms gain it)."""
+    people = {me.id} | {user.id for user in others}
+    key = group_key(people)
+    room = await Room.get_or_none(direct_key=key)
+    if room is not None:
+        if await Membership.exists(room_id=room.id, user_id=me.id):
+            return room, set()
+        try:
+            await Membership.create(room_id=room.id, user_id=me.id, read_seq=room.last_seq)
+        except IntegrityError:
+            return room, set()
+        return room, {me.id}
+    try:
+        async with in_transaction():
+            room = await Room.create(name="Group", kind="direct", direct_key=key)
+            for uid in sorted(people):
+                await Membership.create(room_id=room.id, user_id=uid)
+    except IntegrityError:  # made by someone else at the same moment
+        return await Room.get(direct_key=key), set()
+    return room, people
 
 
 async def members(room: Room) -> list[User]:

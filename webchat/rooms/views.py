@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+
 from quart import Blueprint, flash, g, render_template
 
 from webchat import web
+from webchat.accounts import people
 from webchat.accounts.names import find_user, hidden_characters, resolve_person
+from webchat.admin import audit
 from webchat.models import Membership
 from webchat.refusals import Refused
 from webchat.rooms import broadcasts, service
@@ -17,7 +22,8 @@ from webchat.streams import revoking
 bp = Blueprint("rooms", __name__)
 
 
-async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, candidates=(), status=200):
+async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, candidates=(), status=200,
+                     group_values=None, group_errors=None):
     body = await render_template(
         "rooms/list.html",
         entries=await service.rooms_of(g.user),
@@ -27,6 +33,10 @@ async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, c
         dm_values=dm_values or {},
         dm_errors=dm_errors or web.FormErrors(),
         candidates=candidates,
+        group_values=group_values or {},
+        group_errors=group_errors or web.FormErrors(),
+        # The site's welcome message is for people in their first week.
+        new_member=g.user.created_at > datetime.now(UTC) - timedelta(days=7),
     )
     return body, status
 
@@ -157,6 +167,7 @@ async def remove_member(room_id: str, username: str):
     if user.id == g.user.id:
         raise Refused(409, "The owner cannot remove themselves.", "Owner stays")
     await _take_out(found.room, user, "You were removed from this room.")
+    await audit.record(g.user, "room.remove", f"@{user.username} from room #{found.room.id} ({found.room.name})")
     await broadcasts.room_removed(current(), user.id, found.room.id)
     await _flash(f"{user.display_name} was removed from the room.")
     return web.see_other(f"/rooms/{found.room.id}/members")
@@ -191,6 +202,8 @@ async def typing(room_id: str):
 async def direct_message():
     """Open the direct room with the person named: a username, "@username" or a display name;
     when that is nobody or several people, the form again with the people it might mean."""
+    if "usernames" in web.form():
+        return await _group_conversation()
     typed = web.form().get("username", "").strip()
     other, candidates = await resolve_person(typed)
     if other is None:
@@ -199,7 +212,39 @@ async def direct_message():
         return await _room_list(
             dm_values={"username": typed}, dm_errors=errors, candidates=candidates, status=422
         )
+    if await people.blocks(other, g.user):
+        raise Refused(403, f"{other.display_name} does not take direct messages from you.", "Blocked")
     room, joined = await service.direct_room(g.user, other)
+    for user_id in sorted(joined):
+        await broadcasts.room_added(current(), user_id, room.id)
+    return web.see_other(f"/rooms/{room.id}")
+
+
+async def _group_conversation():
+    """A conversation of 3 to 8 people (you and 2 to 7 others), the same one for the same people."""
+    typed = web.form().get("usernames", "")[:1000]
+    names = [name for name in re.split(r"[\s,]+", typed) if name.strip("@")]
+    errors = web.FormErrors()
+    found: dict[int, object] = {}
+    missing = []
+    for name in names[:20]:
+        user = await find_user(name.lstrip("@"))
+        if user is None or not user.is_active:
+            missing.append(name)
+        elif user.id != g.user.id:
+            found[user.id] = user
+    if missing:
+        errors.add("group-usernames", "There is nobody with the username " + ", ".join(f"“{n[:32]}”" for n in missing[:5])
+                   + ". Check the spelling, or look them up under People.")
+    elif not service.GROUP_MIN - 1 <= len(found) <= service.GROUP_MAX - 1:
+        errors.add("group-usernames", f"A group conversation is {service.GROUP_MIN} to {service.GROUP_MAX} people: "
+                                      f"name {service.GROUP_MIN - 1} to {service.GROUP_MAX - 1} others by username.")
+    if errors:
+        return await _room_list(group_values={"usernames": typed}, group_errors=errors, status=422)
+    for user in found.values():
+        if await people.blocks(user, g.user):
+            raise Refused(403, f"{user.display_name} does not take direct messages from you.", "Blocked")
+    room, joined = await service.group_room(g.user, list(found.values()))
     for user_id in sorted(joined):
         await broadcasts.room_added(current(), user_id, room.id)
     return web.see_other(f"/rooms/{room.id}")

@@ -1,0 +1,132 @@
+"""The pages of running a community (administration, room settings and moderation, reports,
+invitations, profiles and account settings): no axe violation in either colour scheme, with and
+without errors shown; and the administrator's and the moderator's work done with the keyboard
+alone. A server of its own, so that the first account is the administrator."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import expect
+
+from tests.browser.conftest import unique
+from tests.browser.support import Audit, Session, press, tab_to
+
+
+async def _world(session: Session):
+    admin = await session.user("root-" + unique("a"), "Ada Admin")  # the first account: the administrator
+    ben = await session.user(unique("ben"), "Ben Okafor")
+    cleo = await session.user(unique("cleo"), "Cleo Moreau")
+    room = await admin.create_room("Harbour", "public")
+    for person in (ben, cleo):
+        await person.post(f"/rooms/{room}/join")
+    await cleo.say(room, "a message worth reporting")
+    await ben.post(f"/rooms/{room}/messages/{await _last_message(ben, room)}/report", {"reason": "rude"})
+    return admin, ben, cleo, room
+
+
+async def _last_message(user, room: int) -> int:
+    page = await user.page(f"/rooms/{room}")
+    return int(re.findall(r'<li id="m-(\d+)"', page.text)[-1])
+
+
+async def test_every_new_page_passes_axe(session: Session, fresh_server):
+    server = fresh_server()
+    own = Session(session.browser, server.url)
+    try:
+        audit = Audit()
+        admin, ben, cleo, room = await _world(own)
+        page = await own.page(admin)
+        for path, state in (("/admin", "admin overview"), ("/admin/users", "admin users"),
+                            ("/admin/rooms", "admin rooms"), ("/admin/invites", "admin invitations"),
+                            ("/admin/reports", "admin reports"), ("/admin/audit", "admin audit log"),
+                            (f"/admin/rooms/{room}/delete", "admin delete room"),
+                            (f"/rooms/{room}/settings", "room settings (owner)"),
+                            (f"/users/{ben.username}", "profile of someone else"),
+                            (f"/users/{admin.username}", "own profile"), ("/settings", "settings"),
+                            ("/settings/profile", "edit profile"), ("/settings/password", "change password"),
+                            ("/settings/delete", "delete account")):
+            response = await page.goto(path)
+            assert response.status == 200, path
+            await audit.check(page, state)
+
+        # Forms with their errors shown.
+        await page.goto("/admin")
+        await page.get_by_label("Site name").fill("")
+        await page.get_by_role("button", name="Save site settings").click()
+        await expect(page.locator("#error-summary")).to_be_visible()
+        await audit.check(page, "admin overview, with errors")
+        await page.goto("/admin/invites")
+        await page.get_by_label("Valid for how many days").fill("0")
+        await page.get_by_role("button", name="Make link").click()
+        await expect(page.locator("#error-summary")).to_be_visible()
+        await audit.check(page, "admin invitations, with errors")
+        await page.get_by_label("Valid for how many days").fill("7")
+        await page.get_by_role("button", name="Make link").click()
+        await expect(page.get_by_label("Invitation link")).to_have_value(re.compile(r"/join/"))
+        await audit.check(page, "admin invitations, a new link shown once")
+        await page.goto(f"/admin/users?q={ben.username}")
+        await page.get_by_role("button", name=f"Password-reset link for @{ben.username}").click()
+        await expect(page.get_by_label("Reset link")).to_have_value(re.compile(r"/reset/"))
+        await audit.check(page, "admin users, a reset link shown once")
+        await page.goto("/settings/password")
+        await page.get_by_role("button", name="Change password").click()
+        await expect(page.locator("#error-summary")).to_be_visible()
+        await audit.check(page, "change password, with errors")
+
+        # The member's side: reporting, a room they moderate, a profile they block.
+        member = await own.page(ben)
+        await member.goto(f"/rooms/{room}/messages/{await _last_message(ben, room)}/report")
+        await member.get_by_role("button", name="Send the report").click()
+        await expect(member.locator("#error-summary")).to_be_visible()
+        await audit.check(member, "report a message, with errors")
+        await admin.post(f"/rooms/{room}/moderators", {"username": ben.username})
+        await member.goto(f"/rooms/{room}/settings")
+        await audit.check(member, "room settings (moderator)")
+        await member.goto(f"/users/{cleo.username}")
+        await member.get_by_role("button", name="Block Cleo Moreau").click()
+        await expect(member.get_by_role("button", name="Unblock Cleo Moreau")).to_be_visible()
+        await member.goto(f"/rooms/{room}")
+        await expect(member.get_by_role("button", name="Show message from blocked user")).to_be_visible()
+        await audit.check(member, "room with a message from a blocked user, folded")
+        await member.get_by_role("button", name="Show message from blocked user").click()
+        await expect(member.get_by_text("a message worth reporting").first).to_be_visible()
+        audit.verify()
+    finally:
+        await own.close()
+
+
+async def test_the_administrator_and_a_moderator_work_by_keyboard(session: Session, fresh_server):
+    server = fresh_server()
+    own = Session(session.browser, server.url)
+    try:
+        admin, ben, cleo, room = await _world(own)
+        page = await own.page(admin)
+        # Deactivate Cleo from the users page, by keyboard alone.
+        await page.goto(f"/admin/users?q={cleo.username}")
+        await tab_to(page, 'form[action$="/deactivate"] button', where="admin users: deactivate")
+        await press(page, "Enter")
+        await expect(page.get_by_role("button", name=f"Reactivate @{cleo.username}")).to_be_visible()
+        assert (await cleo.page("/rooms")).status_code == 303  # signed out at once
+
+        # Resolve the report.
+        await page.goto("/admin/reports")
+        await tab_to(page, 'form[action$="/resolve"] button', where="admin reports: resolve")
+        await press(page, "Enter")
+        await expect(page.get_by_text("No open reports.")).to_be_visible()
+
+        # A moderator mutes someone: choose the time with the arrow keys, then the button.
+        await admin.post(f"/rooms/{room}/moderators", {"username": ben.username})
+        dora = await own.user(unique("dora"), "Dora Explorer")
+        await dora.post(f"/rooms/{room}/join")
+        moderator = await own.page(ben)
+        await moderator.goto(f"/rooms/{room}/settings")
+        await tab_to(moderator, f"#mute-{dora.username}", where="room settings: mute length")
+        await press(moderator, "ArrowDown")
+        await press(moderator, "Tab")
+        await press(moderator, "Enter")
+        await expect(moderator.locator(f"#member-{dora.username}")).to_contain_text("muted until")
+        refused = await dora.say(room, "may I?")
+        assert refused.status_code == 403 and "muted" in refused.text
+    finally:
+        await own.close()

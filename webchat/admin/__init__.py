@@ -1,0 +1,1 @@
+"""Running the site: administrators, settings, invitations, password resets, reports, the audit log."""
