@@ -120,8 +120,8 @@ async def authenticate(secret: str) -> ApiToken | None:
     """The live token this secret is, with its account; None for anything else."""
     if not secret.startswith(PREFIX) or len(secret) > 100 or not secret.isascii():
         return None
-    token = await ApiToken.get_or_none(digest=digest(secret)).select_related("user")
-    if token is None or not usable(token):
+    token = await ApiToken.get_or_none(digest=digest(secret)).select_related("user", "creator")
+    if token is None or not usable(token) or not _accounts_active(token):
         return None
     now = datetime.now(UTC)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
@@ -131,8 +131,13 @@ async def authenticate(secret: str) -> ApiToken | None:
 
 
 async def still_usable(token_id: int) -> bool:
-    token = await ApiToken.get_or_none(id=token_id)
-    return token is not None and usable(token)
+    token = await ApiToken.get_or_none(id=token_id).select_related("user", "creator")
+    return token is not None and usable(token) and _accounts_active(token)
+
+
+def _accounts_active(token: ApiToken) -> bool:
+    """A deactivated or deleted account (or the person a bot belongs to) acts through no token."""
+    return all(account.is_active and not account.deleted for account in (token.user, token.creator))
 
 
 async def listed(user: User) -> list[ApiToken]:
