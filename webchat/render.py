@@ -13,7 +13,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from webchat.live import sse
-from webchat.text import mentions
+from webchat.text import is_plain, mentions
 
 
 def isotime(value: datetime) -> str:
@@ -39,6 +39,7 @@ def init_jinja(env: Environment) -> None:
     env.filters["isodate"] = isodate
     env.filters["longdate"] = longdate
     env.globals["mentions"] = mentions
+    env.tests["plain"] = is_plain
 
 
 class Renderer:

@@ -54,7 +54,21 @@ class _Post:
     room: Room
     author: User
     body: str
+    html: str
     nonce: str | None
+
+
+# Bodies longer than this are rendered in a worker thread: Markdown costs milliseconds for a long
+# body (see docs/performance.md), and the event loop keeps serving streams meanwhile.
+RENDER_INLINE_MAX = 500
+
+
+async def render(body: str) -> str:
+    """A body's HTML, rendered before any transaction opens, so a slow render never holds the
+    room's row lock (nor a batch of other people's posts) while it runs."""
+    if len(body) <= RENDER_INLINE_MAX:
+        return str(render_body(body))
+    return str(await asyncio.to_thread(render_body, body))
 
 
 async def post(room: Room, author: User, body: str, nonce: str | None) -> tuple[Message, Event | None]:
@@ -62,7 +76,7 @@ async def post(room: Room, author: User, body: str, nonce: str | None) -> tuple[
     event). Posts that arrive while a commit is under way are written together in the next one:
     one transaction and one flush to disk for all of them (group commit), each still with its own
     event id, allocated in order under the room's row lock."""
-    return await _writer().submit(_Post(room, author, body, nonce))
+    return await _writer().submit(_Post(room, author, body, await render(body), nonce))
 
 
 class _Writer:
@@ -165,7 +179,7 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event]:
     room, author = post.room, post.author
     event_id, seq = await _allocate(conn, room.id, new_message=True)
     message = await Message.create(
-        room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=str(render_body(post.body)),
+        room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=post.html,
         nonce=post.nonce, using_db=conn,
     )
     event = await Event.create(room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn)
@@ -179,12 +193,13 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event]:
 
 async def update(message: Message, body: str | None) -> Event:
     """Edit (a new body) or delete (None: the text is erased, a tombstone stays)."""
+    html = "" if body is None else await render(body)
     async with in_transaction() as conn:
         event_id, _ = await _allocate(conn, message.room_id, new_message=False)
         if body is None:
             message.body, message.html, message.deleted = "", "", True
         else:
-            message.body, message.html, message.edited_at = body, str(render_body(body)), datetime.now(UTC)
+            message.body, message.html, message.edited_at = body, html, datetime.now(UTC)
         await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at"])
         event = await Event.create(
             room_id=message.room_id, seq=event_id, kind="message_updated", message_id=message.id,
