@@ -28,7 +28,9 @@ READS = {
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 403, 200, 200, 200)),
         ("HTMX", "/rooms/{room}/messages?before={next}", None, (401, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/members", None, (303, 403, 200, 200, 200)),
-        ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 303, 303, 303)),
+        ("GET", "/rooms/{room}/messages?after={msg}", None, (303, 403, 200, 200, 200)),
+        ("HTMX", "/rooms/{room}/messages?after={msg}", None, (401, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 200, 200, 200)),
         ("HTMX", "/rooms/{room}/messages/{msg}", None, (401, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
@@ -40,6 +42,8 @@ READS = {
         ("GET", "/rooms/{room}", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/members", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages?after={msg}", None, (303, 200, 200, 200, 200)),
         ("HTMX", "/rooms/{room}/messages/{msg}", None, (401, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
@@ -48,6 +52,7 @@ READS = {
     "direct": [
         ("GET", "/rooms/{room}", None, (303, 403, 200, 403, 200)),
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 403, 200, 403, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 200, 403, 200)),
         # The member wrote the message there; a direct room has no owner to moderate it.
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 200, 403, 403)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 403, 200)),
@@ -62,6 +67,7 @@ READS = {
         ("GET", "/people/suggest?q=mo", None, (303, 303, 303, 303, 303)),
         ("STREAM", "/events", None, (401, 200, 200, 200, 200)),
         ("GET", "/rooms/999999", None, (303, 404, 404, 404, 404)),
+        ("GET", "/rooms/999999/messages/1", None, (303, 404, 404, 404, 404)),
         ("STREAM", "/rooms/999999/events", None, (401, 404, 404, 404, 404)),
     ],
 }
@@ -193,11 +199,11 @@ async def test_outsider_never_sees_the_private_room_name(browser_factory):
     people, ids = await make_world(browser_factory)
     room, msg = ids["private"]["room"], ids["private"]["msg"]
     for url in (f"/rooms/{room}", f"/rooms/{room}/members", f"/rooms/{room}/messages?before={msg + 1}",
-                f"/rooms/{room}/messages/{msg}", "/rooms"):
+                f"/rooms/{room}/messages/{msg}", f"/rooms/{room}/messages?after=0", "/rooms"):
         for htmx in (False, True):
             page = await people["outsider"].get(url, htmx=htmx)
             assert "Zephyr" not in page.text
-            assert "author&#39;s message" not in page.text
+            assert "author&#39;s message" not in page.text and "author's message" not in page.text
 
 
 async def test_outsider_stream_of_a_private_room_is_never_opened(app, browser_factory):

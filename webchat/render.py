@@ -67,17 +67,18 @@ class Renderer:
         return self.env.get_template(template).render(**context)
 
     def message(self, message, *, oob: bool = False, replayed: bool = False, day_heading: bool = False,
-                new_divider: bool = False) -> Markup:
-        """The one message fragment. `day_heading` and `new_divider` come from the page around it
-        (the first message of a day, the reader's first unread), never from a stream."""
+                new_divider: bool = False, current: bool = False) -> Markup:
+        """The one message fragment. `day_heading`, `new_divider` and `current` come from the page
+        around it (the first message of a day, the reader's first unread, the message a permanent
+        link is to), never from a stream."""
         author = message.author
         key = (message.id, message.deleted, message.edited_at, author.username, author.display_name,
-               oob, replayed, day_heading, new_divider)
+               oob, replayed, day_heading, new_divider, current)
         html = self._messages.get(key)
         if html is None:
             html = self._messages[key] = Markup(self.fragment(
                 "messages/_message.html", m=message, oob=oob, replayed=replayed, day_heading=day_heading,
-                new_divider=new_divider))
+                new_divider=new_divider, current=current))
             if len(self._messages) > self.CACHED_MESSAGES:
                 self._messages.popitem(last=False)
         else:

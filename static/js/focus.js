@@ -54,11 +54,17 @@ export function restoreFocus(scope) {
   }
 }
 
-/** On opening a page: an error summary first; in a room, the composer. */
+/** On opening a page: an error summary first; at a message's permanent link, that message; in a
+ * room, the composer. */
 function focusOnOpen() {
   const summary = byId('error-summary');
   if (summary) {
     summary.focus();
+    return;
+  }
+  const current = document.querySelector('#messages > li.message[aria-current="true"]');
+  if (current) {
+    focusMessage(current, 'center');
     return;
   }
   const field = byId('composer-body');

@@ -222,6 +222,22 @@ async def history(room: Room, before: int | None = None, count: int = PAGE) -> t
     return list(reversed(rows[:count])), more
 
 
+async def newer(room: Room, after: int, count: int = PAGE) -> tuple[list[Message], bool]:
+    """Up to `count` messages after `after`, oldest first, and whether newer ones exist."""
+    rows = await (Message.filter(room_id=room.id, id__gt=after).order_by("id").limit(count + 1)
+                  .select_related("author"))
+    return list(rows[:count]), len(rows) > count
+
+
+async def around(room: Room, message_id: int, count: int = PAGE) -> tuple[list[Message], bool, bool]:
+    """A message's permanent link: it and about `count // 2` messages either side, oldest first,
+    and whether older and newer ones exist beyond them."""
+    half = count // 2
+    before, more_older = await history(room, message_id, half)
+    after, more_newer = await newer(room, message_id - 1, half + 1)
+    return before + after, more_older, more_newer
+
+
 async def opening(room: Room, read_seq: int | None) -> tuple[list[Message], bool, int | None]:
     """What a reader sees on opening the room: the latest page, or, with unread messages, every
     one of them (up to OPENING_MAX) and a few before; and the id of the first unread one shown,

@@ -51,14 +51,14 @@ async def _composer_error(room, body: str, problem: str):
 
 @bp.get("/rooms/<room_id>/messages")
 async def history_page(room_id: str):
+    """A page of history: older than `before`, or newer than `after` (from a permanent link)."""
     found = await rooms.access(parse_id(room_id), g.user)
-    raw = request.args.get("before", "")
-    before = None
-    if raw:
-        before = rooms.whole_number(raw)
-        if before is None:
-            raise Refused(400, "before must be a message number.", "Bad message number")
-    history, more = await service.history(found.room, before)
+    before, after = _message_number(request.args, "before"), _message_number(request.args, "after")
+    more = more_newer = False
+    if after is not None:
+        history, more_newer = await service.newer(found.room, after)
+    else:
+        history, more = await service.history(found.room, before)
     template = "messages/_history.html" if web.is_htmx() else "messages/history.html"
     return await render_template(
         template,
@@ -66,9 +66,21 @@ async def history_page(room_id: str):
         title=await rooms.display_name(found.room, g.user),
         messages=history,
         more=more,
+        more_newer=more_newer,
         before=before,
+        after=after,
         is_owner=found.owner(g.user),
     )
+
+
+def _message_number(args, name: str) -> int | None:
+    raw = args.get(name, "")
+    if not raw:
+        return None
+    number = rooms.whole_number(raw)
+    if number is None:
+        raise Refused(400, f"{name} must be a message number.", "Bad message number")
+    return number
 
 
 async def _own_message(room_id: str, message_id: str):
@@ -81,9 +93,11 @@ async def _own_message(room_id: str, message_id: str):
 
 @bp.get("/rooms/<room_id>/messages/<message_id>")
 async def show_message(room_id: str, message_id: str):
+    """The message's permanent link: the room page around it. For htmx, the message alone (an
+    edit form cancelled puts it back)."""
     found, message = await _own_message(room_id, message_id)
     if not web.is_htmx():
-        return web.see_other(f"/rooms/{found.room.id}#m-{message.id}")
+        return await room_page(found, around=message.id)
     return current().renderer.message(message)
 
 
