@@ -35,6 +35,7 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
         ("HTMX", "/rooms/{room}/messages/{msg}/delete", None, (401, 403, 403, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events?last_event_id=0", None, (401, 403, 200, 200, 200)),
     ],
@@ -47,6 +48,7 @@ READS = {
         ("HTMX", "/rooms/{room}/messages/{msg}", None, (401, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 200, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 200, 200, 200, 200)),
     ],
     "direct": [
@@ -78,6 +80,8 @@ WRITES = {
         ("HTMX", "/rooms/{room}/messages", {"body": "hello"}, (401, 403, 200, 200, 200)),
         ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
         ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
+        ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 403, 303, 303, 303)),
+        ("HTMX", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (401, 403, 204, 204, 204)),
         ("POST", "/rooms/{room}/join", None, (303, 403, 403, 403, 403)),
         ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 303, 409)),
         ("POST", "/rooms/{room}/members", {"username": "dora"}, (303, 403, 403, 403, 303)),
@@ -90,6 +94,8 @@ WRITES = {
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 303, 303)),
         ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
         ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
+        # Readers may react: a signed-in non-member reads a public room.
+        ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 303, 303, 303, 303)),
         ("POST", "/rooms/{room}/join", None, (303, 303, 303, 303, 303)),
         ("POST", "/rooms/{room}/leave", None, (303, 409, 303, 303, 409)),
         ("POST", "/rooms/{room}/members", {"username": "dora"}, (303, 403, 403, 403, 409)),
@@ -100,6 +106,7 @@ WRITES = {
     "direct": [
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 403, 303)),
         ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 403, 204)),
+        ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 403, 303, 403, 303)),
         ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 403, 303)),
     ],
     "none": [
@@ -189,9 +196,9 @@ async def test_writing_against_every_role(no_limits, browser_factory, method, pa
 
 
 async def _empty_database(tortoise) -> None:
-    from webchat.models import Event, Membership, Room, User
+    from webchat.models import Event, Membership, Reaction, Room, User
 
-    for model in (Event, Message, Membership, Room, User):
+    for model in (Event, Reaction, Message, Membership, Room, User):
         await model.all().delete()
 
 

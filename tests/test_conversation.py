@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from webchat.models import Message
+from webchat.models import Message, Reaction
 
 
 def items(html: str) -> list[str]:
@@ -105,3 +105,99 @@ async def test_a_permanent_link_to_another_rooms_message_is_not_found(ana):
     assert (await ana.get(f"/rooms/{general}/messages/{message.id}")).status == 404
     assert (await ana.get(f"/rooms/{general}/messages/x1")).status == 404
     assert (await ana.get(f"/rooms/{general}/messages?after=x")).status == 400
+
+
+# -- Reactions ------------------------------------------------------------------------------------
+
+def reaction_buttons(li: str) -> list[str]:
+    return re.findall(r'<button type="submit" class="reaction"[^>]*>.*?</button>', li, re.S)
+
+
+async def test_a_reaction_toggles_by_form_post_and_shows_for_everyone_alike(ana, ben, cleo):
+    room = await ana.create_room("General")
+    for person in (ben, cleo):
+        await person.post(f"/rooms/{room}/join")
+    await ana.say(room, "lunch?")
+    message = await Message.get(room_id=room)
+    path = f"/rooms/{room}/messages/{message.id}/reactions"
+    page = await ben.post(path, {"emoji": "👍"})
+    assert page.status == 303 and page.location == f"/rooms/{room}/messages/{message.id}"
+    assert (await cleo.post(path, {"emoji": "👍"}, htmx=True)).status == 204
+    assert (await ana.post(path, {"emoji": " 🎉 "})).status == 303
+    seen = {}
+    for person in (ana, ben, cleo):
+        li = items((await person.get(f"/rooms/{room}")).text)[0]
+        seen[person] = reaction_buttons(li)
+    assert seen[ana] == seen[ben] == seen[cleo]  # one fragment for every reader
+    thumbs, party = seen[ana]
+    assert 'aria-label="thumbs up: Ben Okafor and Cleo"' in thumbs
+    assert 'data-users=" ben cleo "' in thumbs and '<span class="count" aria-hidden="true">2</span>' in thumbs
+    assert f'formaction="{path}"' in thumbs and 'form="react-form"' in thumbs and 'value="👍"' in thumbs
+    assert 'aria-label="party: Ana Lima"' in party
+    # Each page carries the one form the buttons submit, with that reader's token.
+    assert re.search(r'<form id="react-form" method="post"[^>]*hidden><input type="hidden" name="csrf_token"',
+                     (await ben.get(f"/rooms/{room}")).text)
+    # The reader's own, marked by the per-reader style (without script too).
+    assert '.reaction[data-users~="ben"] { --mine: 1; }' in (await ben.get(f"/rooms/{room}")).text
+    # Again: taken back.
+    assert (await ben.post(path, {"emoji": "👍"})).status == 303
+    li = items((await ben.get(f"/rooms/{room}")).text)[0]
+    assert 'aria-label="thumbs up: Cleo"' in reaction_buttons(li)[0]
+    assert await Reaction.filter(message_id=message.id).count() == 2
+
+
+async def test_every_message_offers_the_quick_six_and_any_emoji(ana):
+    room = await ana.create_room("General")
+    await ana.say(room, "hello")
+    message = await Message.get(room_id=room)
+    li = items((await ana.get(f"/rooms/{room}")).text)[0]
+    quick = re.findall(r'<button type="submit" class="react"[^>]*aria-label="([^"]+)"', li)
+    assert quick == ["thumbs up", "heart", "laughing", "party", "surprised", "sad"]
+    assert f'href="/rooms/{room}/messages/{message.id}/reactions"' in li
+    page = await ana.get(f"/rooms/{room}/messages/{message.id}/reactions")
+    assert page.status == 200 and '<input id="reaction-emoji" name="emoji"' in page.text
+    assert (await ana.post(f"/rooms/{room}/messages/{message.id}/reactions", {"emoji": "🇹🇭"})).status == 303
+    page = await ana.get(f"/rooms/{room}/messages/{message.id}/reactions")
+    assert "flag TH: Ana Lima" in page.text
+
+
+async def test_what_is_not_one_emoji_is_refused_with_the_form_again(ana):
+    room = await ana.create_room("General")
+    await ana.say(room, "hello")
+    message = await Message.get(room_id=room)
+    path = f"/rooms/{room}/messages/{message.id}/reactions"
+    for bad in ("", "ok", "<script>", "👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍", "🏽", "x" * 5000):
+        page = await ana.post(path, {"emoji": bad})
+        assert page.status == 422, bad
+        assert 'href="#reaction-emoji"' in page.text and 'aria-invalid="true"' in page.text
+    assert (await ana.post(path, {"emoji": "nope"}, htmx=True)).status == 422
+    assert (await ana.post(path, {})).status == 422
+    assert await Reaction.all().count() == 0
+
+
+async def test_at_most_twenty_different_reactions(ana, ben, no_limits):
+    room = await ana.create_room("General")
+    await ben.post(f"/rooms/{room}/join")
+    await ana.say(room, "react away")
+    message = await Message.get(room_id=room)
+    path = f"/rooms/{room}/messages/{message.id}/reactions"
+    emoji = [chr(0x1F600 + n) for n in range(21)]
+    for e in emoji[:20]:
+        assert (await ana.post(path, {"emoji": e})).status == 303
+    page = await ben.post(path, {"emoji": emoji[20]})
+    assert page.status == 422 and "at most 20 different reactions" in page.text
+    assert (await ben.post(path, {"emoji": emoji[0]})).status == 303  # one of the twenty: fine
+    assert await Reaction.filter(message_id=message.id).count() == 21
+
+
+async def test_a_deleted_message_takes_no_reactions_and_shows_none(ana):
+    room = await ana.create_room("General")
+    await ana.say(room, "soon gone")
+    message = await Message.get(room_id=room)
+    path = f"/rooms/{room}/messages/{message.id}/reactions"
+    assert (await ana.post(path, {"emoji": "😢"})).status == 303
+    await ana.post(f"/rooms/{room}/messages/{message.id}/delete")
+    assert (await ana.post(path, {"emoji": "👍"})).status == 410
+    assert (await ana.get(path)).status == 410
+    li = items((await ana.get(f"/rooms/{room}")).text)[0]
+    assert "reaction" not in li

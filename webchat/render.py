@@ -12,6 +12,7 @@ from datetime import datetime
 from jinja2 import Environment
 from markupsafe import Markup
 
+from webchat.emoji import QUICK, emoji_name, reaction_label
 from webchat.live import sse
 from webchat.text import is_plain, mentions
 
@@ -40,6 +41,9 @@ def init_jinja(env: Environment) -> None:
     env.filters["longdate"] = longdate
     env.globals["mentions"] = mentions
     env.tests["plain"] = is_plain
+    env.globals["quick_reactions"] = QUICK
+    env.globals["emoji_name"] = emoji_name
+    env.globals["reaction_label"] = reaction_label
 
 
 class Renderer:
@@ -72,8 +76,8 @@ class Renderer:
         around it (the first message of a day, the reader's first unread, the message a permanent
         link is to), never from a stream."""
         author = message.author
-        key = (message.id, message.deleted, message.edited_at, author.username, author.display_name,
-               oob, replayed, day_heading, new_divider, current)
+        key = (message.id, message.revision, message.deleted, message.edited_at, author.username,
+               author.display_name, oob, replayed, day_heading, new_divider, current)
         html = self._messages.get(key)
         if html is None:
             html = self._messages[key] = Markup(self.fragment(

@@ -25,10 +25,11 @@ import * as editing from './editing.js';
 import * as folds from './folds.js';
 import * as combobox from './combobox.js';
 import * as links from './links.js';
+import * as reactions from './reactions.js';
 import * as focus from './focus.js';
 
 for (const feature of [resume, times, days, roving, position, arrivals, typing, unread, read,
-  connection, composer, drafts, editing, folds, combobox, links, focus]) {
+  connection, composer, drafts, editing, folds, combobox, links, reactions, focus]) {
   try {
     feature.start();
   } catch (error) {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webchat.models import Event, Membership, Message, Room, User
+from webchat.models import Event, Membership, Message, Reaction, Room, User
 
 
 async def snapshot() -> dict:
@@ -14,7 +14,9 @@ async def snapshot() -> dict:
         "memberships": await Membership.all().order_by("id").values_list(
             "id", "user_id", "room_id", "read_seq", "read_message_id"),
         "messages": await Message.all().order_by("id").values_list(
-            "id", "room_id", "author_id", "seq", "body", "nonce", "edited_at", "deleted"),
+            "id", "room_id", "author_id", "seq", "body", "nonce", "edited_at", "deleted", "reply_to_id",
+            "reply_count", "reactions", "revision"),
+        "reactions": await Reaction.all().order_by("id").values_list("id", "message_id", "user_id", "emoji"),
         "events": await Event.all().order_by("id").values_list(
             "id", "room_id", "seq", "kind", "message_id"),
     }

@@ -39,7 +39,7 @@ def clean_body(raw: str) -> tuple[str, str | None]:
     return body, None
 
 
-async def _allocate(conn, room_id: int, new_message: bool) -> tuple[int, int]:
+async def allocate(conn, room_id: int, new_message: bool) -> tuple[int, int]:
     sql = (
         "UPDATE rooms SET last_event = last_event + 1"
         + (", last_seq = last_seq + 1" if new_message else "")
@@ -177,7 +177,7 @@ async def _write_alone(post: _Post) -> tuple[Message, Event | None]:
 
 async def _insert(conn, post: _Post) -> tuple[Message, Event]:
     room, author = post.room, post.author
-    event_id, seq = await _allocate(conn, room.id, new_message=True)
+    event_id, seq = await allocate(conn, room.id, new_message=True)
     message = await Message.create(
         room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=post.html,
         nonce=post.nonce, using_db=conn,
@@ -195,12 +195,13 @@ async def update(message: Message, body: str | None) -> Event:
     """Edit (a new body) or delete (None: the text is erased, a tombstone stays)."""
     html = "" if body is None else await render(body)
     async with in_transaction() as conn:
-        event_id, _ = await _allocate(conn, message.room_id, new_message=False)
+        event_id, _ = await allocate(conn, message.room_id, new_message=False)
         if body is None:
             message.body, message.html, message.deleted = "", "", True
         else:
             message.body, message.html, message.edited_at = body, html, datetime.now(UTC)
-        await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at"])
+        message.revision += 1
+        await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at", "revision"])
         event = await Event.create(
             room_id=message.room_id, seq=event_id, kind="message_updated", message_id=message.id,
             using_db=conn,

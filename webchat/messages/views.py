@@ -7,7 +7,8 @@ import re
 from quart import Blueprint, g, render_template, request
 
 from webchat import web
-from webchat.messages import broadcasts, service
+from webchat.emoji import clean_emoji
+from webchat.messages import broadcasts, reactions, service
 from webchat.messages.service import NONCE_MAX, clean_body
 from webchat.refusals import Refused
 from webchat.rooms import service as rooms
@@ -172,3 +173,48 @@ def _after_change(room, message):
     if web.is_htmx():
         return current().renderer.message(message), 200
     return web.see_other(f"/rooms/{room.id}#m-{message.id}")
+
+
+@bp.get("/rooms/<room_id>/messages/<message_id>/reactions")
+async def reactions_page(room_id: str, message_id: str):
+    """Any emoji, by a form of its own (every message offers the quick six in place)."""
+    found, message = await _own_message(room_id, message_id)
+    if message.deleted:
+        raise Refused(410, "This message was deleted; it can no longer get reactions.", "Message deleted")
+    return await _reactions_form(found, message, "", None, 200)
+
+
+async def _reactions_form(found, message, emoji, problem, status):
+    errors = web.FormErrors()
+    if problem:
+        errors.add("reaction-emoji", problem)
+    html = await render_template(
+        "messages/reactions.html", room=found.room, message=message, emoji=emoji, errors=errors,
+        title=await rooms.display_name(found.room, g.user),
+    )
+    return html, status
+
+
+@bp.post("/rooms/<room_id>/messages/<message_id>/reactions")
+@web.rate_limit("action", "changes")
+async def react(room_id: str, message_id: str):
+    """Toggle the reader's reaction. Readers of the room may react (as they may read it). The
+    change reaches every tab through the stream, the reader's too: htmx gets 204."""
+    found, message = await _own_message(room_id, message_id)
+    if message.deleted:
+        raise Refused(410, "This message was deleted; it can no longer get reactions.", "Message deleted")
+    raw = web.form().get("emoji", "")
+    emoji, problem = clean_emoji(raw)
+    if problem is None:
+        try:
+            event = await reactions.toggle(message, g.user, emoji)
+        except reactions.ReactionRefused as refusal:
+            problem = str(refusal)
+        else:
+            await broadcasts.message_event(current(), message, event)
+            if web.is_htmx():
+                return "", 204
+            return web.see_other(f"/rooms/{found.room.id}/messages/{message.id}")
+    if web.is_htmx():
+        raise Refused(422, problem, "Reaction not given")
+    return await _reactions_form(found, message, raw, problem, 422)
