@@ -142,12 +142,16 @@ def test_plain_bodies_are_only_paragraphs_and_line_breaks(text, plain):
     assert is_plain(render(text)) is plain
 
 
-def _seconds(body: str, repeat: int = 5) -> float:
+def _seconds(body: str, repeat: int = 7) -> float:
+    """The fastest of several renders: what the work costs, without other processes' turns on a
+    shared machine."""
     render_body(body)
-    start = time.perf_counter()
+    times = []
     for _ in range(repeat):
+        start = time.perf_counter()
         render_body(body)
-    return (time.perf_counter() - start) / repeat
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def test_rendering_grows_about_linearly_with_hostile_bodies():
