@@ -23,6 +23,7 @@ async def test_a_reaction_appears_live_for_the_other_and_is_not_announced(sessio
     page_ben = await open_room(session, ben, room)
     message = page_ben.locator("#messages > li").last
     await message.focus()
+    await message.hover()
     await message.get_by_role("button", name="thumbs up", exact=True).click()
     own = page_ben.locator("#messages > li").last.locator("button.reaction")
     await expect(own).to_have_attribute("aria-pressed", "true")
