@@ -4,6 +4,7 @@
     python -m bench --quick      the same figures, shorter (10,000 streams held 20 s; about 5 minutes)
     python -m bench profile      where the time and memory go (py-spy and tracemalloc; see README)
     python -m bench abuse        what hostile input costs (worst bodies, sign-in and catch-up storms)
+    python -m bench formatting   what rendering a message body costs (the slowest 4,000-character bodies)
     python -m bench report       print bench-results/latest.json as the Markdown table of docs/performance.md
 """
 
@@ -416,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import abuse
 
         return abuse.main(argv[1:])
+    if argv and argv[0] == "formatting":
+        from bench import formatting
+
+        return formatting.main(argv[1:])
     if argv and argv[0] == "report":
         from bench.report import markdown
 

@@ -30,11 +30,14 @@ READS = {
         ("GET", "/rooms/{room}/messages?date=2026-01-01", None, (303, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages?after=0", None, (303, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/members", None, (303, 403, 200, 200, 200)),
-        ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 303, 303, 303)),
+        ("GET", "/rooms/{room}/messages?after={msg}", None, (303, 403, 200, 200, 200)),
+        ("HTMX", "/rooms/{room}/messages?after={msg}", None, (401, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 200, 200, 200)),
         ("HTMX", "/rooms/{room}/messages/{msg}", None, (401, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
         ("HTMX", "/rooms/{room}/messages/{msg}/delete", None, (401, 403, 403, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events?last_event_id=0", None, (401, 403, 200, 200, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 200, 200)),
@@ -44,15 +47,19 @@ READS = {
         ("GET", "/rooms/{room}", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/members", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages?after={msg}", None, (303, 200, 200, 200, 200)),
         ("HTMX", "/rooms/{room}/messages/{msg}", None, (401, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 200, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 200, 200, 200, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 200, 200, 200, 200)),
     ],
     "direct": [
         ("GET", "/rooms/{room}", None, (303, 403, 200, 403, 200)),
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 403, 200, 403, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 200, 403, 200)),
         # The member wrote the message there; a direct room has no owner to moderate it.
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 200, 403, 403)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 403, 200)),
@@ -73,6 +80,7 @@ READS = {
         ("HTMX", "/search?q=message", None, (401, 200, 200, 200, 200)),
         ("GET", "/search?q=", None, (303, 422, 422, 422, 422)),
         ("GET", "/search?q=message&room=999999", None, (303, 404, 404, 404, 404)),
+        ("GET", "/rooms/999999/messages/1", None, (303, 404, 404, 404, 404)),
         ("STREAM", "/rooms/999999/events", None, (401, 404, 404, 404, 404)),
     ],
 }
@@ -83,6 +91,8 @@ WRITES = {
         ("HTMX", "/rooms/{room}/messages", {"body": "hello"}, (401, 403, 200, 200, 200)),
         ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
         ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
+        ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 403, 303, 303, 303)),
+        ("HTMX", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (401, 403, 204, 204, 204)),
         ("POST", "/rooms/{room}/join", None, (303, 403, 403, 403, 403)),
         ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 303, 409)),
         ("POST", "/rooms/{room}/members", {"username": "dora"}, (303, 403, 403, 403, 303)),
@@ -95,6 +105,8 @@ WRITES = {
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 303, 303)),
         ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
         ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
+        # Readers may react: a signed-in non-member reads a public room.
+        ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 303, 303, 303, 303)),
         ("POST", "/rooms/{room}/join", None, (303, 303, 303, 303, 303)),
         ("POST", "/rooms/{room}/leave", None, (303, 409, 303, 303, 409)),
         ("POST", "/rooms/{room}/members", {"username": "dora"}, (303, 403, 403, 403, 409)),
@@ -105,6 +117,7 @@ WRITES = {
     "direct": [
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 403, 303)),
         ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 403, 204)),
+        ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 403, 303, 403, 303)),
         ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 403, 303)),
     ],
     "none": [
@@ -194,9 +207,9 @@ async def test_writing_against_every_role(no_limits, browser_factory, method, pa
 
 
 async def _empty_database(tortoise) -> None:
-    from webchat.models import Event, Membership, Room, User
+    from webchat.models import Event, Membership, Reaction, Room, User
 
-    for model in (Event, Message, Membership, Room, User):
+    for model in (Event, Reaction, Message, Membership, Room, User):
         await model.all().delete()
 
 
@@ -204,11 +217,11 @@ async def test_outsider_never_sees_the_private_room_name(browser_factory):
     people, ids = await make_world(browser_factory)
     room, msg = ids["private"]["room"], ids["private"]["msg"]
     for url in (f"/rooms/{room}", f"/rooms/{room}/members", f"/rooms/{room}/messages?before={msg + 1}",
-                f"/rooms/{room}/messages/{msg}", "/rooms", "/search?q=private"):
+                f"/rooms/{room}/messages/{msg}", f"/rooms/{room}/messages?after=0", "/rooms", "/search?q=private"):
         for htmx in (False, True):
             page = await people["outsider"].get(url, htmx=htmx)
             assert "Zephyr" not in page.text
-            assert "author&#39;s message" not in page.text
+            assert "author&#39;s message" not in page.text and "author's message" not in page.text
 
 
 async def test_search_finds_for_each_role_only_what_it_may_read(browser_factory):

@@ -40,7 +40,8 @@ async def _scenario(url: str) -> None:
                       "(2, 1, 1, 2, '', CURRENT_TIMESTAMP, true)")
     await db.migrate(url)
     rows = {row["id"]: row["html"] for row in await _query(url, "SELECT id, html FROM messages")}
-    assert rows[1] == ('see <a href="https://example.org/a_(b)" rel="noopener noreferrer nofollow">'
+    # As Markdown, the way a message written today is stored.
+    assert rows[1] == ('see <a href="https://example.org/a_(b)" rel="noopener noreferrer nofollow ugc">'
                        'https://example.org/a_(b)</a>). &lt;b&gt;bold&lt;/b&gt;')
     assert rows[2] == ""
 

@@ -128,7 +128,7 @@ async def test_deleting_asks_first_and_the_question_changes_nothing(ana, ben):
     before = await snapshot()
     page = await ben.get(path)
     assert page.status == 200 and "<h1>Delete this message?</h1>" in page.text
-    assert f'<form method="post" action="{path}"' in page.text and "ben&#39;s words" in page.text
+    assert f'<form method="post" action="{path}"' in page.text and "ben's words" in page.text
     fragment = await ben.get(path, htmx=True)
     assert fragment.status == 200 and "<html" not in fragment.text
     assert f'<li id="m-{message.id}" class="message confirming"' in fragment.text

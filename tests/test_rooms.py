@@ -146,7 +146,7 @@ async def test_fragment_markup_of_a_message(ana):
     assert 'data-author="ana"' in li
     assert '<time datetime="' in li and "UTC" in li
     assert 'dir="auto"' in li
-    assert '<a href="https://example.org/a?b=1&amp;c=2" rel="noopener noreferrer nofollow">' in li
+    assert '<a href="https://example.org/a?b=1&amp;c=2" rel="noopener noreferrer nofollow ugc">' in li
     assert "</a>. and<br>" in li
 
 

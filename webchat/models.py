@@ -97,11 +97,35 @@ class Message(Model):
     deleted = fields.BooleanField(default=False)
     # Who removed it, when not its author: the tombstone says so ("Removed by a moderator, Olga").
     removed_by = fields.CharField(max_length=64, null=True)
+    # The message this one answers (same room), and how many answer this one ("N replies").
+    reply_to = fields.ForeignKeyField("models.Message", related_name="replies", null=True,
+                                      on_delete=fields.SET_NULL)
+    reply_count = fields.IntField(default=0, db_default=0)
+    # Reactions as shown: [[emoji, [[username, display name], …]], …] in the order first given,
+    # kept with the message (the Reaction rows are the truth) so its fragment renders from one row.
+    reactions = fields.JSONField(null=True)
+    # Bumped by every change that shows in the message's fragment (edit, delete, reaction, reply):
+    # the renderer's cache key.
+    revision = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "messages"
         unique_together = (("room", "seq"), ("author", "nonce"))
         indexes = (("room_id", "id"),)
+
+
+class Reaction(Model):
+    """One person's reaction to a message with one emoji."""
+
+    id = fields.IntField(primary_key=True)
+    message = fields.ForeignKeyField("models.Message", related_name="reaction_rows")
+    user = fields.ForeignKeyField("models.User", related_name="reactions")
+    emoji = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "reactions"
+        unique_together = (("message", "user", "emoji"),)
 
 
 class Event(Model):

@@ -12,8 +12,9 @@ from datetime import datetime
 from jinja2 import Environment
 from markupsafe import Markup
 
+from webchat.emoji import QUICK, emoji_name, reaction_label
 from webchat.live import sse
-from webchat.text import mentions
+from webchat.text import is_plain, mentions
 
 
 def isotime(value: datetime) -> str:
@@ -39,6 +40,10 @@ def init_jinja(env: Environment) -> None:
     env.filters["isodate"] = isodate
     env.filters["longdate"] = longdate
     env.globals["mentions"] = mentions
+    env.tests["plain"] = is_plain
+    env.globals["quick_reactions"] = QUICK
+    env.globals["emoji_name"] = emoji_name
+    env.globals["reaction_label"] = reaction_label
 
 
 class Renderer:
@@ -66,18 +71,19 @@ class Renderer:
         return self.env.get_template(template).render(**context)
 
     def message(self, message, *, oob: bool = False, replayed: bool = False, day_heading: bool = False,
-                new_divider: bool = False) -> Markup:
-        """The one message fragment. `day_heading` and `new_divider` come from the page around it
-        (the first message of a day, the reader's first unread), never from a stream."""
+                new_divider: bool = False, current: bool = False) -> Markup:
+        """The one message fragment. `day_heading`, `new_divider` and `current` come from the page
+        around it (the first message of a day, the reader's first unread, the message a permanent
+        link is to), never from a stream."""
         author = message.author
-        key = (message.id, message.deleted, message.edited_at, author.username, author.display_name,
-               author.bot_owner_id is not None,
-               oob, replayed, day_heading, new_divider)
+        key = (message.id, message.revision, message.deleted, message.edited_at, author.username,
+               author.display_name, author.bot_owner_id is not None, message.removed_by,
+               oob, replayed, day_heading, new_divider, current)
         html = self._messages.get(key)
         if html is None:
             html = self._messages[key] = Markup(self.fragment(
                 "messages/_message.html", m=message, oob=oob, replayed=replayed, day_heading=day_heading,
-                new_divider=new_divider))
+                new_divider=new_divider, current=current))
             if len(self._messages) > self.CACHED_MESSAGES:
                 self._messages.popitem(last=False)
         else:

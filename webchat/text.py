@@ -1,52 +1,103 @@
-"""Message bodies: stored as typed, shown escaped with line breaks kept and web links made links."""
+"""Message bodies: stored as typed, shown as a safe subset of Markdown.
+
+CommonMark (markdown-it-py) with raw HTML off, bare links found by linkify-it-py: emphasis,
+strong, strikethrough, inline code, fenced and indented code, block quotes, lists and links.
+Headings, rules, images, reference definitions and character entities are left out, so that what
+was typed shows as typed (a "# " line or "&lt;" stays text). Line breaks are kept. Every block
+carries `dir="auto"`, so a right-to-left paragraph reads right to left beside a left-to-right one.
+
+Rendered once when a message is written (Message.html), never per page, replay or stream.
+"""
 
 from __future__ import annotations
 
 import re
 
-from markupsafe import Markup, escape
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markupsafe import Markup
 
-_URL_SPLIT = re.compile(r"(https?://[^\s<>\"'\x00-\x1f\x7f]+)", re.IGNORECASE)
-_LINK = '<a href="%s" rel="noopener noreferrer nofollow">%s</a>'
-_TRAILING = ".,;:!?)]}'\""
 # Longer than any link people share by hand; longer ones are shown as text (and cost nothing).
 LINK_MAX = 2048
+LINK_REL = "noopener noreferrer nofollow ugc"
+SCHEMES = ("http://", "https://", "mailto:")
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.\-]{3,32})")
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+_LANGUAGE = re.compile(r"[\w+#.\-]{1,30}")
+
+# What the renderer can produce, and nothing else (tests check every output against it).
+ALLOWED = {
+    "p": {"dir"}, "br": set(), "em": set(), "strong": set(), "s": set(), "code": set(),
+    "pre": {"dir"}, "blockquote": {"dir"}, "ul": {"dir"}, "ol": {"dir", "start"}, "li": {"dir"},
+    "a": {"href", "rel"}, "figure": {"class", "dir"}, "figcaption": {"class"},
+}
 
 
-def _split_url(url: str) -> tuple[str, str]:
-    """Leave trailing punctuation out of a link ("see https://x.org." links https://x.org).
+def _valid_link(url: str) -> bool:
+    """Only web and mail links, of a sane length: no javascript:, data:, relative or local ones."""
+    return url.lower().startswith(SCHEMES) and len(url) <= LINK_MAX and len(url) > 8
 
-    A closing parenthesis stays when it closes one opened inside the link (Wikipedia's
-    "…/Python_(language)"): of the trailing run, every ")" beyond the balanced ones goes, and the
-    link ends at the first balanced one. Done with str methods, so linear in the length whatever
-    the text (a body of 4,000 ")" once took 10 ms here).
-    """
-    kept = url.rstrip(_TRAILING)
-    run = url[len(kept):]
-    if ")" in run:
-        surplus = max(0, url.count(")") - url.count("("))
-        backwards = run[::-1].split(")", surplus + 1)
-        if len(backwards) > surplus + 1:  # a balanced ")" stops the trimming: keep it and before
-            dropped = sum(map(len, backwards[: surplus + 1])) + surplus
-            kept = url[: len(url) - dropped]
-    return kept, url[len(kept):]
+
+def _block_direction(state) -> None:
+    """A core rule: `dir="auto"` on every block that opens (paragraphs, lists, items, quotes)."""
+    for token in state.tokens:
+        if token.nesting == 1 and token.block:
+            token.attrSet("dir", "auto")
+
+
+def _link_open(self, tokens, idx, options, env):
+    token = tokens[idx]
+    token.attrs = {"href": token.attrs["href"], "rel": LINK_REL}  # no title: only what ALLOWED names
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _fence(self, tokens, idx, options, env):
+    """Fenced code as <pre><code>, its language (the first word after the fence) as a caption."""
+    token = tokens[idx]
+    code = f'<pre dir="auto"><code>{escapeHtml(token.content)}</code></pre>'
+    language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+    if not _LANGUAGE.fullmatch(language):
+        return code + "\n"
+    return (f'<figure class="code" dir="auto"><figcaption class="code-language">{escapeHtml(language)}'
+            f"</figcaption>{code}</figure>\n")
+
+
+def _code_block(self, tokens, idx, options, env):
+    return f'<pre dir="auto"><code>{escapeHtml(tokens[idx].content)}</code></pre>\n'
+
+
+def _build() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True, "xhtmlOut": False})
+    md.enable(["linkify", "strikethrough"])
+    md.disable(["heading", "lheading", "hr", "image", "reference", "entity", "html_block", "html_inline"])
+    # Links need their scheme ("example.com" stays text); e-mail addresses become mailto: links.
+    md.linkify.set({"fuzzy_link": False, "fuzzy_email": True})
+    md.validateLink = _valid_link
+    md.core.ruler.push("block_direction", _block_direction)
+    md.add_render_rule("link_open", _link_open)
+    md.add_render_rule("fence", _fence)
+    md.add_render_rule("code_block", _code_block)
+    return md
+
+
+_md = _build()
 
 
 def render_body(text: str) -> Markup:
-    # split() with the link as a group: text, link, text, link, …, text.
-    parts = _URL_SPLIT.split(text)
-    out = [escape(parts[0])]
-    for i in range(1, len(parts), 2):
-        url, rest = _split_url(parts[i])
-        if len("https://") < len(url) <= LINK_MAX:
-            href = escape(url)
-            out.append(_LINK % (href, href))
-        else:
-            rest = url + rest
-        out.append(escape(rest + parts[i + 1]))
-    return Markup(_NEWLINE.sub("<br>\n", "".join(out)))
+    """The body as HTML. One paragraph (most messages) is its inline content alone: the message's
+    own `<div class="body" dir="auto">` is its block."""
+    tokens = _md.parse(text)
+    if len(tokens) == 3 and tokens[0].type == "paragraph_open":
+        tokens = tokens[1:2]
+    return Markup(_md.renderer.render(tokens, _md.options, {}).rstrip("\n"))
+
+
+_RICH = re.compile(r"<(?!/?p[ >]|br>)")  # any tag but a paragraph's or a line break
+
+
+def is_plain(html: str) -> bool:
+    """Whether rendered HTML is only paragraphs and line breaks: no links, lists, code or
+    emphasis, so the text as typed says all of it (the message's spoken sentence uses it)."""
+    return not _RICH.search(html)
 
 
 def mentions(text: str) -> list[str]:

@@ -21,7 +21,9 @@ export function rememberFocus(target) {
   const active = document.activeElement;
   if (!target || !target.contains || !active || active === document.body || !target.contains(active)) return;
   const keeper = active.closest(KEEPERS);
-  if (keeper && keeper.id && keeper.contains(target)) memo = { id: keeper.id, at: Date.now() };
+  // A control that names itself (a reaction button) gets focus back in the replacement.
+  const key = active.getAttribute('data-keep-focus');
+  if (keeper && keeper.id && keeper.contains(target)) memo = { id: keeper.id, key, at: Date.now() };
 }
 
 function focusLost() {
@@ -34,10 +36,15 @@ export function restoreFocus(scope) {
   const el = scope.id === memo.id ? scope : scope.querySelector('#' + CSS.escape(memo.id));
   if (!el) return;
   const fresh = Date.now() - memo.at < MEMO_MS;
+  const memoKey = memo.key;
   memo = null;
   if (!fresh || !focusLost()) return; // the reader has moved on: leave focus alone
   const order = el.id === 'older' ? ['a[href]'] : ORDER;
   let target = null;
+  if (memoKey) {
+    target = [...el.querySelectorAll('[data-keep-focus]')].find((c) => c.getAttribute('data-keep-focus') === memoKey && shown(c)) || null;
+    if (target) { target.focus(); return; }
+  }
   for (const selector of order) {
     target = [...el.querySelectorAll(selector)].find(shown) || null;
     if (target) break;
@@ -54,11 +61,17 @@ export function restoreFocus(scope) {
   }
 }
 
-/** On opening a page: an error summary first; in a room, the composer. */
+/** On opening a page: an error summary first; at a message's permanent link, that message; in a
+ * room, the composer. */
 function focusOnOpen() {
   const summary = byId('error-summary');
   if (summary) {
     summary.focus();
+    return;
+  }
+  const current = document.querySelector('#messages > li.message[aria-current="true"]');
+  if (current) {
+    focusMessage(current, 'center');
     return;
   }
   const field = byId('composer-body');

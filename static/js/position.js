@@ -88,6 +88,11 @@ export function afterArrival(li, wasAtEnd, quiet) {
 function open() {
   const target = location.hash.length > 1 && document.getElementById(decodeURIComponent(location.hash.slice(1)));
   if (target) return; // a link to a message: the browser has shown it
+  const current = document.querySelector('#messages > li.message[aria-current="true"]');
+  if (current) {
+    current.scrollIntoView({ block: 'center' }); // a permanent link: its message, in the middle
+    return;
+  }
   const divider = byId('new-messages');
   if (divider) {
     divider.scrollIntoView({ block: 'start' });

@@ -5,7 +5,8 @@
  * the active message's own controls (its action, links in its text, an edit form open in it)
  * are in the Tab order, so from the focused message Tab reaches them, then goes on past the log.
  *
- * The active message starts as the first unread one (under "New messages"), else the newest;
+ * The active message starts as the one a permanent link is to, else the first unread one (under
+ * "New messages"), else the newest;
  * it follows focus (a click, a form opened in place) and stays where it is when messages arrive.
  * Without script the log itself is focusable (it scrolls from the keyboard) and every control in
  * it is in the Tab order.
@@ -43,7 +44,8 @@ function refresh(list, log) {
   let active = activeId ? byId(activeId) : null;
   if (!active || !all.includes(active) || !chosen) {
     // The first unread message while the reader has not moved, else the newest.
-    const first = !chosen && list.getAttribute('data-first-unread');
+    // (At a message's permanent link, that message.)
+    const first = !chosen && (list.getAttribute('data-current') || list.getAttribute('data-first-unread'));
     active = (first && byId('m-' + first)) || all[all.length - 1] || null;
     activeId = active ? active.id : null;
     chosen = false;

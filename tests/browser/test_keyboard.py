@@ -102,10 +102,12 @@ async def test_keyboard_journey(session: Session):
     second_id = await mine.last.get_attribute("id")
     first_id = await mine.first.get_attribute("id")
 
-    # The log is one stop: Shift+Tab from the composer reaches the newest message's one action,
-    # then the message itself; the arrow keys move between messages.
+    # The log is one stop: Shift+Tab from the composer reaches the newest message's controls (its
+    # own action, Copy link, React), then the message itself; the arrow keys move
+    # between messages.
     await tab_to(page, f"#{second_id} a.act-own", backwards=True, limit=2, where="room: Edit or delete")
-    await press(page, "Shift+Tab", "room: the newest message")
+    await tab_to(page, f"#{second_id} a.act-link", backwards=True, limit=1, where="room: Copy link")
+    await tab_to(page, f"#{second_id}", backwards=True, limit=2, where="room: the newest message")
     await expect(page.locator(f"#{second_id}"), "the newest message is the log's stop").to_be_focused()
     await press(page, "ArrowUp", "room: the message before")
     await expect(page.locator(f"#{first_id}")).to_be_focused()
@@ -190,7 +192,7 @@ async def test_keyboard_journey(session: Session):
     await expect(page.locator("#messages > li:focus")).to_have_count(1)
     await press(page, "Home", "the oldest message")
     await expect(page.locator("#messages > li").first).to_be_focused()
-    await tab_to(page, "#messages > li:first-child a.act-moderate", limit=1, where="the oldest message's action")
+    await tab_to(page, "#messages > li:first-child a.act-moderate", limit=3, where="the oldest message's action (past React and Copy link)")
 
     # Open a direct room with Ben from the room list, by his display name.
     await tab_to(page, 'header a[href="/rooms"]', backwards=True, limit=200, where="header: Rooms")

@@ -11,6 +11,7 @@ from webchat.models import (
     Membership,
     Message,
     PasswordReset,
+    Reaction,
     Report,
     Room,
     Site,
@@ -28,7 +29,9 @@ async def snapshot() -> dict:
         "memberships": await Membership.all().order_by("id").values_list(
             "id", "user_id", "room_id", "read_seq", "read_message_id", "role", "muted_until"),
         "messages": await Message.all().order_by("id").values_list(
-            "id", "room_id", "author_id", "seq", "body", "nonce", "edited_at", "deleted", "removed_by"),
+            "id", "room_id", "author_id", "seq", "body", "nonce", "edited_at", "deleted", "removed_by", "reply_to_id",
+            "reply_count", "reactions", "revision"),
+        "reactions": await Reaction.all().order_by("id").values_list("id", "message_id", "user_id", "emoji"),
         "events": await Event.all().order_by("id").values_list(
             "id", "room_id", "seq", "kind", "message_id"),
         "site": await Site.all().values_list("id", "name", "welcome", "registration", "member_invites"),

@@ -40,7 +40,7 @@ def clean_body(raw: str) -> tuple[str, str | None]:
     return body, None
 
 
-async def _allocate(conn, room_id: int, new_message: bool) -> tuple[int, int]:
+async def allocate(conn, room_id: int, new_message: bool) -> tuple[int, int]:
     sql = (
         "UPDATE rooms SET last_event = last_event + 1"
         + (", last_seq = last_seq + 1" if new_message else "")
@@ -55,7 +55,21 @@ class _Post:
     room: Room
     author: User
     body: str
+    html: str
     nonce: str | None
+
+
+# Bodies longer than this are rendered in a worker thread: Markdown costs milliseconds for a long
+# body (see docs/performance.md), and the event loop keeps serving streams meanwhile.
+RENDER_INLINE_MAX = 500
+
+
+async def render(body: str) -> str:
+    """A body's HTML, rendered before any transaction opens, so a slow render never holds the
+    room's row lock (nor a batch of other people's posts) while it runs."""
+    if len(body) <= RENDER_INLINE_MAX:
+        return str(render_body(body))
+    return str(await asyncio.to_thread(render_body, body))
 
 
 async def post(room: Room, author: User, body: str, nonce: str | None) -> tuple[Message, Event | None]:
@@ -63,7 +77,7 @@ async def post(room: Room, author: User, body: str, nonce: str | None) -> tuple[
     event). Posts that arrive while a commit is under way are written together in the next one:
     one transaction and one flush to disk for all of them (group commit), each still with its own
     event id, allocated in order under the room's row lock."""
-    return await _writer().submit(_Post(room, author, body, nonce))
+    return await _writer().submit(_Post(room, author, body, await render(body), nonce))
 
 
 class _Writer:
@@ -185,9 +199,9 @@ async def _write_alone(post: _Post) -> tuple[Message, Event | None]:
 
 async def _insert(conn, post: _Post) -> tuple[Message, Event]:
     room, author = post.room, post.author
-    event_id, seq = await _allocate(conn, room.id, new_message=True)
+    event_id, seq = await allocate(conn, room.id, new_message=True)
     message = await Message.create(
-        room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=str(render_body(post.body)),
+        room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=post.html,
         nonce=post.nonce, using_db=conn,
     )
     event = await Event.create(room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn)
@@ -201,13 +215,15 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event]:
 
 async def update(message: Message, body: str | None) -> Event:
     """Edit (a new body) or delete (None: the text is erased, a tombstone stays)."""
+    html = "" if body is None else await render(body)
     async with in_transaction() as conn:
-        event_id, _ = await _allocate(conn, message.room_id, new_message=False)
+        event_id, _ = await allocate(conn, message.room_id, new_message=False)
         if body is None:
             message.body, message.html, message.deleted = "", "", True
         else:
-            message.body, message.html, message.edited_at = body, str(render_body(body)), datetime.now(UTC)
-        await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at"])
+            message.body, message.html, message.edited_at = body, html, datetime.now(UTC)
+        message.revision += 1
+        await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at", "revision"])
         event = await Event.create(
             room_id=message.room_id, seq=event_id, kind="message_updated", message_id=message.id,
             using_db=conn,
@@ -227,6 +243,22 @@ async def history(room: Room, before: int | None = None, count: int = PAGE) -> t
     rows = await query.order_by("-id").limit(count + 1).select_related("author")
     more = len(rows) > count
     return list(reversed(rows[:count])), more
+
+
+async def newer(room: Room, after: int, count: int = PAGE) -> tuple[list[Message], bool]:
+    """Up to `count` messages after `after`, oldest first, and whether newer ones exist."""
+    rows = await (Message.filter(room_id=room.id, id__gt=after).order_by("id").limit(count + 1)
+                  .select_related("author"))
+    return list(rows[:count]), len(rows) > count
+
+
+async def around(room: Room, message_id: int, count: int = PAGE) -> tuple[list[Message], bool, bool]:
+    """A message's permanent link: it and about `count // 2` messages either side, oldest first,
+    and whether older and newer ones exist beyond them."""
+    half = count // 2
+    before, more_older = await history(room, message_id, half)
+    after, more_newer = await newer(room, message_id - 1, half + 1)
+    return before + after, more_older, more_newer
 
 
 async def opening(room: Room, read_seq: int | None) -> tuple[list[Message], bool, int | None]:
@@ -267,11 +299,6 @@ async def from_day(room: Room, day: date, count: int = PAGE) -> tuple[list[Messa
         shown, older = await history(room, count=count)
         return shown, older, False
     return await _from_message(room, first.id, count)
-
-
-async def newer(room: Room, message_id: int, count: int = PAGE) -> tuple[list[Message], bool, bool]:
-    """Up to `count` messages after message `message_id`, oldest first; whether older and newer exist."""
-    return await _from_message(room, message_id + 1, count)
 
 
 async def _from_message(room: Room, first_id: int, count: int) -> tuple[list[Message], bool, bool]:

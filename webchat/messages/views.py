@@ -9,7 +9,8 @@ from quart import Blueprint, g, render_template, request
 from webchat import enforce, web
 from webchat.accounts.people import blocked_usernames
 from webchat.admin import audit
-from webchat.messages import broadcasts, service
+from webchat.emoji import clean_emoji
+from webchat.messages import broadcasts, reactions, service
 from webchat.messages.service import NONCE_MAX, clean_body
 from webchat.refusals import Refused
 from webchat.rooms import service as rooms
@@ -54,12 +55,13 @@ async def _composer_error(room, body: str, problem: str):
 
 @bp.get("/rooms/<room_id>/messages")
 async def history_page(room_id: str):
-    """A page of history: before a message (`before=MID`, older pages), after one (`after=MID`),
-    or opened at a day (`date=YYYY-MM-DD`, from "Jump to date")."""
+    """A page of history: before a message (`before=MID`, older pages), after one (`after=MID`,
+    from a permanent link), or opened at a day (`date=YYYY-MM-DD`, from "Jump to date")."""
     found = await rooms.access(parse_id(room_id), g.user)
     args = request.args
-    before = after = day = None
-    newer = False
+    before, after = _message_number(args, "before"), _message_number(args, "after")
+    day = None
+    more = more_newer = False
     errors = web.FormErrors()
     if "date" in args:
         day = parse_day(args["date"].strip())
@@ -67,28 +69,21 @@ async def history_page(room_id: str):
             errors.add("jump-date", "Give a date as YYYY-MM-DD, such as 2026-11-30.")
             history, more = await service.history(found.room)
         else:
-            history, more, newer = await service.from_day(found.room, day)
-    elif raw := args.get("after", ""):
-        after = rooms.whole_number(raw)
-        if after is None:
-            raise Refused(400, "after must be a message number.", "Bad message number")
-        history, more, newer = await service.newer(found.room, after)
+            history, more, more_newer = await service.from_day(found.room, day)
+    elif after is not None:
+        history, more_newer = await service.newer(found.room, after)
     else:
-        raw = args.get("before", "")
-        if raw:
-            before = rooms.whole_number(raw)
-            if before is None:
-                raise Refused(400, "before must be a message number.", "Bad message number")
         history, more = await service.history(found.room, before)
-    template = "messages/_history.html" if web.is_htmx() and day is None and after is None else "messages/history.html"
+    template = "messages/_history.html" if web.is_htmx() and day is None else "messages/history.html"
     html = await render_template(
         template,
         room=found.room,
         title=await rooms.display_name(found.room, g.user),
         messages=history,
         more=more,
-        newer=newer,
+        more_newer=more_newer,
         before=before,
+        after=after,
         day=day,
         jump_value=args.get("date", ""),
         errors=errors,
@@ -97,6 +92,16 @@ async def history_page(room_id: str):
         blocked=await blocked_usernames(g.user),
     )
     return html, 422 if errors else 200
+
+
+def _message_number(args, name: str) -> int | None:
+    raw = args.get(name, "")
+    if not raw:
+        return None
+    number = rooms.whole_number(raw)
+    if number is None:
+        raise Refused(400, f"{name} must be a message number.", "Bad message number")
+    return number
 
 
 async def _own_message(room_id: str, message_id: str):
@@ -109,9 +114,11 @@ async def _own_message(room_id: str, message_id: str):
 
 @bp.get("/rooms/<room_id>/messages/<message_id>")
 async def show_message(room_id: str, message_id: str):
+    """The message's permanent link: the room page around it. For htmx, the message alone (an
+    edit form cancelled puts it back)."""
     found, message = await _own_message(room_id, message_id)
     if not web.is_htmx():
-        return web.see_other(f"/rooms/{found.room.id}#m-{message.id}")
+        return await room_page(found, around=message.id)
     return current().renderer.message(message)
 
 
@@ -193,3 +200,48 @@ def _after_change(room, message):
     if web.is_htmx():
         return current().renderer.message(message), 200
     return web.see_other(f"/rooms/{room.id}#m-{message.id}")
+
+
+@bp.get("/rooms/<room_id>/messages/<message_id>/reactions")
+async def reactions_page(room_id: str, message_id: str):
+    """Any emoji, by a form of its own (every message offers the quick six in place)."""
+    found, message = await _own_message(room_id, message_id)
+    if message.deleted:
+        raise Refused(410, "This message was deleted; it can no longer get reactions.", "Message deleted")
+    return await _reactions_form(found, message, "", None, 200)
+
+
+async def _reactions_form(found, message, emoji, problem, status):
+    errors = web.FormErrors()
+    if problem:
+        errors.add("reaction-emoji", problem)
+    html = await render_template(
+        "messages/reactions.html", room=found.room, message=message, emoji=emoji, errors=errors,
+        title=await rooms.display_name(found.room, g.user),
+    )
+    return html, status
+
+
+@bp.post("/rooms/<room_id>/messages/<message_id>/reactions")
+@web.rate_limit("action", "changes")
+async def react(room_id: str, message_id: str):
+    """Toggle the reader's reaction. Readers of the room may react (as they may read it). The
+    change reaches every tab through the stream, the reader's too: htmx gets 204."""
+    found, message = await _own_message(room_id, message_id)
+    if message.deleted:
+        raise Refused(410, "This message was deleted; it can no longer get reactions.", "Message deleted")
+    raw = web.form().get("emoji", "")
+    emoji, problem = clean_emoji(raw)
+    if problem is None:
+        try:
+            event = await reactions.toggle(message, g.user, emoji)
+        except reactions.ReactionRefused as refusal:
+            problem = str(refusal)
+        else:
+            await broadcasts.message_event(current(), message, event)
+            if web.is_htmx():
+                return "", 204
+            return web.see_other(f"/rooms/{found.room.id}/messages/{message.id}")
+    if web.is_htmx():
+        raise Refused(422, problem, "Reaction not given")
+    return await _reactions_form(found, message, raw, problem, 422)

@@ -15,15 +15,22 @@ from webchat.runtime import current
 
 
 async def room_page(found: Access, composer: dict | None = None, errors: web.FormErrors | None = None,
-                    mark_read: bool = False) -> str:
+                    mark_read: bool = False, around: int | None = None) -> str:
     """The room: its latest messages (from the first unread one, if any), the reader's rooms,
-    members, read markers, the composer."""
+    members, read markers, the composer. With `around` (a message id of this room: its permanent
+    link), the messages either side of that one instead, which is marked as the current one; the
+    page then follows new messages only if it reaches the newest."""
     room = found.room
     rt = current()
     # The newest event first: anything committed after it is replayed by the stream.
     last_event = await messages.newest_event(room.id)
     read_seq = found.membership.read_seq if found.member else None
-    history, more, first_unread = await messages.opening(room, read_seq)
+    more_newer = False
+    if around is not None:
+        history, more, more_newer = await messages.around(room, around)
+        first_unread = None
+    else:
+        history, more, first_unread = await messages.opening(room, read_seq)
     if mark_read and found.member and history:
         if await service.mark_read(found.membership, history[-1].id):
             await broadcasts.own_read(rt, g.user.id, room.id, found.membership.read_seq)
@@ -36,6 +43,8 @@ async def room_page(found: Access, composer: dict | None = None, errors: web.For
         messages=history,
         more=more,
         first_unread=first_unread,
+        current=around,
+        more_newer=more_newer,
         last_event=last_event,
         entries=await service.rooms_of(g.user),
         members=await service.members(room),
