@@ -162,3 +162,14 @@ def test_rendering_grows_about_linearly_with_hostile_bodies():
         small = _seconds((piece * 400)[:400])
         large = _seconds((piece * 4000)[:4000])
         assert large < small * 40, (piece, small, large)
+
+
+def test_a_body_crowded_with_unclosed_openers_is_shown_as_typed():
+    """Past a few dozen "[", "<", "*" or links, that construct is left as text: markdown-it would
+    otherwise look ahead to the end of the body for each one (quadratic in the length)."""
+    assert render_body("[" * 4000) == "[" * 4000
+    crowded = "[x](https://a.example) " * 40
+    assert "<a " not in render_body(crowded) and "[x](https://a.example)" in render_body(crowded)
+    few = "[x](https://a.example) " * 3
+    assert render_body(few).count('<a href="https://a.example"') == 3
+    assert "<em>" in render_body("*a* " * 5) and "<em>" not in render_body("*a* " * 40)
