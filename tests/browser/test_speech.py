@@ -142,6 +142,8 @@ def item(position: int, size: int, *phrases: str) -> list[str]:
 
 # Every message's links (its own action follows them, on the reader's own messages).
 ACTIONS = ["link, React", "link, Copy link"]
+# Someone else's message can also be reported.
+OTHERS = [*ACTIONS, "link, Report"]
 
 COMPOSER_READ = [
     "form", "Your message", "paragraph", "Enter sends. Shift+Enter starts a new line.", "end of paragraph",
@@ -179,15 +181,15 @@ async def test_reading_a_room_in_order(session: Session, screen_reader_script: s
         "region, Messages", "heading, Messages, level 2",
         "paragraph", "This is the start of the conversation.", "end of paragraph",
         "list",
-        *item(1, 5, day, f"{a}, {t[0]}: Good morning", *ACTIONS),
+        *item(1, 5, day, f"{a}, {t[0]}: Good morning", *OTHERS),
         *item(2, 5, f"{b}, {t[1]}:", "Notes are here:", "link, https://example.org/notes", *ACTIONS,
               "link, Edit or delete"),
         # A list is read as a list.
         *item(3, 5, f"{a}, {t[2]}:", "paragraph", "Two things:", "end of paragraph", "list",
               "listitem, level 2, position 1, set size 2", "contrast", "end of listitem, level 2, position 1, set size 2",
               "listitem, level 2, position 2, set size 2", "zoom", "end of listitem, level 2, position 2, set size 2",
-              "end of list", *ACTIONS),
-        *item(4, 5, f"{a}, {t[3]}, edited: Lunch at half past one?", *ACTIONS),
+              "end of list", *OTHERS),
+        *item(4, 5, f"{a}, {t[3]}, edited: Lunch at half past one?", *OTHERS),
         *item(5, 5, f"{b}, {t[4]}: message deleted"),
         "end of list",
         "end of region, Messages",
@@ -268,7 +270,7 @@ async def test_a_single_new_message(session: Session, screen_reader_script: str)
     t = await times(page_ben)
     assert await ben_listens.read("#messages") == [
         "list",
-        *item(1, 1, f"heading, {await first_day(page_ben)}, level 3", f"Ana Lima @{ana.username}, {t[0]}: Good morning, Ben", *ACTIONS),
+        *item(1, 1, f"heading, {await first_day(page_ben)}, level 3", f"Ana Lima @{ana.username}, {t[0]}: Good morning, Ben", *OTHERS),
         "end of list",
     ]
 
@@ -332,7 +334,7 @@ async def test_an_edit_and_a_delete(session: Session, screen_reader_script: str)
     assert await listener.read("#messages") == [
         "list",
         *item(1, 2, f"heading, {await first_day(page)}, level 3", "paragraph", "New messages", "end of paragraph",
-               f"{a}, {t[0]}, edited: Lunch at half past one?", *ACTIONS),
+               f"{a}, {t[0]}, edited: Lunch at half past one?", *OTHERS),
         *item(2, 2, f"{a}, {t[1]}: message deleted"),
         "end of list",
     ]
