@@ -76,7 +76,8 @@ async def test_batches_over_the_same_rooms_in_opposite_orders_do_not_deadlock(ap
     author = await User.get(username="ana")
 
     def batch(order, label):
-        return [service._Post(room, author, f"{label} to {room.name}", None) for room in order]
+        return [service._Post(room, author, f"{label} to {room.name}", f"{label} to {room.name}", None)
+                for room in order]
 
     for attempt in range(5):
         results = await asyncio.gather(
