@@ -137,3 +137,17 @@ def test_the_command_line_prints_a_working_token(sqlite_url, tmp_path):
     nobody = subprocess.run([sys.executable, "-m", "webchat", "token", "create", "nobody"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert nobody.returncode == 1 and "no person" in nobody.stderr
+
+
+async def test_a_deactivated_account_and_its_bots_act_through_no_token(app, ana):
+    from webchat.api import tokens
+
+    own = await tokens.create(await User.get(username_key="ana"), "mine", ["read"])
+    bot = await tokens.create_bot(await User.get(username_key="ana"), "ci-bot")
+    bots = await tokens.create(await User.get(username_key="ana"), "ci", ["post"], None, bot)
+    assert await tokens.authenticate(own.secret) is not None
+    assert await tokens.authenticate(bots.secret) is not None
+    await User.filter(username_key="ana").update(is_active=False)
+    assert await tokens.authenticate(own.secret) is None
+    assert await tokens.authenticate(bots.secret) is None  # the bot's owner is gone
+    assert not await tokens.still_usable((await ApiToken.get(name="ci")).id)
