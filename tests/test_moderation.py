@@ -56,11 +56,15 @@ async def test_the_owner_appoints_moderators_who_remove_any_message(ana, ben, cl
 
 async def test_a_muted_member_reads_but_cannot_post_until_then(ana, ben, cleo):
     room = await setup_room(ana, ben, cleo)
+    await cleo.say(room, "earlier")
     bad = await ana.post(f"/rooms/{room}/moderation/cleo/mute", {"minutes": "7"})
     assert bad.status == 422
     assert (await ana.post(f"/rooms/{room}/moderation/cleo/mute", {"minutes": "60"})).status == 303
+    earlier = await message_id("earlier")
     refused = await cleo.say(room, "can I?")
     assert refused.status == 403
+    edit = await cleo.post(f"/rooms/{room}/messages/{earlier}/edit", {"body": "edited while muted"})
+    assert edit.status == 403 and (await Message.get(id=earlier)).body == "earlier"
     assert re.search(r"muted in this room until \d{4}-\d\d-\d\d \d\d:\d\d UTC", refused.text)
     assert (await cleo.post(f"/rooms/{room}/typing", htmx=True)).status == 403
     page = await cleo.get(f"/rooms/{room}")
@@ -126,6 +130,9 @@ async def test_owner_archives_and_deletes_by_typing_the_name(ana, ben, cleo):
     assert (await ben.post(f"/rooms/{room}/archive")).status == 403
     assert (await ana.post(f"/rooms/{room}/archive")).status == 303
     assert (await ben.say(room, "after")).status == 403
+    before = await message_id("before")
+    assert (await ben.post(f"/rooms/{room}/messages/{before}/edit", {"body": "rewritten"})).status == 403
+    assert (await Message.get(id=before)).body == "before"
     page = await ben.get(f"/rooms/{room}")
     assert "This room is archived" in page.text and 'id="composer-body"' not in page.text and "before" in page.text
     assert (await ana.post(f"/rooms/{room}/unarchive")).status == 303

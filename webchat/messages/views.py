@@ -168,6 +168,7 @@ async def edit(room_id: str, message_id: str):
         raise Refused(403, "Only the author can edit a message.", "Not your message")
     if message.deleted:
         raise Refused(410, "This message was deleted; it can no longer be edited.", "Message deleted")
+    await rooms.require_member(found.room.id, g.user)  # an archived room, or a mute, stops edits too
     raw = web.form().get("body", "")
     body, problem = clean_body(raw)
     if problem:
