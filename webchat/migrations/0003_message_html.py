@@ -1,28 +1,7 @@
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-BATCH = 500
-
-
-async def render_existing(apps, schema_editor) -> None:
-    """Messages written before bodies were rendered at write time get their HTML now."""
-    from webchat.text import render_body
-
-    client = schema_editor.client
-    mark = (lambda n: f"${n}") if client.capabilities.dialect == "postgres" else (lambda n: "?")
-    last = 0
-    while True:
-        rows = await client.execute_query_dict(
-            f"SELECT id, body FROM messages WHERE id > {mark(1)} AND deleted = {mark(2)} "
-            f"ORDER BY id LIMIT {BATCH}", [last, False])
-        for row in rows:
-            await client.execute_query(
-                f"UPDATE messages SET html = {mark(1)} WHERE id = {mark(2)}",
-                [str(render_body(row["body"])), row["id"]])
-        if len(rows) < BATCH:
-            return
-        last = rows[-1]["id"]
-
+from webchat.migrations import render_stored_bodies
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0002_announce_typing')]
@@ -35,5 +14,5 @@ class Migration(migrations.Migration):
             name='html',
             field=fields.TextField(default='', db_default='', unique=False),
         ),
-        ops.RunPython(render_existing, ops.RunPython.noop),
+        ops.RunPython(render_stored_bodies, ops.RunPython.noop),
     ]
