@@ -51,14 +51,16 @@ async def test_profile_page_and_editing_it(ana, ben):
     assert re.search(r'class="avatar avatar-\d avatar-large" aria-hidden="true">AL<', page.text)
     assert (await ben.get("/users/nobody")).status == 404
     assert (await ben.get("/users/%00")).status == 404
-    bad = await ana.post("/settings/profile", {"display_name": "A" * 65, "time_zone": "Mars/Olympus",
-                                               "bio": "b" * 301})
+    bad = await ana.post("/settings/profile", {"display_name": "A" * 65, "bio": "b" * 301})
     assert bad.status == 422
-    for field in ("profile-name", "profile-zone", "profile-bio"):
+    for field in ("profile-name", "profile-bio"):
         assert f'href="#{field}"' in bad.text
-    done = await ana.post("/settings/profile", {"display_name": "Ana L.", "time_zone": "Asia/Bangkok",
-                                                "bio": "Sailor.\nBaker."})
+    assert "Not set" in (await ben.get("/users/ana")).text  # no time zone chosen yet
+    done = await ana.post("/settings/profile", {"display_name": "Ana L.", "bio": "Sailor.\nBaker."})
     assert done.status == 303
+    # The time zone is chosen in the settings, with the clock.
+    assert (await ana.post("/settings", {"time_zone": "Mars/Olympus"})).status == 422
+    assert (await ana.post("/settings", {"time_zone": "Asia/Bangkok"})).status == 303
     shown = (await ben.get("/users/ana")).text
     assert "Asia/Bangkok" in shown and "Sailor.\nBaker." in shown and "Ana L." in shown
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from quart import Quart
 from quart_auth import QuartAuth
 
-from webchat import db, errors, pages, security, streams
+from webchat import db, errors, pages, security, streams, web
 from webchat.accounts import people, sessions
 from webchat.accounts.profile import bp as profile_bp
 from webchat.accounts.views import bp as accounts_bp
@@ -111,6 +111,11 @@ def create_app(settings: Settings | None = None) -> Quart:
             except Exception:  # the database away: the error page still renders, with the defaults
                 return {"site": runtime.site or site.defaults(settings.registration)}
         return {"site": runtime.site}
+
+    @app.context_processor
+    def reader_clock() -> dict:
+        """Every page's times in its reader's zone and clock (webchat.clock): one Clock per page."""
+        return {"clock": web.reader_clock()}
 
     entry = Entry(runtime, streams, sessions.cookie_reader(app), security.response_headers(settings.production),
                   errors.unavailable_part)
