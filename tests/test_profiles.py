@@ -75,9 +75,18 @@ async def test_blocking_stops_direct_messages_and_folds_messages(ana, ben):
     assert refused.status == 403 and "does not take direct messages from you" in refused.text
     assert (await ben.say(direct, "hello?")).status == 403
     assert (await ana.say(direct, "I can still write")).status == 303  # blocking is one way
+    mid = int((await ben.say(room, "from Ben")).location.rsplit("-", 1)[1])
+    await ana.say(room, "from Ana")
     page = await ana.get(f"/rooms/{room}")
     assert '<meta name="blocked-authors" content="ben">' in page.text
-    assert 'name="blocked-authors"' not in (await ben.get(f"/rooms/{room}")).text
+    # Folded on the page itself, without script: Ben's message behind a <details>, Ana's not.
+    for path in (f"/rooms/{room}", f"/rooms/{room}/messages?before={mid + 10}", f"/rooms/{room}/messages/{mid}"):
+        text = (await ana.get(path)).text
+        assert len(re.findall(r"<summary>Show message from blocked user</summary>", text)) == 1, path
+        folded = text.split(f'<li id="m-{mid}"', 1)[1].split("</li>", 1)[0]
+        assert "<details class=\"blocked-fold\">" in folded and "from Ben" in folded.split("<details", 1)[1]
+    unblocked = await ben.get(f"/rooms/{room}")
+    assert 'name="blocked-authors"' not in unblocked.text and "blocked-fold" not in unblocked.text
     assert "Unblock Ben" in (await ana.get("/users/ben")).text
     assert (await ana.post("/users/ben/unblock")).status == 303
     assert (await ben.say(direct, "hello again")).status == 303

@@ -81,15 +81,18 @@ class Renderer:
 
     @pass_context
     def _page_message(self, context, message, **options) -> Markup:
-        # A page's message is in its reader's time (`clock` in the page's context).
-        return self.message(message, clock=clock_of(context), **options)
+        # A page's message is in its reader's time (`clock` in the page's context), and folded
+        # when the reader blocked its author (`blocked`, their usernames).
+        folded = message.author.username in (context.get("blocked") or ())
+        return self.message(message, clock=clock_of(context), folded=folded, **options)
 
     def fragment(self, template: str, **context) -> str:
         self.renders += 1
         return self.env.get_template(template).render(**context)
 
     def message(self, message, *, oob: bool = False, replayed: bool = False, day_heading: bool = False,
-                new_divider: bool = False, current: bool = False, clock: Clock = UTC_CLOCK) -> Markup:
+                new_divider: bool = False, current: bool = False, clock: Clock = UTC_CLOCK,
+                folded: bool = False) -> Markup:
         """The one message fragment. `day_heading`, `new_divider` and `current` come from the page
         around it (the first message of a day, the reader's first unread, the message a permanent
         link is to), never from a stream; so does `clock`, the reader's time on a page (UTC,
@@ -97,12 +100,12 @@ class Renderer:
         author = message.author
         key = (message.id, message.revision, message.deleted, message.edited_at, author.username,
                author.display_name, author.bot_owner_id is not None, message.removed_by,
-               oob, replayed, day_heading, new_divider, current, clock.key)
+               oob, replayed, day_heading, new_divider, current, clock.key, folded)
         html = self._messages.get(key)
         if html is None:
             html = self._messages[key] = Markup(self.fragment(
                 "messages/_message.html", m=message, oob=oob, replayed=replayed, day_heading=day_heading,
-                new_divider=new_divider, current=current, clock=clock))
+                new_divider=new_divider, current=current, clock=clock, folded=folded))
             if len(self._messages) > self.CACHED_MESSAGES:
                 self._messages.popitem(last=False)
         else:
