@@ -124,6 +124,7 @@ async def add_member(room_id: str):
         errors.add("member-username", _not_found(typed, candidates))
         return await _member_page(found, typed, errors, candidates), 422
     if await service.add_member(found.room, user):
+        await audit.record(g.user, "room.add", f"@{user.username} to room #{found.room.id} ({found.room.name})")
         await broadcasts.room_added(current(), user.id, found.room.id)
         await _flash(f"{user.display_name} (@{user.username}) was added to the room.")
     else:
