@@ -80,7 +80,7 @@ async def test_the_script_shows_the_readers_zone_and_clock_as_the_server_does(se
 
 
 async def test_the_browsers_zone_is_offered_once_and_taken_by_the_keyboard(session: Session):
-    ben = await session.user(unique("ben"), "Ben Okafor")
+    ben = await session.user(unique("ben"), "Bram Stone")
     page = await session.page(ben, timezone_id="Europe/Berlin")
     await page.goto("/rooms")
     offer = page.get_by_role("form", name="Your time zone looks like Europe/Berlin")
@@ -117,7 +117,7 @@ async def test_the_browsers_zone_is_offered_once_and_taken_by_the_keyboard(sessi
 
 async def test_a_room_opened_in_a_background_tab_stays_unread_until_seen(session: Session):
     ana = await session.user(unique("ana"), "Ana Lima")
-    ben = await session.user(unique("ben"), "Ben Okafor")
+    ben = await session.user(unique("ben"), "Bram Stone")
     room = await ana.create_room("Background", "public")
     await ben.post(f"/rooms/{room}/join")
     other = await ana.create_room("Elsewhere", "public")
@@ -158,7 +158,7 @@ async def test_a_room_opened_in_a_background_tab_stays_unread_until_seen(session
 
 async def test_without_script_opening_the_room_reads_it(session: Session):
     ana = await session.user(unique("ana"), "Ana Lima")
-    ben = await session.user(unique("ben"), "Ben Okafor")
+    ben = await session.user(unique("ben"), "Bram Stone")
     room = await ana.create_room("Plain", "public")
     await ben.post(f"/rooms/{room}/join")
     await ana.say(room, "hello")
