@@ -216,9 +216,13 @@ async def test_opening_a_room_marks_it_read_only_without_the_script(app, ana, be
     page = await ben.get(f"/rooms/{room}")
     assert page.status == 200 and 'id="new-messages"' in page.text
     assert re.search(rf'id="unread-{room}"[^>]*>3 unread<', (await ben.get("/rooms")).text)
+    assert "<title>(3) General · webchat</title>" in page.text  # the unread total leads the title
     ben.client.delete_cookie("localhost", "webchat_js")
-    await ben.get(f"/rooms/{room}")  # no script: seen as now
+    page = await ben.get(f"/rooms/{room}")  # no script: seen as now
+    assert "<title>General · webchat</title>" in page.text
     assert re.search(rf'id="unread-{room}"[^>]*><', (await ben.get("/rooms")).text)
+    await ana.say(room, "one more")
+    assert "<title>(1) Rooms · webchat</title>" in (await ben.get("/rooms")).text
 
 
 async def test_direct_room_is_the_same_for_the_same_two(ana, ben, cleo):
