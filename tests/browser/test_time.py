@@ -13,7 +13,7 @@ from pathlib import Path
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import unique
-from tests.browser.support import Session, axe, screenshot, tab_to, watched
+from tests.browser.support import Session, axe, no_horizontal_scroll, screenshot, tab_to, watched
 from webchat.clock import clock_for
 
 SHOTS = Path("/tmp/webchat-time-screenshots")
@@ -98,8 +98,11 @@ async def test_the_browsers_zone_is_offered_once_and_taken_by_the_keyboard(sessi
 
     # "Not now": kept in this browser, nothing changed on the server.
     cleo = await session.user(unique("cleo"), "Cleo")
-    page = await session.page(cleo, timezone_id="Asia/Tokyo")
+    page = await session.page(cleo, timezone_id="Asia/Tokyo", viewport={"width": 390, "height": 844})
     await page.goto("/rooms")
+    await expect(page.locator("#zone-offer")).to_be_visible()
+    await no_horizontal_scroll(page, "the time zone offer at 390 px")
+    await screenshot(page, "zone-offer-390", SHOTS)
     await tab_to(page, "#zone-offer .zone-offer-dismiss", where="Not now")
     await page.keyboard.press("Enter")
     await expect(page.locator("#zone-offer")).to_be_hidden()
