@@ -87,3 +87,22 @@ async def test_a_ban_ends_the_room_streams_and_keeps_them_shut(servers):  # noqa
     finally:
         await owner.aclose()
         await rita.aclose()
+
+
+@pytest.mark.slow
+async def test_a_change_of_the_site_settings_shows_at_once_in_every_process(servers):  # noqa: F811
+    """Each process keeps the site's settings between pages; a change made through one process is
+    shown by the next page of every other (a version in Redis that the change bumps)."""
+    admin = await LiveUser(servers[0].url, "olga").register("Olga")
+    elsewhere = admin.on(servers[-1])
+    try:
+        for round, name in enumerate(("Harbour", "Lighthouse")):
+            before = (await elsewhere.page("/rooms")).text  # read, and kept, by the other process
+            assert f"· {name}</title>" not in before
+            saved = await admin.post("/admin/site", {"name": name, "welcome": f"Welcome {round}",
+                                                     "registration": "open"})
+            assert saved.status_code == 303, saved.text
+            shown = (await elsewhere.page("/rooms")).text
+            assert f"· {name}</title>" in shown, f"round {round}: the other process shows the old name"
+    finally:
+        await admin.aclose()

@@ -83,7 +83,8 @@ GOOD = {
     "uses": ["1", "5"],
     "registration": ["open", "invite"],
     "messages": ["keep", "erase"],
-    "time_zone": ["UTC", "Asia/Bangkok"],
+    "time_zone": ["UTC", "Asia/Bangkok", ""],
+    "clock": ["auto", "12", "24"],
 }
 
 # Every POST route of the app (test_every_post_route_is_fuzzed keeps this list complete).
@@ -92,7 +93,7 @@ FORM_ROUTES = {
     "/login": ["username", "password", "next"],
     "/logout": [],
     "/logout/everywhere": [],
-    "/settings": ["announce", "announce_typing"],
+    "/settings": ["announce", "announce_typing", "time_zone", "clock", "next"],
     "/rooms": ["name", "topic", "visibility"],
     "/dm": ["username"],
     "/rooms/{room}/messages": ["body", "nonce"],
@@ -134,7 +135,7 @@ FORM_ROUTES = {
     "/rooms/{room}/messages/{msg}/reactions": ["emoji"],
     "/users/{username}/block": [],
     "/users/{username}/unblock": [],
-    "/settings/profile": ["display_name", "time_zone", "bio"],
+    "/settings/profile": ["display_name", "bio"],
     "/settings/password": ["current_password", "new_password"],
     "/settings/delete": ["messages"],  # no password field: an account deleted here would end the world
 }

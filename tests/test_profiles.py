@@ -51,14 +51,16 @@ async def test_profile_page_and_editing_it(ana, ben):
     assert re.search(r'class="avatar avatar-\d avatar-large" aria-hidden="true">AL<', page.text)
     assert (await ben.get("/users/nobody")).status == 404
     assert (await ben.get("/users/%00")).status == 404
-    bad = await ana.post("/settings/profile", {"display_name": "A" * 65, "time_zone": "Mars/Olympus",
-                                               "bio": "b" * 301})
+    bad = await ana.post("/settings/profile", {"display_name": "A" * 65, "bio": "b" * 301})
     assert bad.status == 422
-    for field in ("profile-name", "profile-zone", "profile-bio"):
+    for field in ("profile-name", "profile-bio"):
         assert f'href="#{field}"' in bad.text
-    done = await ana.post("/settings/profile", {"display_name": "Ana L.", "time_zone": "Asia/Bangkok",
-                                                "bio": "Sailor.\nBaker."})
+    assert "Not set" in (await ben.get("/users/ana")).text  # no time zone chosen yet
+    done = await ana.post("/settings/profile", {"display_name": "Ana L.", "bio": "Sailor.\nBaker."})
     assert done.status == 303
+    # The time zone is chosen in the settings, with the clock.
+    assert (await ana.post("/settings", {"time_zone": "Mars/Olympus"})).status == 422
+    assert (await ana.post("/settings", {"time_zone": "Asia/Bangkok"})).status == 303
     shown = (await ben.get("/users/ana")).text
     assert "Asia/Bangkok" in shown and "Sailor.\nBaker." in shown and "Ana L." in shown
 
@@ -73,9 +75,18 @@ async def test_blocking_stops_direct_messages_and_folds_messages(ana, ben):
     assert refused.status == 403 and "does not take direct messages from you" in refused.text
     assert (await ben.say(direct, "hello?")).status == 403
     assert (await ana.say(direct, "I can still write")).status == 303  # blocking is one way
+    mid = int((await ben.say(room, "from Ben")).location.rsplit("-", 1)[1])
+    await ana.say(room, "from Ana")
     page = await ana.get(f"/rooms/{room}")
     assert '<meta name="blocked-authors" content="ben">' in page.text
-    assert 'name="blocked-authors"' not in (await ben.get(f"/rooms/{room}")).text
+    # Folded on the page itself, without script: Ben's message behind a <details>, Ana's not.
+    for path in (f"/rooms/{room}", f"/rooms/{room}/messages?before={mid + 10}", f"/rooms/{room}/messages/{mid}"):
+        text = (await ana.get(path)).text
+        assert len(re.findall(r"<summary>Show message from blocked user</summary>", text)) == 1, path
+        folded = text.split(f'<li id="m-{mid}"', 1)[1].split("</li>", 1)[0]
+        assert "<details class=\"blocked-fold\">" in folded and "from Ben" in folded.split("<details", 1)[1]
+    unblocked = await ben.get(f"/rooms/{room}")
+    assert 'name="blocked-authors"' not in unblocked.text and "blocked-fold" not in unblocked.text
     assert "Unblock Ben" in (await ana.get("/users/ben")).text
     assert (await ana.post("/users/ben/unblock")).status == 303
     assert (await ben.say(direct, "hello again")).status == 303

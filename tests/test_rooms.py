@@ -205,6 +205,26 @@ async def test_read_markers_only_move_forward_and_unread_counts(app, ana, ben, n
     assert re.search(rf'id="unread-{room}"[^>]*><', (await ben.get("/rooms")).text)
 
 
+async def test_opening_a_room_marks_it_read_only_without_the_script(app, ana, ben, no_limits):
+    """A browser that runs the page's script says so by a cookie: its script marks the room read
+    once the messages are seen, so fetching the page leaves the marker where it was."""
+    room = await ana.create_room("General")
+    await ben.post(f"/rooms/{room}/join")
+    for n in range(3):
+        await ana.say(room, f"m{n}")
+    ben.client.set_cookie("localhost", "webchat_js", "1")
+    page = await ben.get(f"/rooms/{room}")
+    assert page.status == 200 and 'id="new-messages"' in page.text
+    assert re.search(rf'id="unread-{room}"[^>]*>3 unread<', (await ben.get("/rooms")).text)
+    assert "<title>(3) General · webchat</title>" in page.text  # the unread total leads the title
+    ben.client.delete_cookie("localhost", "webchat_js")
+    page = await ben.get(f"/rooms/{room}")  # no script: seen as now
+    assert "<title>General · webchat</title>" in page.text
+    assert re.search(rf'id="unread-{room}"[^>]*><', (await ben.get("/rooms")).text)
+    await ana.say(room, "one more")
+    assert "<title>(1) Rooms · webchat</title>" in (await ben.get("/rooms")).text
+
+
 async def test_direct_room_is_the_same_for_the_same_two(ana, ben, cleo):
     page = await ana.post("/dm", {"username": "Ben"})
     assert page.status == 303

@@ -9,7 +9,7 @@ from pathlib import Path
 from quart import Quart
 from quart_auth import QuartAuth
 
-from webchat import db, errors, pages, security, streams
+from webchat import db, errors, pages, security, streams, web
 from webchat.accounts import people, sessions
 from webchat.accounts.profile import bp as profile_bp
 from webchat.accounts.views import bp as accounts_bp
@@ -100,17 +100,26 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     @app.context_processor
     async def site_settings() -> dict:
-        """Every page shows the site's name (the room list its welcome message): read at most
-        every SITE_SECONDS per process (not one query per page), at once after a change made
-        in this process. Who may register is read afresh each time (webchat.accounts.views)."""
+        """Every page shows the site's name (the room list its welcome message): read again
+        only after a change, in any process (a version in Redis, one GET a page, moves), and at
+        least every SITE_SECONDS (the only way while Redis is away). Who may register is read
+        afresh each time (webchat.accounts.views)."""
         now = time.monotonic()
-        if runtime.site is None or now - runtime.site_read > SITE_SECONDS:
+        version = await runtime.site_version_now()
+        if (runtime.site is None or version != runtime.site_version
+                or now - runtime.site_read > SITE_SECONDS):
             try:
                 runtime.site = await site.settings(settings.registration)
                 runtime.site_read = now
+                runtime.site_version = version
             except Exception:  # the database away: the error page still renders, with the defaults
                 return {"site": runtime.site or site.defaults(settings.registration)}
         return {"site": runtime.site}
+
+    @app.context_processor
+    def reader_clock() -> dict:
+        """Every page's times in its reader's zone and clock (webchat.clock): one Clock per page."""
+        return {"clock": web.reader_clock()}
 
     entry = Entry(runtime, streams, sessions.cookie_reader(app), security.response_headers(settings.production),
                   errors.unavailable_part)

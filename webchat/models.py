@@ -6,6 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 ANNOUNCE_CHOICES = ("all", "mentions", "none")
+CLOCK_CHOICES = ("auto", "12", "24")
 
 
 class User(Model):
@@ -34,6 +35,11 @@ class User(Model):
     deleted = fields.BooleanField(default=False, db_default=False)
     bio = fields.CharField(max_length=300, default="", db_default="")
     time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
+    # Whether the person chose their time zone (on /settings): until then pages without script show
+    # UTC, labelled as such, and the script shows the browser's own zone (and offers to keep it).
+    time_zone_set = fields.BooleanField(default=False, db_default=False)
+    # The clock times are shown in: "12" (6:40 PM), "24" (18:40) or "auto" (the page's language's).
+    clock = fields.CharField(max_length=4, default="auto", db_default="auto")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

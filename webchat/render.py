@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import datetime
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
+from webchat.clock import UTC_CLOCK, Clock
 from webchat.emoji import QUICK, emoji_name, reaction_label
 from webchat.live import sse
 from webchat.text import is_plain, mentions
@@ -22,7 +23,19 @@ def isotime(value: datetime) -> str:
 
 
 def shorttime(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+    return UTC_CLOCK.time(value)
+
+
+def clock_of(context) -> Clock:
+    """The reader's clock of a page (its `clock`), or UTC for what is rendered for everyone."""
+    clock = context.get("clock")
+    return clock if isinstance(clock, Clock) else UTC_CLOCK
+
+
+@pass_context
+def readertime(context, value: datetime) -> str:
+    """A moment in the reader's zone and clock when the page has one (UTC, labelled, otherwise)."""
+    return clock_of(context).time(value)
 
 
 def isodate(value: datetime) -> str:
@@ -36,7 +49,7 @@ def longdate(value: datetime) -> str:
 
 def init_jinja(env: Environment) -> None:
     env.filters["isotime"] = isotime
-    env.filters["shorttime"] = shorttime
+    env.filters["shorttime"] = readertime
     env.filters["isodate"] = isodate
     env.filters["longdate"] = longdate
     env.globals["mentions"] = mentions
@@ -64,26 +77,35 @@ class Renderer:
         # Each message as last rendered, by everything that shows in it: the publish renders it
         # once, and pages and history pages take it from here (least recently used go first).
         self._messages: OrderedDict[tuple, Markup] = OrderedDict()
-        app_env.globals["message_html"] = self.message
+        app_env.globals["message_html"] = self._page_message
+
+    @pass_context
+    def _page_message(self, context, message, **options) -> Markup:
+        # A page's message is in its reader's time (`clock` in the page's context), and folded
+        # when the reader blocked its author (`blocked`, their usernames).
+        folded = message.author.username in (context.get("blocked") or ())
+        return self.message(message, clock=clock_of(context), folded=folded, **options)
 
     def fragment(self, template: str, **context) -> str:
         self.renders += 1
         return self.env.get_template(template).render(**context)
 
     def message(self, message, *, oob: bool = False, replayed: bool = False, day_heading: bool = False,
-                new_divider: bool = False, current: bool = False) -> Markup:
+                new_divider: bool = False, current: bool = False, clock: Clock = UTC_CLOCK,
+                folded: bool = False) -> Markup:
         """The one message fragment. `day_heading`, `new_divider` and `current` come from the page
         around it (the first message of a day, the reader's first unread, the message a permanent
-        link is to), never from a stream."""
+        link is to), never from a stream; so does `clock`, the reader's time on a page (UTC,
+        labelled, in the stream)."""
         author = message.author
         key = (message.id, message.revision, message.deleted, message.edited_at, author.username,
                author.display_name, author.bot_owner_id is not None, message.removed_by,
-               oob, replayed, day_heading, new_divider, current)
+               oob, replayed, day_heading, new_divider, current, clock.key, folded)
         html = self._messages.get(key)
         if html is None:
             html = self._messages[key] = Markup(self.fragment(
                 "messages/_message.html", m=message, oob=oob, replayed=replayed, day_heading=day_heading,
-                new_divider=new_divider, current=current))
+                new_divider=new_divider, current=current, clock=clock, folded=folded))
             if len(self._messages) > self.CACHED_MESSAGES:
                 self._messages.popitem(last=False)
         else:

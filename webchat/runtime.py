@@ -4,6 +4,7 @@ one way to reach it from a request: `current()`."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Protocol
 
 from quart import current_app
@@ -21,6 +22,10 @@ from webchat.ratelimit import (
 from webchat.render import Renderer
 
 log = logging.getLogger("webchat.runtime")
+
+# A counter bumped by every change of the site settings (keys are per Redis database).
+SITE_VERSION_KEY = "webchat:site-version"
+SITE_VERSION_PAUSE = 5.0  # seconds without asking Redis after it failed to answer
 
 
 class Limiter(Protocol):
@@ -79,9 +84,35 @@ class Runtime(Live):
         self.pending_reads: set[int] = set()  # rooms whose read markers are due to be published
         self.replay_frames = ReplayFrames()
         self.filler = None  # how a stream fills a gap (webchat.streams.fill, given by create_app)
-        # The site's settings as pages show them (name, welcome), and when they were read.
+        # The site's settings as pages show them (name, welcome), when they were read, and the
+        # version they were read at (a counter in Redis that every change bumps).
         self.site = None
         self.site_read = 0.0
+        self.site_version: int | None = None
+        self._site_version_resume = 0.0
+
+    async def site_version_now(self) -> int | None:
+        """The site settings' version, shared by every process through Redis (one GET); None with
+        one process (no Redis: its own change clears its cache) or while Redis is away (then the
+        cache expires by time)."""
+        if self.redis is None or time.monotonic() < self._site_version_resume:
+            return None
+        try:
+            return int(await self.redis.get(SITE_VERSION_KEY) or 0)
+        except (RedisError, ValueError):
+            # Pages go on without it, and do not wait on Redis again for a while.
+            self._site_version_resume = time.monotonic() + SITE_VERSION_PAUSE
+            return None
+
+    async def site_changed(self) -> None:
+        """The site settings changed: this process reads them again at once, and so does every
+        other at its next page (the version moved)."""
+        self.site = None
+        if self.redis is not None:
+            try:
+                await self.redis.incr(SITE_VERSION_KEY)
+            except RedisError as error:
+                log.warning("other processes show the old site settings for up to 30 s: %s", error)
 
 
 def current() -> Runtime:

@@ -9,8 +9,23 @@ from functools import wraps
 
 from quart import Response, g, redirect, request
 
+from webchat.clock import Clock, clock_for
 from webchat.refusals import SlowDown
 from webchat.runtime import current
+
+
+def reader_clock() -> Clock:
+    """The reader's zone and clock for this request's pages: UTC, labelled, until a signed-in
+    reader chose a zone on /settings. Made once per request."""
+    clock = g.get("reader_clock")
+    if clock is None:
+        user = g.get("user")
+        if user is None:
+            clock = clock_for(None)
+        else:
+            clock = clock_for(user.time_zone if user.time_zone_set else None, user.clock, g.get("language", "en"))
+        g.reader_clock = clock
+    return clock
 
 
 def is_htmx() -> bool:

@@ -1,14 +1,15 @@
 /* Messages from people the reader blocked are folded behind a "Show message from blocked user"
  * button: on the page, in history pages and as they arrive. The list of blocked usernames comes
  * from the page (<meta name="blocked-authors">), since messages are rendered once for every
- * reader. Without this script the messages are shown as they are. */
+ * reader. Pages fold the messages they render themselves (a <details>, which works without
+ * script); this folds the rest: those the stream brings, and edited ones it replaces. */
 function blockedAuthors() {
   const meta = document.querySelector('meta[name="blocked-authors"]');
   return new Set(meta ? meta.content.split(' ').filter(Boolean) : []);
 }
 
 function fold(message, authors) {
-  if (!authors.has(message.dataset.author) || message.querySelector(':scope > .show-blocked')) return;
+  if (!authors.has(message.dataset.author) || message.querySelector(':scope > .show-blocked, :scope > .blocked-fold')) return;
   message.classList.add('blocked');
   const button = document.createElement('button');
   button.type = 'button';

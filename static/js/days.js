@@ -3,8 +3,8 @@
  * divider kept at the reader's first unread message, and consecutive messages by one author
  * within a few minutes grouped for the eye (each keeps its whole sentence for the ear).
  *
- * The server renders the days in UTC, labelled as such (for pages without script); this replaces
- * them. Everything lives inside the <li id="m-N"> items, so #messages stays a list of messages.
+ * The server renders the days in the reader's zone when they chose one, and in UTC, labelled as
+ * such, otherwise (for pages without script); this replaces the UTC ones and agrees with the others. Everything lives inside the <li id="m-N"> items, so #messages stays a list of messages.
  * `decorate()` is idempotent and cheap (one pass, changing only what differs); it runs on load,
  * whenever items are added or replaced, and at midnight (today becomes yesterday).
  */
@@ -74,10 +74,13 @@ export function decorate() {
   }
 }
 
+// Today becomes yesterday at the reader's midnight (in their zone): checked every minute.
 function atMidnight(then) {
-  const now = new Date();
-  const next = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1, 0, 0, 5);
-  setTimeout(() => { then(); atMidnight(then); }, next - now);
+  let today = dayKey(new Date());
+  setInterval(() => {
+    const now = dayKey(new Date());
+    if (now !== today) { today = now; then(); }
+  }, 60 * 1000);
 }
 
 export function start() {

@@ -28,9 +28,10 @@ import * as links from './links.js';
 import * as reactions from './reactions.js';
 import * as focus from './focus.js';
 import * as blocked from './blocked.js';
+import * as zone from './zone.js';
 
 for (const feature of [resume, times, days, roving, position, arrivals, typing, unread, read,
-  connection, composer, drafts, editing, folds, combobox, links, reactions, focus, blocked]) {
+  connection, composer, drafts, editing, folds, combobox, links, reactions, focus, blocked, zone]) {
   try {
     feature.start();
   } catch (error) {

@@ -1,20 +1,46 @@
-/* Read markers: the newest message shown is posted as read (POST /rooms/ID/read, through htmx),
- * at most every 3 s, only while the page is visible, only forward, and only for members (the
- * composer is shown to members only). Opening the room marked it read up to what it showed. */
+/* Read markers: a room is read only as far as its messages have been on screen in a visible,
+ * focused tab. The newest message on screen is posted as read (POST /rooms/ID/read, through
+ * htmx), at most every 3 s, only forward, and only for members (the composer is shown to members
+ * only): when the page opens, becomes visible or focused, scrolls, and when messages arrive.
+ *
+ * Fetching a room page marks it read on the server only for a browser without this script (it
+ * cannot know what was seen): this module sets a cookie (`webchat_js`) on every page, and a room
+ * page fetched with it leaves the marker alone. A browser that stops running the script stops
+ * sending the cookie within 12 hours. */
 import { byId, currentRoom, isVisible, messageNumber, streamClosed } from './dom.js';
 
 const INTERVAL_MS = 3000;
+const COOKIE = 'webchat_js=1; Path=/; Max-Age=43200; SameSite=Lax';
 
-let sent = 0;      // the newest message number posted (or shown on opening)
+let sent = 0;      // the newest message number posted (or known read on opening)
 let sentAt = 0;
 let timer = null;
 let source = null; // an element of its own for the requests (their events concern only this)
 
-function newest() {
+function items() {
   const list = byId('messages');
-  const items = list ? list.querySelectorAll(':scope > li.message[id^="m-"]') : [];
-  return items.length ? messageNumber(items[items.length - 1]) : 0;
+  return list ? list.querySelectorAll(':scope > li.message[id^="m-"]') : [];
 }
+
+/** The newest message the reader can see now: in the log's view and in the window's. */
+export function newestOnScreen() {
+  const all = items();
+  if (!all.length) return 0;
+  const log = byId('history');
+  const view = log ? log.getBoundingClientRect() : { top: 0, bottom: window.innerHeight };
+  const top = Math.max(view.top, 0);
+  const bottom = Math.min(view.bottom, window.innerHeight);
+  for (let i = all.length - 1; i >= 0; i--) {
+    const box = all[i].getBoundingClientRect();
+    if (!box.width && !box.height) continue; // not shown
+    if (box.top >= bottom) continue; // below the view
+    if (box.bottom <= top) return 0; // above it: nothing newer is seen
+    return messageNumber(all[i]);
+  }
+  return 0;
+}
+
+const seeing = () => isVisible() && document.hasFocus();
 
 function canMarkRead() {
   return !!(currentRoom() && byId('composer') && !streamClosed() && window.htmx);
@@ -22,8 +48,8 @@ function canMarkRead() {
 
 function send() {
   timer = null;
-  if (!canMarkRead() || !isVisible()) return;
-  const number = newest();
+  if (!canMarkRead() || !seeing()) return;
+  const number = newestOnScreen();
   if (!number || number <= sent) return;
   const previous = sent;
   sent = number;
@@ -39,7 +65,7 @@ function send() {
 }
 
 export function scheduleRead() {
-  if (timer || !canMarkRead() || !isVisible()) return;
+  if (timer || !canMarkRead() || !seeing()) return;
   timer = setTimeout(send, Math.max(0, sentAt + INTERVAL_MS - Date.now()));
 }
 
@@ -47,11 +73,30 @@ export function stopReading() {
   if (timer) { clearTimeout(timer); timer = null; }
 }
 
+/** What the page opened with as read: all of it, or up to the message before the first unread. */
+function readOnOpening() {
+  const all = [...items()];
+  if (!all.length) return 0;
+  const list = byId('messages');
+  const firstUnread = list && list.getAttribute('data-first-unread');
+  if (!firstUnread) return list && list.hasAttribute('data-current') ? 0 : messageNumber(all[all.length - 1]);
+  const at = all.findIndex((li) => li.id === 'm-' + firstUnread);
+  return at > 0 ? messageNumber(all[at - 1]) : 0;
+}
+
 export function start() {
+  document.cookie = COOKIE + (location.protocol === 'https:' ? '; Secure' : '');
   if (!currentRoom()) return;
   source = document.createElement('span');
   source.hidden = true;
   (byId('main') || document.body).append(source);
-  sent = newest(); // showing the room marked it read up to here on the server
-  document.addEventListener('visibilitychange', () => { if (isVisible()) scheduleRead(); });
+  sent = readOnOpening();
+  document.addEventListener('visibilitychange', scheduleRead);
+  window.addEventListener('focus', scheduleRead);
+  const log = byId('history');
+  if (log) log.addEventListener('scroll', scheduleRead, { passive: true });
+  window.addEventListener('scroll', scheduleRead, { passive: true });
+  window.addEventListener('resize', scheduleRead, { passive: true });
+  // Once the page has placed the log (at the first unread message, or the newest).
+  requestAnimationFrame(() => requestAnimationFrame(scheduleRead));
 }

@@ -1,4 +1,5 @@
-/* Local times: the server writes every time in UTC; this shows them in the reader's own zone, in
+/* Local times: the server writes a page's times in the reader's zone and clock when they chose one
+ * (and UTC, labelled, otherwise, and always in the live stream); this shows them in the reader's zone, in
  * message headers, read markers, search results and the edit and delete pages, and in the sentence a screen
  * reader says for a message ("Ana Lima @ana, 6:40 PM: …"). Also the words for a day ("Today",
  * "Yesterday", a date), for the day headings of the history (days.js).
@@ -6,38 +7,84 @@
 
 const TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime], .message-source time[datetime], .result-meta time[datetime]';
 
-function sameDay(a, b) { return a.toDateString() === b.toDateString(); }
+/* The reader's setting (on /settings), from <body data-time-zone data-clock>: with one, the page's
+ * language and that zone and clock, which the server used for the page too (webchat/clock.py), so
+ * both agree; without one, the browser's own zone, clock and language. */
+let reader = null;
+
+export function readerTime() {
+  if (reader) return reader;
+  const body = document.body;
+  const zone = (body && body.getAttribute('data-time-zone')) || undefined;
+  const clock = (body && body.getAttribute('data-clock')) || '';
+  reader = {
+    zone,
+    locale: zone || clock ? (document.documentElement.lang || 'en') : undefined,
+    hourCycle: clock === '12' ? 'h12' : clock === '24' ? 'h23' : undefined,
+  };
+  return reader;
+}
+
+let dayFormat = null;
+
+/** The reader's calendar day of a moment, as YYYY-MM-DD (in their zone when they set one). */
+export function dayKey(date) {
+  const pad = (n) => String(n).padStart(2, '0');
+  const { zone } = readerTime();
+  if (zone) {
+    try {
+      if (!dayFormat) {
+        dayFormat = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+      }
+      const parts = {};
+      for (const part of dayFormat.formatToParts(date)) parts[part.type] = part.value;
+      return parts.year + '-' + parts.month + '-' + parts.day;
+    } catch (e) {
+      // An unknown zone: the browser's own days.
+    }
+  }
+  return date.getFullYear() + '-' + pad(date.getMonth() + 1) + '-' + pad(date.getDate());
+}
+
+/** The day before a YYYY-MM-DD day, as YYYY-MM-DD. */
+function dayBefore(key) {
+  const [y, m, d] = key.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d - 1)).toISOString().slice(0, 10);
+}
+
+function withReader(options) {
+  const { zone, hourCycle } = readerTime();
+  if (zone) options.timeZone = zone;
+  if (hourCycle && 'hour' in options) options.hourCycle = hourCycle;
+  return options;
+}
 
 export function formatLocal(date) {
   const now = new Date();
   const options = { hour: 'numeric', minute: '2-digit' };
-  if (!sameDay(date, now)) {
+  const day = dayKey(date);
+  const today = dayKey(now);
+  if (day !== today) {
     options.month = 'short';
     options.day = 'numeric';
-    if (date.getFullYear() !== now.getFullYear()) options.year = 'numeric';
+    if (day.slice(0, 4) !== today.slice(0, 4)) options.year = 'numeric';
   }
   try {
-    return date.toLocaleString(undefined, options);
+    return date.toLocaleString(readerTime().locale, withReader(options));
   } catch (e) {
     return date.toLocaleString();
   }
 }
 
-/** The reader's calendar day of a moment, as YYYY-MM-DD. */
-export function dayKey(date) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return date.getFullYear() + '-' + pad(date.getMonth() + 1) + '-' + pad(date.getDate());
-}
-
 /** "Today", "Yesterday", or the date in full ("Monday, November 30, 2026"). */
 export function dayLabel(date) {
-  const now = new Date();
-  if (sameDay(date, now)) return 'Today';
-  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
-  if (sameDay(date, yesterday)) return 'Yesterday';
+  const day = dayKey(date);
+  const today = dayKey(new Date());
+  if (day === today) return 'Today';
+  if (day === dayBefore(today)) return 'Yesterday';
   const options = { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' };
   try {
-    return date.toLocaleDateString(undefined, options);
+    return date.toLocaleDateString(readerTime().locale, withReader(options));
   } catch (e) {
     return date.toDateString();
   }
@@ -62,14 +109,14 @@ export function localizeTimes(scope) {
     if (time.hasAttribute('data-local')) continue;
     const date = new Date(time.getAttribute('datetime'));
     if (isNaN(date.getTime())) continue;
-    const utc = time.textContent.trim(); // e.g. "2026-11-30 18:40 UTC"
+    const utc = time.textContent.trim(); // e.g. "2026-11-30 18:40 UTC", or the reader's time already
     const local = formatLocal(date);
     time.textContent = local;
     time.setAttribute('data-local', '');
     const li = time.closest('li.message');
     if (li) {
       // Hidden from screen readers (they hear the sentence), so a title adds no second reading.
-      if (!time.title) time.title = utc;
+      if (!time.title && / UTC$/.test(utc)) time.title = utc;
       localizeSentence(li, utc, local);
     }
   }

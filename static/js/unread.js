@@ -2,6 +2,7 @@
  * shared <data id="latest-N"> and the reader's own <data id="read-N"> (updated by `unread`
  * events); the open room, being read, counts nothing while the page is visible. A `rooms` event
  * adds a room to the list (in order), renames one or takes one away (see webchat/live/publish.py).
+ * The document's title carries the total: "(3) General · webchat".
  */
 import { byId, currentRoom, isVisible } from './dom.js';
 
@@ -12,8 +13,21 @@ function dataValue(id) {
   return isNaN(n) ? null : n;
 }
 
+// The page's own title, to which the total unread count is prefixed: "(3) General · webchat".
+let baseTitle = null;
+
+/** The total in the document's title: seen in the tab strip and window lists, announced nowhere
+ * (the title is no live region; screen readers read it when asked). */
+function showTotal(total) {
+  if (baseTitle === null) baseTitle = document.title.replace(/^\(\d+\) /, '');
+  const title = total > 0 ? '(' + total + ') ' + baseTitle : baseTitle;
+  if (document.title !== title) document.title = title;
+}
+
 export function updateCounts() {
   const room = currentRoom();
+  let total = 0;
+  let counted = false;
   for (const badge of document.querySelectorAll('[id^="unread-"]')) {
     const id = badge.id.slice('unread-'.length);
     const latest = dataValue('latest-' + id);
@@ -23,7 +37,10 @@ export function updateCounts() {
     if (room && id === room && isVisible()) count = 0;
     const text = count > 0 ? count + ' unread' : '';
     if (badge.textContent !== text) badge.textContent = text;
+    if (count > 0 && !badge.closest('[hidden]')) total += count;
+    counted = true;
   }
+  if (counted) showTotal(total);
 }
 
 function place(list, entry) {

@@ -69,6 +69,9 @@ class Session:
         return await made.register(display_name)
 
     async def context(self, *, viewport: dict | None = None, **options) -> BrowserContext:
+        # The browser's zone is UTC unless a test says otherwise, wherever the suite runs: pages
+        # then read the same everywhere, and no time zone is offered (static/js/zone.js).
+        options.setdefault("timezone_id", "UTC")
         context = await self.browser.new_context(
             base_url=self.base_url, viewport=viewport or WIDE, **options
         )

@@ -68,7 +68,7 @@ async def block(username: str):
 @web.rate_limit("action", "changes")
 async def edit_profile():
     me = g.user
-    values = {"display_name": me.display_name, "time_zone": me.time_zone, "bio": me.bio}
+    values = {"display_name": me.display_name, "bio": me.bio}
     errors = web.FormErrors()
     if request.method == "POST":
         form = web.form()
@@ -80,8 +80,6 @@ async def edit_profile():
         elif hidden_characters(values["display_name"]):
             errors.add("profile-name", "The display name cannot contain invisible, control or "
                                        "direction-changing characters.")
-        if values["time_zone"] not in people.time_zones():
-            errors.add("profile-zone", "Choose a time zone from the list.")
         if len(values["bio"]) > people.BIO_MAX:
             errors.add("profile-bio", f"Keep the bio to {people.BIO_MAX} characters or fewer.")
         elif "\x00" in values["bio"]:
@@ -90,8 +88,7 @@ async def edit_profile():
             await User.filter(id=me.id).update(**values)
             await flash("Profile saved.")
             return web.see_other(f"/users/{me.username}")
-    body = await render_template("accounts/edit_profile.html", values=values, errors=errors,
-                                 zones=people.time_zones())
+    body = await render_template("accounts/edit_profile.html", values=values, errors=errors)
     return body, 422 if errors else 200
 
 

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from webchat import enforce, web
 from webchat.accounts.names import USERNAME, find_user, hidden_characters, search_people
+from webchat.accounts.people import time_zones
 from webchat.accounts.passwords import (
     WAIT_SECONDS,
     Busy,
@@ -22,7 +23,8 @@ from webchat.accounts.passwords import (
 from webchat.accounts.sessions import known_device, remember_device, sign_in, sign_out
 from webchat.admin import audit, site
 from webchat.admin import service as admin
-from webchat.models import ANNOUNCE_CHOICES, User
+from webchat.clock import valid_zone
+from webchat.models import ANNOUNCE_CHOICES, CLOCK_CHOICES, User
 from webchat.refusals import Refused, SlowDown
 from webchat.rooms import broadcasts
 from webchat.runtime import current
@@ -246,18 +248,42 @@ async def logout_everywhere():
 @bp.route("/settings", methods=["GET", "POST"])
 @web.rate_limit("action", "changes")
 async def settings():
+    """The reader's settings: announcements, and time (zone and clock). Each part changes only
+    when its fields are sent, so the time zone offer (a form of its own, on any page) posts the
+    zone alone, and goes back to the page it was on (`next`)."""
     if request.method == "POST":
-        choice = web.form().get("announce", "")
-        if choice not in ANNOUNCE_CHOICES:
-            errors = web.FormErrors()
+        form = web.form()
+        errors = web.FormErrors()
+        changes: dict = {}
+        if "announce" in form:
+            choice = form.get("announce", "")
+            if choice not in ANNOUNCE_CHOICES:
+                errors.add("announce-all", "Choose which new messages are announced.")
+            # A checkbox: sent when ticked, absent when not.
+            changes.update(announce=choice, announce_typing=form.get("announce_typing", "") == "1")
+        if "time_zone" in form:
+            zone = form.get("time_zone", "").strip()
+            if not zone:
+                changes.update(time_zone="UTC", time_zone_set=False)
+            elif valid_zone(zone):
+                changes.update(time_zone=zone, time_zone_set=True)
+            else:
+                errors.add("settings-zone", "Choose a time zone from the list, such as Europe/Berlin.")
+        if "clock" in form:
+            if form.get("clock", "") not in CLOCK_CHOICES:
+                errors.add("clock-auto", "Choose a clock: automatic, 12-hour or 24-hour.")
+            changes["clock"] = form.get("clock", "")
+        if not changes and not errors:
             errors.add("announce-all", "Choose which new messages are announced.")
-            return await render_template("accounts/settings.html", errors=errors), 422
-        # A checkbox: sent when ticked, absent when not.
-        typing = web.form().get("announce_typing", "") == "1"
-        await User.filter(id=g.user.id).update(announce=choice, announce_typing=typing)
-        await flash("Settings saved.")
-        return web.see_other("/settings")
-    return await render_template("accounts/settings.html", errors=web.FormErrors())
+        if errors:
+            return await render_template("accounts/settings.html", errors=errors, values=form,
+                                         zones=time_zones()), 422
+        await User.filter(id=g.user.id).update(**changes)
+        await flash("Settings saved." if "time_zone" not in changes or "announce" in changes
+                    else f"Times are now shown in {changes['time_zone'] if changes['time_zone_set'] else 'UTC'}.")
+        return web.see_other(safe_next(form.get("next")) or "/settings")
+    return await render_template("accounts/settings.html", errors=web.FormErrors(), values={},
+                                 zones=time_zones())
 
 
 DIRECTORY_MAX = 200

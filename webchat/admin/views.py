@@ -94,7 +94,7 @@ async def save_site():
     changed = [key for key in ("name", "welcome", "registration", "member_invites")
                if getattr(before, key) != values[key]]
     await audit.record(g.user, "site.update", "site settings", ", ".join(changed) or "nothing changed")
-    current().site = None  # this process's pages show the change at once
+    await current().site_changed()  # every process's pages show the change at once
     await flash("Site settings saved.")
     return web.see_other("/admin")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
@@ -289,11 +289,11 @@ async def newest_event(room_id: int) -> int:
     return rows[0] if rows else 0
 
 
-async def from_day(room: Room, day: date, count: int = PAGE) -> tuple[list[Message], bool, bool]:
-    """The history opened at a day (UTC): up to `count` messages from its first one on, oldest
-    first, whether older ones exist and whether newer ones do. A day after the last message opens
-    at the latest page instead."""
-    start = datetime.combine(day, time(), UTC)
+async def from_day(room: Room, day: date, count: int = PAGE, zone: tzinfo = UTC) -> tuple[list[Message], bool, bool]:
+    """The history opened at a day (in the reader's `zone`): up to `count` messages from its first
+    one on, oldest first, whether older ones exist and whether newer ones do. A day after the last
+    message opens at the latest page instead."""
+    start = datetime.combine(day, time(), zone).astimezone(UTC)  # stored in UTC (SQLite compares text)
     first = await Message.filter(room_id=room.id, created_at__gte=start).order_by("id").first()
     if first is None:
         shown, older = await history(room, count=count)

@@ -69,7 +69,7 @@ async def history_page(room_id: str):
             errors.add("jump-date", "Give a date as YYYY-MM-DD, such as 2026-11-30.")
             history, more = await service.history(found.room)
         else:
-            history, more, more_newer = await service.from_day(found.room, day)
+            history, more, more_newer = await service.from_day(found.room, day, zone=web.reader_clock().tz)
     elif after is not None:
         history, more_newer = await service.newer(found.room, after)
     else:

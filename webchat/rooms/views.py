@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from quart import Blueprint, flash, g, render_template
+from quart import Blueprint, flash, g, render_template, request
 
 from webchat import web
 from webchat.accounts import people
@@ -18,6 +18,9 @@ from webchat.rooms.page import room_page
 from webchat.rooms.service import NAME_MAX, TOPIC_MAX, parse_id
 from webchat.runtime import current
 from webchat.streams import revoking
+
+# Set by static/js/read.js on every page: this browser runs the script.
+SCRIPT_COOKIE = "webchat_js"
 
 bp = Blueprint("rooms", __name__)
 
@@ -77,7 +80,10 @@ async def create_room():
 @bp.get("/rooms/<room_id>")
 async def show_room(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
-    return await room_page(found, mark_read=True)
+    # Opening the room marks it read only for a browser without the page's script, which cannot
+    # say what was seen; the script (static/js/read.js) marks it read once seen, and says that it
+    # runs by a cookie.
+    return await room_page(found, mark_read=request.cookies.get(SCRIPT_COOKIE) != "1")
 
 
 @bp.post("/rooms/<room_id>/join")
@@ -118,6 +124,7 @@ async def add_member(room_id: str):
         errors.add("member-username", _not_found(typed, candidates))
         return await _member_page(found, typed, errors, candidates), 422
     if await service.add_member(found.room, user):
+        await audit.record(g.user, "room.add", f"@{user.username} to room #{found.room.id} ({found.room.name})")
         await broadcasts.room_added(current(), user.id, found.room.id)
         await _flash(f"{user.display_name} (@{user.username}) was added to the room.")
     else:
