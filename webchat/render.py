@@ -13,6 +13,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from webchat.emoji import QUICK, emoji_name, reaction_label
+from webchat.files import present
 from webchat.live import sse
 from webchat.text import is_plain, mentions
 
@@ -44,6 +45,7 @@ def init_jinja(env: Environment) -> None:
     env.globals["quick_reactions"] = QUICK
     env.globals["emoji_name"] = emoji_name
     env.globals["reaction_label"] = reaction_label
+    present.init(env)
 
 
 class Renderer:

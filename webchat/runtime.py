@@ -82,6 +82,7 @@ class Runtime(Live):
         # The site's settings as pages show them (name, welcome), and when they were read.
         self.site = None
         self.site_read = 0.0
+        self.storage = None  # where uploaded files are kept (webchat.files.storage), opened at start
 
 
 def current() -> Runtime:

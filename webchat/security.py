@@ -27,6 +27,8 @@ PUBLIC_ENDPOINTS = {"pages.index", "accounts.login", "accounts.register", "pages
                     "api_pages.reference", "accounts.join_by_invitation", "accounts.reset_password"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 BEARER_PATHS = ("/api/", "/hooks/")
+# Where a multipart body may carry files, up to the app's WEBCHAT_UPLOAD_BODY rather than MAX_BODY.
+UPLOAD_ENDPOINTS = {"messages.post_message"}
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -142,8 +144,19 @@ async def gate() -> None:
     if header_token is not None and not token_valid(header_token):
         raise FormExpired()
     length = request.content_length
-    if length is not None and length > MAX_BODY:
-        raise TooLarge()
+    limit = MAX_BODY
+    if endpoint in UPLOAD_ENDPOINTS and request.mimetype == "multipart/form-data":
+        limit = current_app.config["WEBCHAT_UPLOAD_BODY"]
+    if length is not None and length > limit:
+        if limit == MAX_BODY:
+            raise TooLarge()
+        raise TooLarge(f"What you sent is larger than {limit // (1024 * 1024)} MB in all, so it could not "
+                       "be kept. Go back and send fewer or smaller files.", "Files too large")
+    # MAX_CONTENT_LENGTH is the upload bound; every other body is held to MAX_BODY, also when it
+    # comes without a length (chunked): the multipart parser reads request.max_content_length,
+    # and an awaited body the bound it was made with.
+    request.max_content_length = limit
+    request.body._max_content_length = limit
     has_body = bool(length) or "Transfer-Encoding" in request.headers
     if (has_body or request.mimetype) and request.mimetype not in FORM_TYPES:
         raise Refused(415, "This address takes an HTML form post, not "
