@@ -361,3 +361,35 @@ async def test_storage_engines_write_whole_objects_only(tmp_path):
     with pytest.raises(ConnectionResetError):
         await storage.save("f/abc", Breaks())
     assert await storage.list() == []
+
+
+async def test_only_members_post_files_and_nothing_is_kept_from_a_refusal(files_app, people):
+    ana, ben, room = people
+    from tests.conftest import registered
+    from tests.helpers import Browser
+
+    otto = await registered(lambda: Browser(files_app), "otto", "Otto")
+    page = await uploads.send(otto, room, "sneaky", [("a.png", uploads.png())], [("alt", "red")])
+    assert page.status == 403
+    assert await Attachment.all().count() == 0 and await stored_keys(files_app) == set()
+
+
+def test_the_cleanup_command(sqlite_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "uploads"
+    (folder / "f").mkdir(parents=True)
+    old = folder / "f" / "abandoned"
+    old.write_bytes(b"lost")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "WEBCHAT_STORAGE_URL": str(folder),
+           "WEBCHAT_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "x"}
+    done = subprocess.run([sys.executable, "-m", "webchat", "files", "cleanup"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "1 abandoned upload deleted" in done.stdout
+    assert not old.exists()

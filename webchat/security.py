@@ -188,7 +188,7 @@ async def kept_form_text() -> dict | None:
 
 
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src 'self' blob:; "
     "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )

@@ -28,9 +28,11 @@ import * as links from './links.js';
 import * as reactions from './reactions.js';
 import * as focus from './focus.js';
 import * as blocked from './blocked.js';
+import * as attachments from './attachments.js';
 
 for (const feature of [resume, times, days, roving, position, arrivals, typing, unread, read,
-  connection, composer, drafts, editing, folds, combobox, links, reactions, focus, blocked]) {
+  connection, composer, drafts, editing, folds, combobox, links, reactions, focus, blocked,
+  attachments]) {
   try {
     feature.start();
   } catch (error) {

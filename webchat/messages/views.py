@@ -65,7 +65,8 @@ async def _composer_error(room, body: str, problem: str, status: int = 422, fiel
         # A problem with the files: the attachment fields show it (the files must be chosen again).
         composer.update(files_error=problem, files_field=field)
     if web.is_htmx():
-        return await render_template("messages/_composer.html", room=room, composer=composer), status
+        # A fresh composer to swap in (htmx puts other errors beside the composer instead).
+        return await render_template("messages/_composer.html", room=room, composer=composer), 422
     errors = web.FormErrors()
     errors.add(field, problem)
     return await room_page(await rooms.access(room.id, g.user), composer, errors), status
