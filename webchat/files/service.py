@@ -10,6 +10,7 @@ are older than ORPHAN_AGE (so never an upload still on its way to its row).
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -150,8 +151,6 @@ def _new_key(prefix: str) -> str:
 
 async def store(storage: Storage, items: list[Prepared]) -> None:
     """Write every file (and thumbnail) whole; on any failure delete what was written."""
-    import io
-
     try:
         for item in items:
             item.key = _new_key("f")

@@ -95,8 +95,9 @@ class S3Storage:
     def __init__(self, bucket: str, endpoint_url: str | None = None, client=None) -> None:
         self.bucket = bucket
         if client is None:
+            # boto3 takes about half a second to import: only a server that uses S3 pays for it.
             import boto3
-            from botocore.config import Config
+            from botocore.config import Config  # with boto3, late
 
             client = boto3.client(
                 "s3", endpoint_url=endpoint_url or None,
@@ -127,7 +128,7 @@ class S3Storage:
         return await asyncio.to_thread(walk)
 
     async def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # botocore comes with boto3: imported late, as it is
 
         try:
             await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=key)

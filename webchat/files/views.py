@@ -1,13 +1,12 @@
-"""Serving attachments to readers of their room, and the upload half of posting a message."""
+"""Serving attachments to readers of their room."""
 
 from __future__ import annotations
 
 import asyncio
 
-from quart import Blueprint, g, redirect, request, send_file
+from quart import Blueprint, g, redirect, send_file
 
 from webchat.files import content
-from webchat.files import service as files
 from webchat.files.storage import S3Storage, content_disposition
 from webchat.models import Attachment
 from webchat.refusals import Refused
@@ -20,38 +19,6 @@ bp = Blueprint("files", __name__)
 # Served files may be anything someone uploaded: never sniffed into something else, never run as
 # a page of ours (a sandboxed, opaque origin even if a browser did render it).
 FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
-
-
-async def incoming() -> list[files.Incoming]:
-    """The files of a multipart post (a file field left empty sends a nameless empty part)."""
-    if request.mimetype != "multipart/form-data":
-        return []
-    sent = await request.files
-    return [files.Incoming(item.filename or "file", item.stream) for item in sent.getlist("file")
-            if item.filename or _has_bytes(item.stream)]
-
-
-def _has_bytes(stream) -> bool:
-    stream.seek(0, 2)
-    size = stream.tell()
-    stream.seek(0)
-    return size > 0
-
-
-async def take(items: list[files.Incoming], form) -> list[files.Prepared]:
-    """Check and store the files of a post (raises FileProblem); nothing is kept on a refusal."""
-    if not items:
-        return []
-    rt = current()
-    prepared = await files.prepare(g.user, items, form, rt.settings.max_upload, rt.settings.upload_quota)
-    await files.store(rt.storage, prepared)
-    return prepared
-
-
-async def give_back(prepared: list[files.Prepared]) -> None:
-    """Delete stored files whose message was not written (an error, or a double submit)."""
-    if prepared:
-        await asyncio.shield(files.discard(current().storage, prepared))
 
 
 @bp.get("/rooms/<room_id>/files/<file_id>")

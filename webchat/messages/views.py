@@ -11,7 +11,7 @@ from webchat.accounts.people import blocked_usernames
 from webchat.admin import audit
 from webchat.emoji import clean_emoji
 from webchat.files import service as files
-from webchat.files import views as uploads
+from webchat.files import uploads
 from webchat.messages import broadcasts, reactions, service
 from webchat.messages.service import NONCE_MAX, clean_body
 from webchat.refusals import Refused
