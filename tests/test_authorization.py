@@ -13,8 +13,9 @@ import asyncio
 
 import pytest
 
+from tests.helpers import uploads
 from tests.helpers.dbstate import snapshot
-from webchat.models import Message
+from webchat.models import Attachment, Message
 
 ROLES = ("anonymous", "outsider", "member", "author", "owner")
 PERSON = {"owner": "olga", "member": "mona", "author": "arlo", "outsider": "otto"}
@@ -23,6 +24,9 @@ PERSON = {"owner": "olga", "member": "mona", "author": "arlo", "outsider": "otto
 # GET is a plain page load, HTMX the same with HX-Request, STREAM opens an event stream.
 READS = {
     "private": [
+        ("GET", "/rooms/{room}/files/{file}", None, (303, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/files/{file}/thumbnail", None, (303, 403, 200, 200, 200)),
+        ("HTMX", "/rooms/{room}/files/{file}", None, (401, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}", None, (303, 403, 200, 200, 200)),
         ("HTMX", "/rooms/{room}", None, (401, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 403, 200, 200, 200)),
@@ -44,6 +48,8 @@ READS = {
         ("HTMX", "/search?q=message&room={room}", None, (401, 403, 200, 200, 200)),
     ],
     "public": [
+        ("GET", "/rooms/{room}/files/{file}", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/files/{file}/thumbnail", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/members", None, (303, 200, 200, 200, 200)),
@@ -57,6 +63,8 @@ READS = {
         ("GET", "/search?q=message&room={room}", None, (303, 200, 200, 200, 200)),
     ],
     "direct": [
+        ("GET", "/rooms/{room}/files/{file}", None, (303, 403, 200, 403, 200)),
+        ("GET", "/rooms/{room}/files/{file}/thumbnail", None, (303, 403, 200, 403, 200)),
         ("GET", "/rooms/{room}", None, (303, 403, 200, 403, 200)),
         ("GET", "/rooms/{room}/messages?before={next}", None, (303, 403, 200, 403, 200)),
         ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 200, 403, 200)),
@@ -150,13 +158,19 @@ async def make_world(browser_factory) -> tuple[dict, dict]:
         assert (await owner.post(f"/rooms/{private}/members", {"username": name})).status == 303
         assert (await people[{"mona": "member", "arlo": "author"}[name]].post(f"/rooms/{public}/join")).status == 303
     direct = int((await owner.post("/dm", {"username": "mona"})).location.rsplit("/", 1)[1])
-    ids = {"none": {"room": 0, "msg": 0, "next": 0}}
+    ids = {"none": {"room": 0, "msg": 0, "next": 0, "file": 0}}
     for kind, room in (("private", private), ("public", public), ("direct", direct)):
         await owner.say(room, f"owner's message in {kind}")
         speaker = author if kind != "direct" else people["member"]
         await speaker.say(room, f"author's message in {kind}")
         msg = (await Message.get(body=f"author's message in {kind}")).id
-        ids[kind] = {"room": room, "msg": msg, "next": msg + 1}
+        ids[kind] = {"room": room, "msg": msg, "next": msg + 1, "file": 0}
+    for kind in ("private", "public", "direct"):  # an image in each room, served to its readers only
+        speaker = author if kind != "direct" else people["member"]
+        page = await uploads.send(speaker, ids[kind]["room"], f"picture in {kind}", [("a.png", uploads.png())],
+                                  [("alt", "a red square")])
+        assert page.status == 303, page.text
+        ids[kind]["file"] = (await Attachment.filter(room_id=ids[kind]["room"]).get()).id
     return people, ids
 
 

@@ -1,5 +1,5 @@
 """The command line: `python -m webchat [serve|migrate]`, `python -m webchat token create …`,
-`python -m webchat admin grant|revoke USERNAME`."""
+`python -m webchat admin grant|revoke USERNAME`, `python -m webchat files cleanup`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from webchat.api import tokens
 from webchat.accounts.names import find_user
 from webchat.admin.service import NotAllowed, set_admin
 from webchat.config import ConfigError, load_settings
+from webchat.files import service as files
+from webchat.files.storage import open_storage
 from webchat.models import User
 
 
@@ -49,11 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         token_args = _token_parser().parse_args(argv[1:])
     else:
         parser = argparse.ArgumentParser(prog="python -m webchat", description="webchat server")
-        parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "token", "admin"])
-        parser.add_argument("arguments", nargs="*", help="admin: grant|revoke USERNAME")
+        parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "token", "admin", "files"])
+        parser.add_argument("arguments", nargs="*", help="admin: grant|revoke USERNAME; files: cleanup")
         args = parser.parse_args(argv)
         if args.command == "admin" and (len(args.arguments) != 2 or args.arguments[0] not in ("grant", "revoke")):
             parser.error("usage: python -m webchat admin grant|revoke USERNAME")
+        if args.command == "files" and args.arguments != ["cleanup"]:
+            parser.error("usage: python -m webchat files cleanup")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
@@ -77,11 +81,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "admin":
         return asyncio.run(admin_command(settings.database_url, *args.arguments))
 
+    if args.command == "files":
+        removed = asyncio.run(files_cleanup(settings))
+        print(f"webchat: {removed} abandoned upload{'' if removed == 1 else 's'} deleted")
+        return 0
+
     if settings.embedded_database:
         asyncio.run(db.migrate(settings.database_url))
     print(f"webchat: serving on http://0.0.0.0:{settings.port}", flush=True)
     server.run(settings)
     return 0
+
+
+async def files_cleanup(settings) -> int:
+    """Delete stored files that no message names (uploads abandoned by a crash), older than an hour."""
+    await db.open_database(settings.database_url)
+    try:
+        return await files.cleanup(open_storage(settings.storage_url))
+    finally:
+        await db.close_database()
 
 
 async def admin_command(database_url: str, action: str, username: str) -> int:

@@ -22,6 +22,9 @@ from webchat.admin import site
 from webchat.admin.views import bp as admin_bp
 from webchat.admin.views import members_bp as invites_bp
 from webchat.config import Settings, load_settings
+from webchat.files import service as files_service
+from webchat.files import storage as files_storage
+from webchat.files.views import bp as files_bp
 from webchat.live.asgi import StreamTransport
 from webchat.live.core import Hooks
 from webchat.live.entry import Entry
@@ -49,7 +52,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=security.MAX_BODY,
+        # The largest body at all: a message with its files (the request gate holds every other
+        # body to security.MAX_BODY). Files are parsed in chunks to temporary files, not memory.
+        MAX_CONTENT_LENGTH=files_service.MAX_FILES * settings.max_upload + security.MAX_BODY,
+        WEBCHAT_UPLOAD_BODY=files_service.MAX_FILES * settings.max_upload + security.MAX_BODY,
         MAX_FORM_MEMORY_SIZE=security.MAX_BODY,
         SESSION_COOKIE_SECURE=settings.production,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -65,7 +71,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_env.lstrip_blocks = True
     QuartAuth(app)
     init_jinja(app.jinja_env)
-    app.jinja_env.globals.update(initials=people.initials, avatar_colour=people.avatar_colour)
+    app.jinja_env.globals.update(initials=people.initials, avatar_colour=people.avatar_colour,
+                                 max_files=files_service.MAX_FILES, max_upload=settings.max_upload)
 
     runtime = Runtime(settings, Renderer(app.jinja_env), app.config["RATE_LIMITS"])
     runtime.hooks = Hooks(
@@ -79,10 +86,13 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     @app.before_serving
     async def startup() -> None:
+        runtime.storage = files_storage.open_storage(settings.storage_url)
+        files_storage.use(runtime.storage)
         await db.open_database(settings.database_url)
         await runtime.start()
         runtime.spawn(outgoing.worker(runtime.stopping, production=settings.production,
                                       allow_private=settings.webhook_private))
+        runtime.spawn(files_service.sweep(runtime.storage, runtime.stopping))
 
     @app.after_serving
     async def shutdown() -> None:
@@ -95,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     security.init_app(app)
     errors.init_app(app)
     for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, search_bp, api_pages_bp, api_bp, hooks_bp,
-                      admin_bp, invites_bp, moderation_bp, profile_bp):
+                      admin_bp, invites_bp, moderation_bp, profile_bp, files_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

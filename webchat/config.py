@@ -31,6 +31,13 @@ class Settings:
     webhook_private: bool = False
     # WEBCHAT_REGISTRATION: who may create an account until an administrator chooses on /admin.
     registration: str = "open"
+    # WEBCHAT_STORAGE_URL: where uploaded files go: a folder, or s3://BUCKET (with the AWS_*
+    # variables, and AWS_ENDPOINT_URL for S3-compatible services). Default: instance/uploads.
+    storage_url: str = ""
+    # WEBCHAT_MAX_UPLOAD: the largest file, in bytes; WEBCHAT_UPLOAD_QUOTA: all of one person's
+    # files together, in bytes.
+    max_upload: int = 10 * 1024 * 1024
+    upload_quota: int = 500 * 1024 * 1024
 
     @property
     def embedded_database(self) -> bool:
@@ -114,6 +121,33 @@ def _workers(raw: str, redis_url: str | None, database_url: str) -> int:
     return workers
 
 
+def _bytes(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip().upper().replace("_", "")
+    if not raw:
+        return default
+    scale = 1
+    for suffix, factor in (("KB", 1024), ("MB", 1024**2), ("GB", 1024**3)):
+        if raw.endswith(suffix):
+            raw, scale = raw[: -len(suffix)].strip(), factor
+            break
+    if not raw.isdigit() or int(raw) * scale < 1024:
+        raise ConfigError(f"{name} must be a number of bytes of at least 1024 (or such as 10MB), not {env[name]!r}")
+    return int(raw) * scale
+
+
+def _storage_url(env: dict[str, str], folder: Path) -> str:
+    url = env.get("WEBCHAT_STORAGE_URL", "").strip()
+    if not url:
+        return str(folder / "uploads")
+    if url.startswith("s3://"):
+        if len(url[5:].strip("/")) < 3:
+            raise ConfigError("WEBCHAT_STORAGE_URL must name a bucket: s3://BUCKET")
+        return url
+    if "://" in url and not url.startswith("file://"):
+        raise ConfigError("WEBCHAT_STORAGE_URL must be a folder path or s3://BUCKET")
+    return url.removeprefix("file://")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     folder = Path(env.get("WEBCHAT_INSTANCE") or Path.cwd() / "instance")
@@ -146,4 +180,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         workers=workers,
         webhook_private=private == "allow",
         registration=registration,
+        storage_url=_storage_url(env, folder),
+        max_upload=_bytes(env, "WEBCHAT_MAX_UPLOAD", 10 * 1024 * 1024),
+        upload_quota=_bytes(env, "WEBCHAT_UPLOAD_QUOTA", 500 * 1024 * 1024),
     )

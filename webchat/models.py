@@ -110,6 +110,10 @@ class Message(Model):
     # Reactions as shown: [[emoji, [[username, display name], …]], …] in the order first given,
     # kept with the message (the Reaction rows are the truth) so its fragment renders from one row.
     reactions = fields.JSONField(null=True)
+    # Attachments as shown: [{id, name, type, size, image, width, height, thumb_width,
+    # thumb_height, alt, decorative}, …] in the order sent, kept with the message (the Attachment
+    # rows are the truth) so its fragment renders from one row, on pages and streams alike.
+    files = fields.JSONField(null=True)
     # Bumped by every change that shows in the message's fragment (edit, delete, reaction, reply):
     # the renderer's cache key.
     revision = fields.IntField(default=0, db_default=0)
@@ -323,3 +327,36 @@ class Block(Model):
     class Meta:
         table = "blocks"
         unique_together = (("blocker", "blocked"),)
+
+
+class Attachment(Model):
+    """A file sent with a message.
+
+    Kept in the storage (webchat.files.storage) under `key`; an image also has a thumbnail under
+    `thumb_key`. A stored object with no row is an abandoned upload, which the cleanup removes."""
+
+    id = fields.IntField(primary_key=True)
+    message = fields.ForeignKeyField("models.Message", related_name="attachments", null=True,
+                                     on_delete=fields.SET_NULL)
+    uploader = fields.ForeignKeyField("models.User", related_name="attachments")
+    room = fields.ForeignKeyField("models.Room", related_name="attachments")
+    key = fields.CharField(max_length=128, unique=True)
+    name = fields.CharField(max_length=255)
+    content_type = fields.CharField(max_length=100)
+    size = fields.BigIntField()
+    width = fields.IntField(null=True)
+    height = fields.IntField(null=True)
+    thumb_key = fields.CharField(max_length=128, null=True)
+    thumb_width = fields.IntField(null=True)
+    thumb_height = fields.IntField(null=True)
+    alt = fields.TextField(default="")
+    decorative = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "attachments"
+        indexes = (("uploader_id", "size"),)
+
+    @property
+    def image(self) -> bool:
+        return self.thumb_key is not None

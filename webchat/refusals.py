@@ -37,10 +37,10 @@ class FormExpired(Refused):
 
 
 class TooLarge(Refused):
-    def __init__(self) -> None:
+    def __init__(self, message: str | None = None, title: str | None = None) -> None:
         super().__init__(
-            413, "What you sent is larger than 256 KiB, so it could not be kept. Go back and send less.",
-            "Too much text",
+            413, message or "What you sent is larger than 256 KiB, so it could not be kept. Go back and send less.",
+            title or "Too much text",
         )
 
 

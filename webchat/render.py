@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from webchat.clock import UTC_CLOCK, Clock
 from webchat.emoji import QUICK, emoji_name, reaction_label
+from webchat.files import present
 from webchat.live import sse
 from webchat.text import is_plain, mentions
 
@@ -57,6 +58,7 @@ def init_jinja(env: Environment) -> None:
     env.globals["quick_reactions"] = QUICK
     env.globals["emoji_name"] = emoji_name
     env.globals["reaction_label"] = reaction_label
+    present.init(env)
 
 
 class Renderer:

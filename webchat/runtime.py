@@ -89,6 +89,7 @@ class Runtime(Live):
         self.site = None
         self.site_read = 0.0
         self.site_version: int | None = None
+        self.storage = None  # where uploaded files are kept (webchat.files.storage), opened at start
         self._site_version_resume = 0.0
 
     async def site_version_now(self) -> int | None:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 from quart import Quart, current_app, g, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from webchat.refusals import FormExpired, Refused, SignInRequired, TooLarge
 
@@ -27,6 +28,8 @@ PUBLIC_ENDPOINTS = {"pages.index", "accounts.login", "accounts.register", "pages
                     "api_pages.reference", "accounts.join_by_invitation", "accounts.reset_password"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 BEARER_PATHS = ("/api/", "/hooks/")
+# Where a multipart body may carry files, up to the app's WEBCHAT_UPLOAD_BODY rather than MAX_BODY.
+UPLOAD_ENDPOINTS = {"messages.post_message"}
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -120,10 +123,27 @@ async def read_form() -> MultiDict | None:
     return MultiDict()
 
 
+def _bound_body() -> int:
+    """The largest body this request may send. MAX_CONTENT_LENGTH is the upload bound (a message
+    with its files); every other body is held to MAX_BODY, also one sent without a length
+    (chunked): the multipart parser reads request.max_content_length, and an awaited body the
+    bound it was made with, which Quart set from MAX_CONTENT_LENGTH before any hook ran."""
+    limit = MAX_BODY
+    if request.endpoint in UPLOAD_ENDPOINTS and request.mimetype == "multipart/form-data":
+        limit = current_app.config["WEBCHAT_UPLOAD_BODY"]
+    request.max_content_length = limit
+    body = request.body
+    body._max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        body._must_raise = RequestEntityTooLarge()
+    return limit
+
+
 async def gate() -> None:
     """before_request: the checks every request passes, in the contract's order."""
     if request.routing_exception is not None:
         return  # 404 or 405: nothing here to protect
+    limit = _bound_body()
     if request.path.startswith(BEARER_PATHS):
         # The integration API and incoming webhooks take no cookie (webchat.api checks bearer
         # tokens and webhook secrets), so a forged cross-site request carries nothing to abuse:
@@ -142,8 +162,11 @@ async def gate() -> None:
     if header_token is not None and not token_valid(header_token):
         raise FormExpired()
     length = request.content_length
-    if length is not None and length > MAX_BODY:
-        raise TooLarge()
+    if length is not None and length > limit:
+        if limit == MAX_BODY:
+            raise TooLarge()
+        raise TooLarge(f"What you sent is larger than {limit // (1024 * 1024)} MB in all, so it could not "
+                       "be kept. Go back and send fewer or smaller files.", "Files too large")
     has_body = bool(length) or "Transfer-Encoding" in request.headers
     if (has_body or request.mimetype) and request.mimetype not in FORM_TYPES:
         raise Refused(415, "This address takes an HTML form post, not "
@@ -175,7 +198,7 @@ async def kept_form_text() -> dict | None:
 
 
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src 'self' blob:; "
     "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )

@@ -77,7 +77,8 @@ export function start() {
     if (event.shiftKey || event.altKey || event.isComposing || event.keyCode === 229) return;
     if (coarsePointer()) return; // a new line; the Send button sends
     event.preventDefault();
-    if (field.disabled || field.readOnly || !field.value.trim()) return;
+    const files = byId('composer-files');
+    if (field.disabled || field.readOnly || (!field.value.trim() && !(files && files.files.length))) return;
     if (field.form) submit(field.form);
   });
 

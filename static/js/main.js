@@ -29,9 +29,11 @@ import * as reactions from './reactions.js';
 import * as focus from './focus.js';
 import * as blocked from './blocked.js';
 import * as zone from './zone.js';
+import * as attachments from './attachments.js';
 
 for (const feature of [resume, times, days, roving, position, arrivals, typing, unread, read,
-  connection, composer, drafts, editing, folds, combobox, links, reactions, focus, blocked, zone]) {
+  connection, composer, drafts, editing, folds, combobox, links, reactions, focus, blocked, zone,
+  attachments]) {
   try {
     feature.start();
   } catch (error) {

@@ -28,7 +28,7 @@ class Browser:
         self.username: str | None = None
 
     async def _page(self, response) -> Page:
-        text = await response.get_data(as_text=True)
+        text = (await response.get_data()).decode("utf-8", "replace")  # files too, not only pages
         if match := _TOKEN.search(text):
             self.token = match.group(1)
         return Page(response.status_code, text, response.headers)

@@ -51,6 +51,20 @@ class Author(BaseModel):
     bot: bool
 
 
+class AttachmentOut(BaseModel):
+    id: int
+    name: str = Field(description="The file's name as sent.")
+    content_type: str = Field(description="The type, decided by the file's content.")
+    size: int = Field(description="Bytes.")
+    image: bool = Field(description="Shown inline as an image (re-encoded, metadata stripped).")
+    width: int | None
+    height: int | None
+    alt: str = Field(description="The image's description; empty for a decorative image or a file.")
+    decorative: bool
+    url: str = Field(description="The file, for readers of the room signed in on the website "
+                                 "(read-only here: files are sent with the website's form).")
+
+
 class MessageOut(BaseModel):
     id: int
     room: int
@@ -62,6 +76,7 @@ class MessageOut(BaseModel):
     edited_at: datetime | None
     deleted: bool
     event_id: int | None = Field(default=None, description="The room's event id that announced it.")
+    attachments: list[AttachmentOut] = Field(default_factory=list, description="Files sent with it, in order.")
 
 
 class MessagePage(BaseModel):
@@ -120,6 +135,15 @@ def message_json(message, event_id: int | None = None) -> dict:
         "id": message.id, "room": message.room_id, "seq": message.seq, "author": author_json(message.author),
         "body": message.body, "html": message.html, "created_at": message.created_at,
         "edited_at": message.edited_at, "deleted": message.deleted, "event_id": event_id,
+        "attachments": [attachment_json(message.room_id, item) for item in message.files or []],
+    }
+
+
+def attachment_json(room_id: int, item: dict) -> dict:
+    return {
+        "id": item["id"], "name": item["name"], "content_type": item["type"], "size": item["size"],
+        "image": item["image"], "width": item["width"], "height": item["height"], "alt": item["alt"],
+        "decorative": item["decorative"], "url": f"/rooms/{room_id}/files/{item['id']}",
     }
 
 

@@ -16,6 +16,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from webchat.db import placeholder
+from webchat.files import service as files
+from webchat.files import storage
 from webchat.models import Event, Membership, Message, Room, User
 from webchat.text import render_body
 
@@ -57,6 +59,7 @@ class _Post:
     body: str
     html: str
     nonce: str | None
+    files: tuple = ()  # webchat.files.service.Prepared, already in storage
 
 
 # Bodies longer than this are rendered in a worker thread: Markdown costs milliseconds for a long
@@ -72,12 +75,13 @@ async def render(body: str) -> str:
     return str(await asyncio.to_thread(render_body, body))
 
 
-async def post(room: Room, author: User, body: str, nonce: str | None) -> tuple[Message, Event | None]:
+async def post(room: Room, author: User, body: str, nonce: str | None,
+               attachments: tuple = ()) -> tuple[Message, Event | None]:
     """Save a message; with a nonce seen before from this author, the first one instead (and no
     event). Posts that arrive while a commit is under way are written together in the next one:
     one transaction and one flush to disk for all of them (group commit), each still with its own
     event id, allocated in order under the room's row lock."""
-    return await _writer().submit(_Post(room, author, body, await render(body), nonce))
+    return await _writer().submit(_Post(room, author, body, await render(body), nonce, attachments))
 
 
 class _Writer:
@@ -204,6 +208,9 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event]:
         room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=post.html,
         nonce=post.nonce, using_db=conn,
     )
+    if post.files:
+        message.files = await files.record(conn, message, author.id, list(post.files))
+        await Message.filter(id=message.id).using_db(conn).update(files=message.files)
     event = await Event.create(room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn)
     # Your own message is read by you.
     await Membership.filter(room_id=room.id, user_id=author.id).using_db(conn).update(
@@ -216,18 +223,22 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event]:
 async def update(message: Message, body: str | None) -> Event:
     """Edit (a new body) or delete (None: the text is erased, a tombstone stays)."""
     html = "" if body is None else await render(body)
+    erased: list[str] = []
     async with in_transaction() as conn:
         event_id, _ = await allocate(conn, message.room_id, new_message=False)
         if body is None:
-            message.body, message.html, message.deleted = "", "", True
+            message.body, message.html, message.deleted, message.files = "", "", True, None
+            erased = await files.forget(conn, message.id)  # its files go with it
         else:
             message.body, message.html, message.edited_at = body, html, datetime.now(UTC)
         message.revision += 1
-        await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at", "revision"])
+        await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at", "revision", "files"])
         event = await Event.create(
             room_id=message.room_id, seq=event_id, kind="message_updated", message_id=message.id,
             using_db=conn,
         )
+    if erased:
+        await files.delete_objects(storage.active(), erased)
     return event
 
 

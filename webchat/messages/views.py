@@ -10,6 +10,8 @@ from webchat import enforce, web
 from webchat.accounts.people import blocked_usernames
 from webchat.admin import audit
 from webchat.emoji import clean_emoji
+from webchat.files import service as files
+from webchat.files import uploads
 from webchat.messages import broadcasts, reactions, service
 from webchat.messages.service import NONCE_MAX, clean_body
 from webchat.refusals import Refused
@@ -29,14 +31,27 @@ async def post_message(room_id: str):
     found = await rooms.require_member(parse_id(room_id), g.user)
     room = found.room
     form = web.form()
+    sent = await uploads.incoming()
     body, problem = clean_body(form.get("body", ""))
+    if problem and sent and not body.strip():
+        body, problem = "", None  # files alone are a message
     nonce = form.get("nonce", "")[:NONCE_MAX] or None
     if nonce and not NONCE.fullmatch(nonce):
         nonce = None  # not one our composer made (it sends URL-safe text): no de-duplication
     if problem:
         return await _composer_error(room, form.get("body", ""), problem)
-    message, event = await service.post(room, g.user, body, nonce)
-    if event is not None:
+    try:
+        prepared = await uploads.take(sent, form)
+    except files.FileProblem as refusal:
+        return await _composer_error(room, form.get("body", ""), str(refusal), refusal.status, refusal.field)
+    try:
+        message, event = await service.post(room, g.user, body, nonce, tuple(prepared))
+    except Exception:
+        await uploads.give_back(prepared)
+        raise
+    if event is None:
+        await uploads.give_back(prepared)  # a double submit: the first one has its own files
+    else:
         await broadcasts.message_event(current(), message, event)
     if web.is_htmx():
         # The message itself arrives through the stream, in every tab, the sender's too.
@@ -44,13 +59,17 @@ async def post_message(room_id: str):
     return web.see_other(f"/rooms/{room.id}#m-{message.id}")
 
 
-async def _composer_error(room, body: str, problem: str):
-    composer = web.composer(room.id, body, problem)
+async def _composer_error(room, body: str, problem: str, status: int = 422, field: str = "composer-body"):
+    composer = web.composer(room.id, body, None if field != "composer-body" else problem)
+    if field != "composer-body":
+        # A problem with the files: the attachment fields show it (the files must be chosen again).
+        composer.update(files_error=problem, files_field=field)
     if web.is_htmx():
+        # A fresh composer to swap in (htmx puts other errors beside the composer instead).
         return await render_template("messages/_composer.html", room=room, composer=composer), 422
     errors = web.FormErrors()
-    errors.add("composer-body", problem)
-    return await room_page(await rooms.access(room.id, g.user), composer, errors), 422
+    errors.add(field, problem)
+    return await room_page(await rooms.access(room.id, g.user), composer, errors), status
 
 
 @bp.get("/rooms/<room_id>/messages")
@@ -128,7 +147,7 @@ async def edit_page(room_id: str, message_id: str):
     return await _edit_form(found, message, message.body, None, 200)
 
 
-async def _edit_form(found, message, body, problem, status):
+async def _edit_form(found, message, body, problem, status, alt_problem=None, form=None):
     author = message.author_id == g.user.id
     if message.deleted:
         raise Refused(410, "This message was deleted; it can no longer be changed.", "Message deleted")
@@ -138,9 +157,11 @@ async def _edit_form(found, message, body, problem, status):
     errors = web.FormErrors()
     if problem:
         errors.add("edit-body", problem)
+    if alt_problem:
+        errors.add(*alt_problem)
     template = "messages/_edit.html" if web.is_htmx() else "messages/edit.html"
     html = await render_template(
-        template, room=found.room, message=message, body=body, errors=errors, can_edit=author,
+        template, room=found.room, message=message, body=body, errors=errors, can_edit=author, sent=form,
         title=await rooms.display_name(found.room, g.user),
     )
     return html, status
@@ -169,14 +190,36 @@ async def edit(room_id: str, message_id: str):
     if message.deleted:
         raise Refused(410, "This message was deleted; it can no longer be edited.", "Message deleted")
     await rooms.require_member(found.room.id, g.user)  # an archived room, or a mute, stops edits too
-    raw = web.form().get("body", "")
+    form = web.form()
+    raw = form.get("body", "")
     body, problem = clean_body(raw)
-    if problem:
-        return await _edit_form(found, message, raw, problem, 422)
-    if body != message.body:
+    if problem and message.files and not body.strip():
+        body, problem = "", None  # a message of files alone may lose its words
+    described, alt_problem = _descriptions(message, form)
+    if problem or alt_problem:
+        return await _edit_form(found, message, raw, problem, 422, alt_problem, form)
+    described = await files.set_descriptions(message, described)
+    if body != message.body or described:
         event = await service.update(message, body)
         await broadcasts.message_event(current(), message, event)
     return _after_change(found.room, message)
+
+
+def _descriptions(message, form) -> tuple[dict[int, tuple[str, bool]], tuple[str, str] | None]:
+    """The edit form's image descriptions (`alt-ID`, `decorative-ID`), and the first problem with
+    them as (field id, message)."""
+    changes = {}
+    for item in message.files or []:
+        if not item["image"] or f"alt-{item['id']}" not in form:
+            continue
+        alt = form.get(f"alt-{item['id']}", "").strip()
+        decorative = form.get(f"decorative-{item['id']}") == "1" and not alt
+        if len(alt) > files.ALT_MAX:
+            return {}, (f"edit-alt-{item['id']}", f"Descriptions can be at most {files.ALT_MAX:,} characters.")
+        if not alt and not decorative:
+            return {}, (f"edit-alt-{item['id']}", files.NEEDS_ALT + ", or mark it decorative.")
+        changes[item["id"]] = (alt, decorative)
+    return changes, None
 
 
 @bp.post("/rooms/<room_id>/messages/<message_id>/delete")

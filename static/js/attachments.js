@@ -1,0 +1,154 @@
+/* Files in the composer. Without script the form has a plain file field and a few numbered
+ * description fields (templates/messages/_attach.html). With it: one description field per chosen
+ * image, beside a preview of that image ("Description of image 1, cat.png"); files dropped on the
+ * composer or pasted into the message box join the chosen ones; a sent message clears them. The
+ * server still decides what is an image (by content) and refuses an image with no description.
+ */
+import { announcer } from './announcer.js';
+import { byId, requestElement } from './dom.js';
+
+const previews = [];
+// A refused post's files and descriptions, put back into the composer that replaces it.
+let stash = null;
+
+function isImage(file) {
+  return /^image\/(png|jpeg|gif|webp|bmp)$/.test(file.type);
+}
+
+function releasePreviews() {
+  while (previews.length) URL.revokeObjectURL(previews.pop());
+}
+
+/** One labelled description field (and "decorative" box) per chosen image, in order. */
+function renderFields() {
+  const input = byId('composer-files');
+  const box = byId('composer-alts');
+  if (!input || !box) return;
+  releasePreviews();
+  const kept = new Map([...box.querySelectorAll('.alt-field')].map((field) => [
+    field.getAttribute('data-file') || '', field.querySelector('input[name="alt"]')?.value || '']));
+  const given = stash ? stash.alts : null;
+  stash = null;
+  const images = [...input.files].filter(isImage);
+  const fields = images.map((file, index) => {
+    const n = index + 1;
+    const field = document.createElement('div');
+    field.className = 'alt-field with-preview';
+    field.setAttribute('data-file', file.name + ':' + file.size);
+    const preview = document.createElement('img');
+    const url = URL.createObjectURL(file);
+    previews.push(url);
+    preview.src = url;
+    preview.alt = '';
+    preview.className = 'alt-preview';
+    const label = document.createElement('label');
+    label.htmlFor = 'composer-alt-' + n;
+    label.textContent = 'Description of image ' + n + ', ' + file.name;
+    const text = document.createElement('input');
+    text.type = 'text';
+    text.id = 'composer-alt-' + n;
+    text.name = 'alt';
+    text.maxLength = 1000;
+    text.value = (given ? given[index] : kept.get(file.name + ':' + file.size)) || '';
+    const check = document.createElement('label');
+    check.className = 'checkbox';
+    const box2 = document.createElement('input');
+    box2.type = 'checkbox';
+    box2.name = 'decorative-' + n;
+    box2.value = '1';
+    check.append(box2, ' Image ' + n + ' is decorative (nothing to describe)');
+    field.append(preview, label, text, check);
+    return field;
+  });
+  box.replaceChildren(...fields);
+  box.hidden = fields.length === 0;
+}
+
+/** Add files (dropped or pasted) to those already chosen. */
+function addFiles(files) {
+  const input = byId('composer-files');
+  if (!input || !files.length || typeof DataTransfer === 'undefined') return false;
+  const all = new DataTransfer();
+  for (const file of [...input.files, ...files]) all.items.add(file);
+  input.files = all.files;
+  const details = byId('composer-attach');
+  if (details) details.open = true;
+  renderFields();
+  const images = [...files].filter(isImage).length;
+  announcer.notice(files.length + (files.length === 1 ? ' file' : ' files') + ' added' +
+    (images ? '; describe ' + (images === 1 ? 'the image' : 'each image') + ' below the files.' : '.'), 'composer');
+  return true;
+}
+
+function clearFiles() {
+  const input = byId('composer-files');
+  if (!input || !input.files.length) return;
+  input.value = '';
+  renderFields();
+}
+
+export function start() {
+  const main = byId('main');
+  if (!main || !byId('composer')) return;
+  if (byId('composer-files') && byId('composer-files').files.length) renderFields();
+  else if (byId('composer-alts') && !byId('composer-files-error')) {
+    byId('composer-alts').replaceChildren();
+    byId('composer-alts').hidden = true;
+  }
+
+  main.addEventListener('change', (event) => {
+    if (event.target && event.target.id === 'composer-files') renderFields();
+  });
+
+  main.addEventListener('dragover', (event) => {
+    if (!event.target.closest || !event.target.closest('#composer')) return;
+    if (event.dataTransfer && [...event.dataTransfer.types].includes('Files')) {
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+    }
+  });
+  main.addEventListener('drop', (event) => {
+    if (!event.target.closest || !event.target.closest('#composer')) return;
+    const files = event.dataTransfer ? [...event.dataTransfer.files] : [];
+    if (files.length && addFiles(files)) event.preventDefault();
+  });
+  main.addEventListener('paste', (event) => {
+    if (!event.target || event.target.id !== 'composer-body' || !event.clipboardData) return;
+    const files = [...event.clipboardData.files];
+    if (files.length && addFiles(files)) event.preventDefault();
+  });
+
+  // Sent: the composer stays (composer.js refreshes it in place), so its files are cleared here.
+  main.addEventListener('htmx:afterRequest', (event) => {
+    const detail = event.detail || {};
+    const elt = requestElement(detail);
+    const status = detail.xhr ? detail.xhr.status : 0;
+    if (elt && elt.id === 'composer' && status >= 200 && status < 300) clearFiles();
+  });
+
+  main.addEventListener('htmx:beforeSwap', (event) => {
+    const detail = event.detail || {};
+    const elt = requestElement(detail);
+    const input = byId('composer-files');
+    if (!elt || elt.id !== 'composer' || !input || !detail.xhr || detail.xhr.status !== 422) return;
+    stash = { files: input.files, alts: [...document.querySelectorAll('#composer-alts input[name="alt"]')].map((i) => i.value) };
+  });
+
+  // Refused: the files chosen are put back (a page without script must ask for them again), the
+  // field at fault gets focus, and its error is its description.
+  main.addEventListener('htmx:afterSwap', (event) => {
+    if (!event.target || event.target.id !== 'composer') return;
+    const input = byId('composer-files');
+    if (stash && input && stash.files.length) {
+      input.files = stash.files;
+      const hint = byId('composer-files-error');
+      if (hint) hint.textContent = hint.textContent.replace(' Choose the files again.', '');
+    }
+    const error = byId('composer-files-error');
+    if (!error) { renderFields(); return; }
+    renderFields();
+    const field = event.target.querySelector('[aria-invalid="true"]') || byId('composer-files');
+    if (field) field.focus();
+    announcer.notice('Your message was not sent. ' + error.textContent.replace(/^\s*Error:\s*/, ''), 'composer');
+  });
+}

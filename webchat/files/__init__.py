@@ -1,0 +1,1 @@
+"""Attachments: storage, content checks, images, the service and its views."""
