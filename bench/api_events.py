@@ -6,8 +6,9 @@
 One server process on SQLite (rate limits off). Page streams (`/rooms/ID/events`) are served by
 the front door (webchat/live/frontdoor.py): the message is rendered and framed once and the same
 bytes go to every subscriber. API streams (`/api/v1/events`, bearer token) go through Quart: a
-task per stream, and each message is read back from the database and encoded as JSON per
-subscriber (`webchat.api.streams.EventStream.catch_up`). Rounds alternate between the two kinds;
+task per stream, each woken by a message to read the room's new events (one read and one JSON
+encoding shared by the streams woken together, then a membership check and a frame per stream:
+`webchat.api.streams.EventStream.catch_up`). Rounds alternate between the two kinds;
 each opens all its streams at once (timed until every one has its first event: `typing` for a
 page, `connected` for the API), then posts `--messages` messages one at a time (bench/scenarios.py's
 `fanout`), then closes them. Printed per kind: streams opened per second, the last receipt's
