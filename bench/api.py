@@ -2,6 +2,7 @@
 POST /api/v1/rooms/ID/messages with a bearer token, as fast as the server answers.
 
     .venv/bin/python -m bench.api [--clients 50] [--posts 40] [--interval 0.5]
+                                  [--server-root ../webchat-before --rounds 2] [--profile]
 
 One server process on SQLite (WEBCHAT_RATE_LIMITS=off), as the other targets; prints p50/p99/max.
 """
@@ -18,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.server import ROOT
 from tests.helpers.http1 import HTTPConnection
 from tests.helpers.live import LiveServer, LiveUser
 from tests.helpers.net import free_port
@@ -47,10 +49,12 @@ async def client(port: int, token: str, room: int, posts: int, n: int, out: list
         await connection.aclose()
 
 
-async def main(clients: int, posts: int, interval: float) -> None:
+async def measure(root: Path, name: str, clients: int, posts: int, interval: float, profile: bool) -> dict:
+    """One server process from this checkout (`root`) on a fresh SQLite database, and the load."""
     workdir = Path(tempfile.mkdtemp(prefix="webchat-bench-api-"))
     try:
-        with LiveServer(free_port(), workdir, f"sqlite://{workdir / 'db.sqlite3'}", WEBCHAT_RATE_LIMITS="off") as server:
+        with LiveServer(free_port(), workdir, f"sqlite://{workdir / 'db.sqlite3'}", WEBCHAT_RATE_LIMITS="off",
+                        PYTHONPATH=str(root)) as server:
             ana = await LiveUser(server.url, "ana").register("Ana")
             room = await ana.create_room("Bench")
             await ana.aclose()
@@ -58,18 +62,43 @@ async def main(clients: int, posts: int, interval: float) -> None:
                                   cwd=workdir, capture_output=True, text=True, check=True)
             token = done.stdout.strip().splitlines()[-1]
             await client(server.port, token, room, 20, -1, [])  # warm-up
+            sampler = None
+            if profile:
+                from bench.profile import OUT, Sampler
+
+                OUT.mkdir(parents=True, exist_ok=True)
+                sampler = Sampler(server.process.pid, f"api_post_{name}")
+                sampler.start()
             latencies: list[float] = []
             started = time.perf_counter()
             await asyncio.gather(*(client(server.port, token, room, posts, n, latencies, interval, clients)
                                    for n in range(clients)))
             elapsed = time.perf_counter() - started
-        ms = [v * 1000 for v in latencies]
-        pace = f"each every {interval * 1000:.0f} ms" if interval else "as fast as answered"
-        print(f"API POST, {clients} concurrent clients ({pace}), {len(ms)} posts in {elapsed:.1f} s "
-              f"({len(ms) / elapsed:.0f}/s): p50 {percentile(ms, 0.5):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
-              f"max {max(ms):.1f} ms")
+            if sampler is not None:
+                from bench.profile import print_summary, summarise
+
+                print_summary(f"API POST ({name})", summarise(sampler.stop()))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    ms = [v * 1000 for v in latencies]
+    return {"posts": len(ms), "elapsed": elapsed, "p50": percentile(ms, 0.5), "p99": percentile(ms, 0.99),
+            "max": max(ms)}
+
+
+async def main(clients: int, posts: int, interval: float, before: Path | None, rounds: int, profile: bool) -> None:
+    """With `before` (a checkout of an older commit), both are measured in the same run, in
+    alternating rounds, so that they share the machine's load of the moment."""
+    roots = [("before", before), ("after", ROOT)] if before else [("this checkout", ROOT)]
+    results: dict[str, list[dict]] = {name: [] for name, _ in roots}
+    for r in range(rounds):
+        for name, root in roots if r % 2 == 0 else roots[::-1]:
+            results[name].append(await measure(root, name, clients, posts, interval, profile))
+    pace = f"each every {interval * 1000:.0f} ms" if interval else "as fast as answered"
+    for name, runs in results.items():
+        for run in runs:
+            print(f"{name}: API POST, {clients} concurrent clients ({pace}), {run['posts']} posts in "
+                  f"{run['elapsed']:.1f} s ({run['posts'] / run['elapsed']:.0f}/s): p50 {run['p50']:.1f} ms, "
+                  f"p99 {run['p99']:.1f} ms, max {run['max']:.1f} ms")
 
 
 if __name__ == "__main__":
@@ -77,5 +106,11 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--posts", type=int, default=40)
     parser.add_argument("--interval", type=float, default=0.0, help="seconds between a client's posts (0: closed loop)")
+    parser.add_argument("--server-root", type=Path, default=None,
+                        help="also measure webchat served from this checkout (a `git worktree` of an older commit), "
+                             "in the same run, as 'before'")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds (alternating before and after)")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the server with py-spy during the load and print where the time goes")
     args = parser.parse_args()
-    asyncio.run(main(args.clients, args.posts, args.interval))
+    asyncio.run(main(args.clients, args.posts, args.interval, args.server_root, args.rounds, args.profile))

@@ -193,3 +193,56 @@ async def test_the_ping_pong_bot_in_the_docs_answers(live_server, live_users):
     finally:
         bot.terminate()
         bot.wait(10)
+
+
+async def test_streams_woken_together_each_get_every_message_once(live_server, live_users):
+    """Eight streams of one room share the reading of each message (one query, one JSON): posted
+    in bursts from two clients, every message reaches every stream exactly once, in order."""
+    ana = await live_users("ana", "Ana")
+    room = await ana.create_room("Busy")
+    token = make_token(live_server, "ana")
+    url = live_server.url
+    async with contextlib.AsyncExitStack() as stack:
+        streams = [await stack.enter_async_context(events(url, token)) for _ in range(8)]
+        for stream in streams:
+            await stream.until(lambda e, s=stream: s.of("connected"))
+        async with httpx.AsyncClient() as one, httpx.AsyncClient() as two:
+            sent = []
+            for burst in range(5):
+                sent += await asyncio.gather(*(post(client, url, token, room, f"burst {burst} #{n}")
+                                               for n, client in enumerate((one, two, one, two))))
+        for stream in streams:
+            await stream.until(lambda e, s=stream: len(s.of("message")) >= len(sent))
+            got = [json.loads(e.data) for e in stream.of("message")]
+            assert sorted(m["message"]["id"] for m in got) == sorted(m["id"] for m in sent)
+            assert [m["event_id"] for m in got] == sorted({m["event_id"] for m in got})
+
+
+async def test_a_stream_never_shares_a_read_older_than_its_wake_up(app, ana):
+    """The rule that keeps sharing safe: a stream woken by an envelope shares only a read that
+    started after that envelope arrived (so it includes that event); an older read in flight is
+    not shared, and the stream reads for itself."""
+    from webchat.api import streams
+    from webchat.messages import service
+    from webchat.models import Room, User
+
+    room_id = await ana.create_room("Shared")
+    room, author = await Room.get(id=room_id), await User.get(username="ana")
+    loop = asyncio.get_running_loop()
+    waiting = streams._in_flight.setdefault(loop, {})
+    older = loop.create_future()  # a read of (room, 0) in flight, started before the message
+    waiting[(room_id, 0)] = (next(streams._ticks), older)
+    message, _ = await service.post(room, author, "after that read began", None)
+    arrived = next(streams._ticks)  # its envelope arrives
+    got = await streams.shared_events_after(room_id, 0, arrived)
+    assert [json.loads(data)["message"]["id"] for _, _, data in got] == [message.id]
+    # A read that started after the wake-up is shared: its answer, not a query of one's own.
+    woken = next(streams._ticks)
+    newer = loop.create_future()
+    waiting[(room_id, 0)] = (next(streams._ticks), newer)
+    shared = asyncio.ensure_future(streams.shared_events_after(room_id, 0, woken))
+    await asyncio.sleep(0)
+    newer.set_result([(1, "message", "{}")])
+    assert await shared == [(1, "message", "{}")]
+    waiting.pop((room_id, 0), None)
+    older.cancel()

@@ -181,3 +181,76 @@ async def test_claims_made_at_once_never_share_a_delivery(app, ana):
     again = await outgoing.claim(50)
     assert not set(again) & set(everything)  # leased: not due again yet
     assert len(everything) + len(again) <= 30 and len(everything) >= 10  # the worker may take a batch too
+
+
+async def test_a_message_is_saved_with_its_deliveries(app, ana):
+    """A new message's deliveries are queued in the transaction that writes it: the moment a post
+    returns (before anything is published) each live hook of its room has its row, carrying that
+    message; a revoked hook and a room without hooks get none; a hook added a moment ago (by any
+    process: nothing is cached) gets the next message."""
+    from datetime import UTC, datetime
+
+    from webchat.messages import service
+    from webchat.models import Room, User
+
+    hooked, quiet = await ana.create_room("Releases"), await ana.create_room("Chatter")
+    author = await User.get(username="ana")
+    live = [await OutgoingHook.create(room_id=hooked, creator_id=author.id, url=f"http://127.0.0.1:9/{n}",
+                                      secret="s" * 64) for n in range(2)]
+    await OutgoingHook.create(room_id=hooked, creator_id=author.id, url="http://127.0.0.1:9/gone", secret="s" * 64,
+                              revoked_at=datetime.now(UTC))
+    rooms = {hooked: await Room.get(id=hooked), quiet: await Room.get(id=quiet)}
+    posts = [(hooked if n % 2 else quiet, f"message {n}") for n in range(20)]
+    written = await asyncio.gather(*(service.post(rooms[r], author, body, f"n{n}")
+                                     for n, (r, body) in enumerate(posts)))  # written in batches
+    for (room, _), (message, event) in zip(posts, written, strict=True):
+        rows = await (Delivery.filter(payload__contains=f'"message":{{"id":{message.id},')
+                      .values_list("hook_id", "payload"))
+        if room == quiet:
+            assert rows == []
+            continue
+        assert sorted(hook for hook, _ in rows) == [hook.id for hook in live]
+        for _, body in rows:
+            payload = json.loads(body)
+            assert payload["message"]["id"] == message.id and payload["event_id"] == event.seq
+            assert payload["room"] == hooked and payload["message"]["body"] == message.body
+    assert await Delivery.all().count() == 2 * 10
+    # The double submit of a post queues nothing more.
+    again, event = await service.post(rooms[hooked], author, "message 1", "n1")
+    assert event is None and await Delivery.all().count() == 20
+    added = await OutgoingHook.create(room_id=quiet, creator_id=author.id, url="http://127.0.0.1:9/new",
+                                      secret="s" * 64)
+    message, _ = await service.post(rooms[quiet], author, "now with a hook", None)
+    assert await Delivery.filter(hook_id=added.id, payload__contains=f'"message":{{"id":{message.id},').count() == 1
+
+
+async def test_a_failure_after_the_insert_undoes_the_message_and_its_deliveries(app, ana, monkeypatch):
+    """Nothing is half written: a failure inside the writing transaction, once the message and its
+    deliveries are inserted, leaves neither (and the room's numbering where it was)."""
+    from webchat.messages import service
+    from webchat.models import Message, Room, User
+
+    room_id = await ana.create_room("Releases")
+    author = await User.get(username="ana")
+    await OutgoingHook.create(room_id=room_id, creator_id=author.id, url="http://127.0.0.1:9/x", secret="s" * 64)
+    room = await Room.get(id=room_id)
+    before = (room.last_event, room.last_seq)
+    queue = outgoing.queue_messages
+    queued = []
+
+    async def queue_then_fail(conn, written):
+        queued.append(await queue(conn, written))
+        assert await Delivery.all().using_db(conn).count() == queued[-1]  # inserted, in this transaction
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(outgoing, "queue_messages", queue_then_fail)
+    with pytest.raises(RuntimeError):
+        await service.post(room, author, "lost", None)
+    assert queued and all(n == 1 for n in queued)  # the batch, then the post on its own: both undone
+    assert await Message.filter(room_id=room_id).count() == 0
+    assert await Delivery.all().count() == 0
+    fresh = await Room.get(id=room_id)
+    assert (fresh.last_event, fresh.last_seq) == before
+    monkeypatch.setattr(outgoing, "queue_messages", queue)
+    message, _ = await service.post(room, author, "kept", None)
+    assert await Delivery.filter(payload__contains=f'"message":{{"id":{message.id},').count() == 1

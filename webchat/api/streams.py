@@ -10,15 +10,18 @@ newest event; more than 1,000 events behind in a room, or ahead of it: `reload`,
 The hub only wakes the stream: an envelope for a room means "this room has news". The stream then
 reads that room's events after its cursor from the database and sends them as JSON. The database
 is the truth and the broker the fast path, so a lost or reordered envelope costs nothing but a
-moment. (The page streams' pre-rendered HTML frames are not what a program wants; this costs one
-small query per event per program stream, not a render.)
+moment. (The page streams' pre-rendered HTML frames are not what a program wants.) The streams
+woken by one message ask the same question at the same moment: they share one query and one
+JSON encoding of its answer (`shared_events_after`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import itertools
 import logging
+import weakref
 from datetime import datetime
 
 from webchat.api.schemas import message_json
@@ -101,7 +104,7 @@ class Wakeup:
         if self.queue.qsize() >= QUEUE_LIMIT:
             self.end("overflow")  # too far behind: the client resumes from its last id
             return
-        self.queue.put_nowait(envelope)
+        self.queue.put_nowait((next(_ticks), envelope))  # when it arrived, for shared_events_after
 
     def heartbeat(self) -> None:
         pass  # the stream's own loop sends them
@@ -119,6 +122,35 @@ def _json(value) -> str:
 
 def event(kind: str, data: dict, cursors: dict[int, int] | None = None) -> bytes:
     return sse.frame(kind, _json(data), encode_cursor(cursors) if cursors is not None else None)
+
+
+Encoded = list[tuple[int, str, str]]  # (event id, kind, JSON data)
+_in_flight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[int, int], tuple[int, asyncio.Future]]] = (
+    weakref.WeakKeyDictionary())
+_ticks = itertools.count(1)  # orders envelopes' arrivals and queries' starts in this process
+
+
+async def _encoded_after(room: int, after: int) -> Encoded:
+    return [(item.seq, item.kind, _json({"room": room, "event_id": item.seq, "message": message_json(item.message)}))
+            for item in await events_after(room, after, REPLAY_BATCH)]
+
+
+async def shared_events_after(room: int, after: int, since: int | None = None) -> Encoded:
+    """The room's events after `after`, encoded as JSON. One message wakes every program stream of
+    its room at once, each at the same cursor: they share one query and its JSON instead of
+    repeating them. A stream shares only a query that started after the envelope that woke it
+    arrived (`since`, a tick of `_ticks`), so the answer includes that event; without `since`,
+    it starts its own. Nothing is kept once answered."""
+    waiting = _in_flight.setdefault(asyncio.get_running_loop(), {})
+    key = (room, after)
+    current = waiting.get(key)
+    if since is not None and current is not None and current[0] > since:
+        answer = current[1]
+    else:
+        answer = asyncio.ensure_future(_encoded_after(room, after))
+        entry = waiting[key] = (next(_ticks), answer)
+        answer.add_done_callback(lambda _: waiting.pop(key, None) if waiting.get(key) is entry else None)
+    return await asyncio.shield(answer)  # one stream going away does not cancel it for the others
 
 
 class EventStream:
@@ -163,17 +195,18 @@ class EventStream:
         while True:
             try:
                 async with asyncio.timeout(sse.HEARTBEAT_SECONDS):
-                    envelope = await sub.queue.get()
+                    arrival = await sub.queue.get()
             except TimeoutError:
                 if not await still_usable(self.token_id):  # expired meanwhile
                     yield event("close", {"reason": "token expired or revoked"})
                     return
                 yield sse.HEARTBEAT
                 continue
-            if envelope is None:  # ended: revoked session, shutdown, overflow
+            if arrival is None:  # ended: revoked session, shutdown, overflow
                 if sub.closed in ("removed", "revoked"):
                     yield event("close", {"reason": "signed out"})
                 return
+            arrived, envelope = arrival
             kind, room = envelope.kind, envelope.room
             if kind == "revoked":
                 yield event("close", {"reason": "token revoked"})
@@ -185,7 +218,7 @@ class EventStream:
             else:
                 rooms = []
             for room_id in rooms:
-                async for frame in self.catch_up(room_id):
+                async for frame in self.catch_up(room_id, arrived):
                     yield frame
             if kind == "room_added" and room not in self.cursors:
                 rt.hub.subscribe(sub, [topics.room(room)])
@@ -205,16 +238,16 @@ class EventStream:
                 people = await rt.state.typing(room)
                 yield event("typing", {"room": room, "users": [name for uid, name in people if uid != self.user.id]})
 
-    async def catch_up(self, room: int):
+    async def catch_up(self, room: int, since: int | None = None):
         """The room's events after this stream's cursor, as JSON, in order; the cursor follows."""
         if not await Membership.filter(room_id=room, user_id=self.user.id).exists():
             self.cursors.pop(room, None)  # removed meanwhile: its `room_removed` may still come
             return
         while room in self.cursors:
-            batch = await events_after(room, self.cursors[room], REPLAY_BATCH)
-            for item in batch:
-                self.cursors[room] = item.seq
-                yield event(item.kind, {"room": room, "event_id": item.seq,
-                                        "message": message_json(item.message)}, self.cursors)
+            batch = await shared_events_after(room, self.cursors[room], since)
+            since = None  # the next batch of a long catch-up: its own query
+            for seq, kind, data in batch:
+                self.cursors[room] = seq
+                yield sse.frame(kind, data, encode_cursor(self.cursors))
             if len(batch) < REPLAY_BATCH:
                 return

@@ -11,10 +11,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from webchat.accounts.names import USERNAME, hidden_characters
+from webchat.db import placeholder
 from webchat.models import ApiToken, User
 
 PREFIX = "wct_"
@@ -116,11 +118,50 @@ def usable(token: ApiToken, now: datetime | None = None) -> bool:
     return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
 
 
+_LOOKUP: dict[str, str] = {}
+
+
+def _lookup_sql(conn) -> str:
+    """The token, its account and its creator in one statement, written once per dialect: every
+    API call makes this look-up, and building it through the ORM's query builder each time cost
+    more than running it (see docs/performance.md)."""
+    dialect = conn.capabilities.dialect
+    if dialect not in _LOOKUP:
+        def columns(model, alias: str, prefix: str) -> str:
+            return ", ".join(f'{alias}."{column}" AS "{prefix}{column}"'
+                             for column in model._meta.fields_db_projection.values())
+
+        _LOOKUP[dialect] = (
+            f"SELECT {columns(ApiToken, 't', '')}, {columns(User, 'u', 'u.')}, {columns(User, 'c', 'c.')} "
+            "FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN users c ON c.id = t.creator_id "
+            f"WHERE t.digest = {placeholder(conn, 1)}"
+        )
+    return _LOOKUP[dialect]
+
+
+async def _token_of(secret: str) -> ApiToken | None:
+    """The token stored for this secret (revoked or not), its `user` and `creator` loaded: what
+    `ApiToken.get_or_none(digest=…).select_related("user", "creator")` gives, without the query
+    builder."""
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(_lookup_sql(conn), [digest(secret)])
+    if not rows:
+        return None
+    row = rows[0]
+    token = ApiToken._init_from_db(**{k: v for k, v in row.items() if "." not in k})
+    for attr, prefix in (("user", "u."), ("creator", "c.")):
+        account = User._init_from_db(**{k[2:]: v for k, v in row.items() if k.startswith(prefix)})
+        object.__setattr__(token, f"_{attr}", account)  # as select_related attaches it
+    return token
+
+
 async def authenticate(secret: str) -> ApiToken | None:
-    """The live token this secret is, with its account; None for anything else."""
+    """The live token this secret is, with its account; None for anything else. Read from the
+    database on every call, so a revoked token or a deactivated account stops working at once in
+    every process."""
     if not secret.startswith(PREFIX) or len(secret) > 100 or not secret.isascii():
         return None
-    token = await ApiToken.get_or_none(digest=digest(secret)).select_related("user", "creator")
+    token = await _token_of(secret)
     if token is None or not usable(token) or not _accounts_active(token):
         return None
     now = datetime.now(UTC)

@@ -15,6 +15,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from webchat.api import outgoing
 from webchat.db import placeholder
 from webchat.files import service as files
 from webchat.files import storage
@@ -50,6 +51,17 @@ async def allocate(conn, room_id: int, new_message: bool) -> tuple[int, int]:
     )
     rows = await conn.execute_query_dict(sql, [room_id])
     return rows[0]["last_event"], rows[0]["last_seq"]
+
+
+async def _allocate_message(conn, room_id: int) -> tuple[int, int, tuple[int, ...]]:
+    """allocate() for a new message, reading in the same statement the room's live outgoing
+    webhooks, which its deliveries are queued for in the same transaction."""
+    sql = (
+        "UPDATE rooms SET last_event = last_event + 1, last_seq = last_seq + 1"
+        f" WHERE id = {placeholder(conn, 1)} RETURNING last_event, last_seq, {outgoing.live_hooks_sql(conn)} AS hooks"
+    )
+    row = (await conn.execute_query_dict(sql, [room_id]))[0]
+    return row["last_event"], row["last_seq"], outgoing.hook_ids(row["hooks"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,15 +181,19 @@ async def _write_together(posts: list[_Post]) -> list[tuple[Message, Event | Non
     # batches for the same rooms then queue behind each other instead of deadlocking (which
     # PostgreSQL breaks only after a second, failing a whole batch).
     in_lock_order = sorted(range(len(posts)), key=lambda n: posts[n].room.id)
+    hooked: list[tuple[Message, int, tuple[int, ...]]] = []
     async with in_transaction() as conn:
         for n in in_lock_order:
             post = posts[n]
             key = (post.author.id, post.nonce)
             if post.nonce and key in seen:
                 continue  # a double submit: answered below with the first one
-            results[n] = await _insert(conn, post)
+            message, event, hooks = await _insert(conn, post)
+            results[n] = message, event
+            hooked.append((message, event.seq, hooks))
             if post.nonce:
-                seen[key] = results[n][0]
+                seen[key] = message
+        await outgoing.queue_messages(conn, hooked)
     for n, post in enumerate(posts):
         if results[n] is None:
             results[n] = (seen[(post.author.id, post.nonce)], None)
@@ -192,7 +208,8 @@ async def _write_alone(post: _Post) -> tuple[Message, Event | None]:
         return existing, None
     try:
         async with in_transaction() as conn:
-            message, event = await _insert(conn, post)
+            message, event, hooks = await _insert(conn, post)
+            await outgoing.queue_messages(conn, [(message, event.seq, hooks)])
     except IntegrityError:
         if post.nonce and (existing := await Message.get_or_none(author_id=post.author.id, nonce=post.nonce)):
             return existing, None  # a concurrent double submit won
@@ -201,9 +218,10 @@ async def _write_alone(post: _Post) -> tuple[Message, Event | None]:
     return message, event
 
 
-async def _insert(conn, post: _Post) -> tuple[Message, Event]:
+async def _insert(conn, post: _Post) -> tuple[Message, Event, tuple[int, ...]]:
+    """The message, its event and its room's live outgoing webhooks."""
     room, author = post.room, post.author
-    event_id, seq = await allocate(conn, room.id, new_message=True)
+    event_id, seq, hooks = await _allocate_message(conn, room.id)
     message = await Message.create(
         room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=post.html,
         nonce=post.nonce, using_db=conn,
@@ -217,7 +235,7 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event]:
         read_seq=seq, read_message_id=message.id
     )
     message.author = author
-    return message, event
+    return message, event, hooks
 
 
 async def update(message: Message, body: str | None) -> Event:
