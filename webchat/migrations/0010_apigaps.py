@@ -17,7 +17,7 @@ def _run(sql: str):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_administration')]
+    dependencies = [('models', '0009_files')]
 
     initial = False
 
