@@ -22,6 +22,8 @@ class NewMessage(Strict):
     nonce: StrictStr | None = Field(default=None, max_length=NONCE_MAX, pattern=r"^[\x21-\x7e]+$",
                                     description="Any text of yours: a second post with the same nonce "
                                                 "creates nothing and answers with the first message.")
+    reply_to: Id | None = Field(default=None, ge=1, le=MAX_ID,
+                                description="The message this one answers: one of the same room, not deleted.")
 
 
 class EditMessage(Strict):
@@ -62,6 +64,8 @@ class MessageOut(BaseModel):
     edited_at: datetime | None
     deleted: bool
     event_id: int | None = Field(default=None, description="The room's event id that announced it.")
+    reply_to: int | None = Field(default=None, description="The message this one answers, if any.")
+    reply_count: int = Field(default=0, description="How many messages answer this one.")
 
 
 class MessagePage(BaseModel):
@@ -120,6 +124,7 @@ def message_json(message, event_id: int | None = None) -> dict:
         "id": message.id, "room": message.room_id, "seq": message.seq, "author": author_json(message.author),
         "body": message.body, "html": message.html, "created_at": message.created_at,
         "edited_at": message.edited_at, "deleted": message.deleted, "event_id": event_id,
+        "reply_to": message.reply_to_id, "reply_count": message.reply_count,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from quart import Blueprint, flash, g, render_template
+from quart import Blueprint, flash, g, render_template, request
 
 from webchat import web
 from webchat.accounts import people
@@ -14,7 +14,7 @@ from webchat.admin import audit
 from webchat.models import Membership
 from webchat.refusals import Refused
 from webchat.rooms import broadcasts, service
-from webchat.rooms.page import room_page
+from webchat.rooms.page import reply_composer, room_page
 from webchat.rooms.service import NAME_MAX, TOPIC_MAX, parse_id
 from webchat.runtime import current
 from webchat.streams import revoking
@@ -77,7 +77,8 @@ async def create_room():
 @bp.get("/rooms/<room_id>")
 async def show_room(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
-    return await room_page(found, mark_read=True)
+    composer = await reply_composer(found, request.args.get("reply_to", "").strip()) if found.member else None
+    return await room_page(found, composer, mark_read=True)
 
 
 @bp.post("/rooms/<room_id>/join")
