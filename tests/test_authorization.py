@@ -38,6 +38,9 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
         ("HTMX", "/rooms/{room}/messages/{msg}/delete", None, (401, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 403, 200, 200, 200)),
+        # The author's message has no replies yet: readers learn that, outsiders nothing.
+        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 404, 404, 404)),
+        ("GET", "/rooms/{room}?reply_to={msg}", None, (303, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events?last_event_id=0", None, (401, 403, 200, 200, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 200, 200)),
@@ -53,6 +56,8 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 404, 404, 404, 404)),
+        ("GET", "/rooms/{room}?reply_to={msg}", None, (303, 200, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 200, 200, 200, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 200, 200, 200, 200)),
     ],
@@ -62,6 +67,7 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 200, 403, 200)),
         # The member wrote the message there; a direct room has no owner to moderate it.
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 200, 403, 403)),
+        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 404, 403, 404)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 403, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 403, 200)),
     ],
@@ -89,6 +95,7 @@ WRITES = {
     "private": [
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 303, 303)),
         ("HTMX", "/rooms/{room}/messages", {"body": "hello"}, (401, 403, 200, 200, 200)),
+        ("POST", "/rooms/{room}/messages", {"body": "hello", "reply_to": "{msg}"}, (303, 403, 303, 303, 303)),
         ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
         ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
         ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 403, 303, 303, 303)),
@@ -116,6 +123,7 @@ WRITES = {
     ],
     "direct": [
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 403, 303)),
+        ("POST", "/rooms/{room}/messages", {"body": "hello", "reply_to": "{msg}"}, (303, 403, 303, 403, 303)),
         ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 403, 204)),
         ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 403, 303, 403, 303)),
         ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 403, 303)),
