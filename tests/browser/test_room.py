@@ -336,6 +336,7 @@ async def test_on_a_touch_screen_enter_adds_a_line_and_send_sends(session: Sessi
     await expect(page.locator("#messages > li:last-child .body br")).to_have_count(1)
     # Editing in place: Enter adds a line there too.
     mine = page.locator("#messages > li:last-child")
+    await mine.locator("details.msg-actions > summary").tap()
     await mine.locator(".act-own").tap()
     await expect(page.locator("#edit-hint")).to_have_text("Enter starts a new line. Use Save changes to save.")
     await page.locator("#edit-body").press("Enter")
