@@ -42,6 +42,9 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
         ("HTMX", "/rooms/{room}/messages/{msg}/delete", None, (401, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 403, 200, 200, 200)),
+        # The author's message has no replies yet: readers learn that, outsiders nothing.
+        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 404, 404, 404)),
+        ("GET", "/rooms/{room}?reply_to={msg}", None, (303, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events?last_event_id=0", None, (401, 403, 200, 200, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 200, 200)),
@@ -59,6 +62,8 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 404, 404, 404, 404)),
+        ("GET", "/rooms/{room}?reply_to={msg}", None, (303, 200, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 200, 200, 200, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 200, 200, 200, 200)),
     ],
@@ -70,6 +75,7 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 200, 403, 200)),
         # The member wrote the message there; a direct room has no owner to moderate it.
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 200, 403, 403)),
+        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 404, 403, 404)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 403, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 403, 200)),
     ],
@@ -97,6 +103,7 @@ WRITES = {
     "private": [
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 303, 303)),
         ("HTMX", "/rooms/{room}/messages", {"body": "hello"}, (401, 403, 200, 200, 200)),
+        ("POST", "/rooms/{room}/messages", {"body": "hello", "reply_to": "{msg}"}, (303, 403, 303, 303, 303)),
         ("POST", "/rooms/{room}/messages/{msg}/edit", {"body": "changed"}, (303, 403, 403, 303, 403)),
         ("POST", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 303, 303)),
         ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 403, 303, 303, 303)),
@@ -124,6 +131,7 @@ WRITES = {
     ],
     "direct": [
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 403, 303)),
+        ("POST", "/rooms/{room}/messages", {"body": "hello", "reply_to": "{msg}"}, (303, 403, 303, 403, 303)),
         ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 403, 204)),
         ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 403, 303, 403, 303)),
         ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 403, 303)),

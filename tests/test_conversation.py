@@ -201,3 +201,113 @@ async def test_a_deleted_message_takes_no_reactions_and_shows_none(ana):
     assert (await ana.get(path)).status == 410
     li = items((await ana.get(f"/rooms/{room}")).text)[0]
     assert "reaction" not in li
+
+
+# -- Replies --------------------------------------------------------------------------------------
+
+async def test_a_reply_quotes_its_original_which_counts_it(ana, ben):
+    room = await ana.create_room("General")
+    await ben.post(f"/rooms/{room}/join")
+    await ana.say(room, "Lunch at the <b>new</b> place?\n" + "x" * 200)
+    original = await Message.get(room_id=room)
+    # Without script, Reply is a link to the room with the composer answering it.
+    page = await ben.get(f"/rooms/{room}")
+    assert f'<a class="act-reply" href="/rooms/{room}?reply_to={original.id}#composer"' in page.text
+    replying = await ben.get(f"/rooms/{room}?reply_to={original.id}")
+    composer = re.search(r'<form id="composer".*?</form>', replying.text, re.S).group(0)
+    assert f'<input type="hidden" name="reply_to" value="{original.id}">' in composer
+    assert '<p id="composer-reply-label">Replying to Ana Lima: Lunch at the &lt;b&gt;new&lt;/b&gt; place? xxx' in composer
+    assert f'<a class="reply-cancel" href="/rooms/{room}#composer">Cancel reply</a>' in composer
+    assert 'aria-describedby="composer-reply-label composer-hint"' in composer
+    posted = await ben.post(f"/rooms/{room}/messages", {"body": "yes!", "reply_to": str(original.id)})
+    assert posted.status == 303
+    reply = await Message.get(room_id=room, body="yes!")
+    assert reply.reply_to_id == original.id
+    assert (await Message.get(id=original.id)).reply_count == 1
+    shown = {int(re.match(r'<li id="m-(\d+)"', li).group(1)): li for li in items((await ana.get(f"/rooms/{room}")).text)}
+    quote = re.search(r'<p class="reply-quote">(.*?)</p>', shown[reply.id], re.S).group(1)
+    text = re.sub(r"<[^>]+>", "", quote)
+    assert quote.startswith(f'<a href="/rooms/{room}/messages/{original.id}">In reply to Ana Lima: ')
+    # The first ~140 characters, as text (the markup typed is not markup here), on one line.
+    assert text.startswith("In reply to Ana Lima: Lunch at the &lt;b&gt;new&lt;/b&gt; place? xxx") and text.endswith("x…")
+    assert len(text.removeprefix("In reply to Ana Lima: ").replace("&lt;", "<").replace("&gt;", ">")) == 140
+    assert f'<a href="/rooms/{room}/messages/{original.id}/replies">1 reply</a>' in shown[original.id]
+    # "1 reply" leads to the reply in context (its permanent link).
+    first = await ana.get(f"/rooms/{room}/messages/{original.id}/replies")
+    assert first.status == 303 and first.location == f"/rooms/{room}/messages/{reply.id}"
+    await ana.post(f"/rooms/{room}/messages", {"body": "me too", "reply_to": str(original.id)}, htmx=True)
+    again = await ana.get(f"/rooms/{room}")
+    assert f'<a href="/rooms/{room}/messages/{original.id}/replies">2 replies</a>' in again.text
+
+
+async def test_a_reply_must_answer_a_shown_message_of_the_same_room(ana, ben):
+    room = await ana.create_room("General")
+    other = await ana.create_room("Other")
+    private = await ben.create_room("Ben's", visibility="private")
+    await ana.say(other, "elsewhere")
+    await ben.say(private, "secret")
+    await ana.say(room, "gone soon")
+    elsewhere = await Message.get(room_id=other)
+    secret = await Message.get(room_id=private)
+    gone = await Message.get(room_id=room)
+    await ana.post(f"/rooms/{room}/messages/{gone.id}/delete")
+    for reply_to, says in [
+        (elsewhere.id, "You can only reply to a message of this room"),
+        (secret.id, "You can only reply to a message of this room"),  # not readable: not even named
+        (999999, "You can only reply to a message of this room"),
+        (gone.id, "That message was deleted; it can no longer be replied to."),
+        ("x1", "reply_to must be the number of a message in this room."),
+    ]:
+        page = await ana.post(f"/rooms/{room}/messages", {"body": "hello", "reply_to": str(reply_to)})
+        assert page.status == 422 and says in page.text, (reply_to, page.status)
+        assert 'id="composer-error"' in page.text and ">hello</textarea>" in page.text
+        fragment = await ana.post(f"/rooms/{room}/messages", {"body": "hello", "reply_to": str(reply_to)}, htmx=True)
+        assert fragment.status == 422 and says in fragment.text and "<html" not in fragment.text
+        link = await ana.get(f"/rooms/{room}?reply_to={reply_to}")
+        assert link.status == 422 and says in link.text
+    assert await Message.filter(body="hello").count() == 0
+    assert (await Message.get(id=elsewhere.id)).reply_count == 0
+    # An empty reply_to is no reply at all.
+    assert (await ana.post(f"/rooms/{room}/messages", {"body": "plain", "reply_to": ""})).status == 303
+    assert (await Message.get(body="plain")).reply_to_id is None
+    # A message with no replies has no replies to show.
+    assert (await ana.get(f"/rooms/{room}/messages/{elsewhere.id}/replies")).status == 404
+
+
+async def test_a_deleted_original_leaves_its_replies_saying_so(ana, ben):
+    room = await ana.create_room("General")
+    await ben.post(f"/rooms/{room}/join")
+    await ana.say(room, "original words")
+    original = await Message.get(room_id=room)
+    await ben.post(f"/rooms/{room}/messages", {"body": "an answer", "reply_to": str(original.id)})
+    reply = await Message.get(body="an answer")
+    assert "In reply to Ana Lima: <span dir=\"auto\">original words</span>" in (await ben.get(f"/rooms/{room}")).text
+    await ana.post(f"/rooms/{room}/messages/{original.id}/delete")
+    page = (await ben.get(f"/rooms/{room}")).text
+    li = next(li for li in items(page) if li.startswith(f'<li id="m-{reply.id}"'))
+    assert '<p class="reply-quote">In reply to: original message deleted</p>' in li
+    assert "original words" not in page
+    # A deleted reply shows no quote, and its original keeps counting what was said.
+    await ben.post(f"/rooms/{room}/messages/{reply.id}/delete")
+    li = next(li for li in items((await ben.get(f"/rooms/{room}")).text) if li.startswith(f'<li id="m-{reply.id}"'))
+    assert "reply-quote" not in li
+
+
+async def test_the_api_posts_replies_with_the_same_rules(app, ana, ben):
+    from tests.helpers.api import ApiClient, token_for
+
+    room = await ana.create_room("General")
+    other = await ana.create_room("Other")
+    await ana.say(other, "elsewhere")
+    api = ApiClient(app, await token_for("ana"))
+    first = (await api.post(f"/api/v1/rooms/{room}/messages", {"body": "first"})).json
+    assert first["reply_to"] is None and first["reply_count"] == 0
+    reply = await api.post(f"/api/v1/rooms/{room}/messages", {"body": "answer", "reply_to": first["id"]})
+    assert reply.status == 201 and reply.json["reply_to"] == first["id"]
+    assert (await Message.get(id=first["id"])).reply_count == 1
+    elsewhere = await Message.get(room_id=other)
+    refused = await api.post(f"/api/v1/rooms/{room}/messages", {"body": "no", "reply_to": elsewhere.id})
+    assert refused.status == 422 and refused.headers["Content-Type"].startswith("application/problem+json")
+    assert "reply to a message of this room" in refused.text and "reply_to" in refused.text
+    bad = await api.post(f"/api/v1/rooms/{room}/messages", {"body": "no", "reply_to": "1"})
+    assert bad.status == 422

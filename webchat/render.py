@@ -48,6 +48,33 @@ def longdate(value: datetime) -> str:
     return f"{value:%A} {value.day} {value:%B %Y}"
 
 
+EXCERPT_MAX = 140
+
+
+def excerpt(body: str) -> str:
+    """The first ~140 characters of a body as one line of text, for a reply's quote."""
+    text = " ".join(body.split())
+    if len(text) <= EXCERPT_MAX:
+        return text
+    return text[: EXCERPT_MAX - 1].rstrip() + "…"
+
+
+def quoted(message):
+    """The message this one answers, if it was loaded with it (else None: the fragment then links
+    to it without an excerpt)."""
+    return message.__dict__.get("_reply_to")
+
+
+def _quote_key(message) -> tuple | None:
+    """What of the original shows in a reply: part of the reply's cache key."""
+    if message.reply_to_id is None:
+        return None
+    original = quoted(message)
+    if original is None:
+        return (message.reply_to_id,)
+    return (original.id, original.revision, original.deleted, original.author.display_name)
+
+
 def init_jinja(env: Environment) -> None:
     env.filters["isotime"] = isotime
     env.filters["shorttime"] = readertime
@@ -59,6 +86,8 @@ def init_jinja(env: Environment) -> None:
     env.globals["emoji_name"] = emoji_name
     env.globals["reaction_label"] = reaction_label
     present.init(env)
+    env.globals["quoted"] = quoted
+    env.filters["excerpt"] = excerpt
 
 
 class Renderer:
@@ -102,7 +131,7 @@ class Renderer:
         author = message.author
         key = (message.id, message.revision, message.deleted, message.edited_at, author.username,
                author.display_name, author.bot_owner_id is not None, message.removed_by,
-               oob, replayed, day_heading, new_divider, current, clock.key, folded)
+               _quote_key(message), oob, replayed, day_heading, new_divider, current, clock.key, folded)
         html = self._messages.get(key)
         if html is None:
             html = self._messages[key] = Markup(self.fragment(

@@ -43,9 +43,12 @@ def done(location: str, htmx_status: int = 204) -> Response:
     return see_other(location)
 
 
-def composer(room_id: int, body: str = "", error: str | None = None, nonce: str | None = None) -> dict:
-    """The composer's state; a fresh nonce each time, so a resubmitted form is recognised."""
-    return {"room": room_id, "body": body, "error": error, "nonce": nonce or secrets.token_urlsafe(16)}
+def composer(room_id: int, body: str = "", error: str | None = None, nonce: str | None = None,
+             reply: dict | None = None) -> dict:
+    """The composer's state; a fresh nonce each time, so a resubmitted form is recognised.
+    `reply`: the message being answered ({"id", "label"}), or None."""
+    return {"room": room_id, "body": body, "error": error, "nonce": nonce or secrets.token_urlsafe(16),
+            "reply": reply}
 
 
 def form() -> dict:

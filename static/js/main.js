@@ -13,6 +13,7 @@ import * as resume from './resume.js';
 import * as times from './times.js';
 import * as days from './days.js';
 import * as roving from './roving.js';
+import * as actions from './actions.js';
 import * as position from './position.js';
 import * as arrivals from './arrivals.js';
 import * as typing from './typing.js';
@@ -22,6 +23,8 @@ import * as connection from './connection.js';
 import * as composer from './composer.js';
 import * as drafts from './drafts.js';
 import * as editing from './editing.js';
+import * as replying from './replying.js';
+import * as recall from './recall.js';
 import * as folds from './folds.js';
 import * as combobox from './combobox.js';
 import * as links from './links.js';
@@ -31,9 +34,9 @@ import * as blocked from './blocked.js';
 import * as zone from './zone.js';
 import * as attachments from './attachments.js';
 
-for (const feature of [resume, times, days, roving, position, arrivals, typing, unread, read,
-  connection, composer, drafts, editing, folds, combobox, links, reactions, focus, blocked, zone,
-  attachments]) {
+for (const feature of [resume, times, days, roving, actions, position, arrivals, typing, unread, read,
+  connection, composer, drafts, editing, replying, recall, folds, combobox, links, reactions, focus, blocked,
+  zone, attachments]) {
   try {
     feature.start();
   } catch (error) {

@@ -1,9 +1,9 @@
 /* The message log is one stop in the Tab order, however long the history: one message at a time
  * (the "active" one) is focusable; the arrow keys move between messages (Up, Down, Home, End),
  * and Up from the first message reaches "Show older messages" (Down comes back); Enter opens the
- * focused message's action (Edit or delete; Delete for the room's owner). Only
- * the active message's own controls (its action, links in its text, an edit form open in it)
- * are in the Tab order, so from the focused message Tab reaches them, then goes on past the log.
+ * focused message's actions menu (actions.js). Only
+ * the active message's own controls (its actions button, links in its text, an edit form open
+ * in it) are in the Tab order, so from the focused message Tab reaches them, then goes on past the log.
  *
  * The active message starts as the one a permanent link is to, else the first unread one (under
  * "New messages"), else the newest;
@@ -12,9 +12,9 @@
  * it is in the Tab order.
  */
 import { byId } from './dom.js';
+import { openMenu } from './actions.js';
 
-const CONTROLS = 'a[href], button, input, select, textarea, [tabindex]';
-const ACTIONS = 'a.act-own, a.act-moderate';
+const CONTROLS = 'a[href], button, input, select, textarea, summary, [tabindex]';
 const MUTED = 'data-roving-muted'; // a control this module took out of the Tab order
 
 let activeId = null; // the id of the active message ("m-12")
@@ -66,10 +66,6 @@ function refresh(list, log) {
 
 function olderLink() {
   return document.querySelector('#older a[href]');
-}
-
-function visibleAction(li) {
-  return [...li.querySelectorAll(ACTIONS)].find((a) => a.getClientRects().length) || null;
 }
 
 /** Focus a message (it becomes the active one) and bring it into view (`block`, as for
@@ -135,8 +131,8 @@ export function start() {
       case 'Home': next = all[0]; break;
       case 'End': next = all[all.length - 1]; break;
       case 'Enter': {
-        const action = visibleAction(li);
-        if (action) { event.preventDefault(); action.click(); }
+        const menu = li.querySelector('details.msg-actions');
+        if (menu) { event.preventDefault(); openMenu(menu); }
         return;
       }
       default: return;

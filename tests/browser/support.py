@@ -11,7 +11,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.helpers.browser import PASSWORD
 from tests.helpers.live import LiveUser
@@ -348,6 +348,13 @@ async def wait_until(predicate, timeout: float = 5.0, what: str = "condition") -
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def open_actions(message: Locator) -> None:
+    """Open a message's actions menu (its <details>) by its button, as a pointer does."""
+    if not await message.locator("details.msg-actions[open]").count():
+        await message.locator("details.msg-actions > summary").click()
+    await expect(message.locator("details.msg-actions .menu")).to_be_visible()
 
 
 async def from_page_top(page: Page) -> None:

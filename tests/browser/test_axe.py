@@ -13,7 +13,7 @@ import re
 from playwright.async_api import expect
 
 from tests.browser.conftest import unique
-from tests.browser.support import Audit, Session
+from tests.browser.support import Audit, Session, open_actions
 from tests.helpers.live import LiveUser
 
 LINK = "https://example.org/a/very/long/path/that/goes/on/and/on?with=query&and=more"
@@ -179,12 +179,15 @@ async def test_room_states(session: Session):
 
     ids = await message_ids(ana, room)
     own = [i for i in ids if await page.locator(f"#m-{i}").get_attribute("data-author") == ana.username]
+    await open_actions(page.locator(f"#m-{own[-1]}"))
+    await audit.check(page, "room, a message's actions menu open")
     await page.locator(f"#m-{own[-1]} .act-own").click()
     await expect(page.locator("#edit-body")).to_be_visible()
     await audit.check(page, "room, editing a message in place")
     await page.locator("#edit-body").fill("Edited: a better message")
     await page.get_by_role("button", name="Save changes").click()
     await expect(page.locator(f"#m-{own[-1]} .edited")).to_be_visible()
+    await open_actions(page.locator(f"#m-{own[-2]}"))
     await page.locator(f"#m-{own[-2]} .act-own").click()
     await page.get_by_role("link", name="Delete this message…").click()
     await expect(page.get_by_role("button", name="Delete message")).to_be_focused()

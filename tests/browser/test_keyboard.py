@@ -102,11 +102,51 @@ async def test_keyboard_journey(session: Session):
     second_id = await mine.last.get_attribute("id")
     first_id = await mine.first.get_attribute("id")
 
-    # The log is one stop: Shift+Tab from the composer reaches the newest message's controls (its
-    # own action, Copy link, React), then the message itself; the arrow keys move
-    # between messages.
-    await tab_to(page, f"#{second_id} a.act-own", backwards=True, limit=2, where="room: Edit or delete")
-    await tab_to(page, f"#{second_id} a.act-link", backwards=True, limit=1, where="room: Copy link")
+    # Up arrow in the empty composer opens the reader's last message for editing; Escape puts it
+    # back and focus back in the composer. With text in the composer, Up is the composer's.
+    await press(page, "ArrowUp", "composer: edit the last message")
+    await expect(page.locator(f"#{second_id} #edit-body")).to_be_focused()
+    await expect(page.locator("#edit-body")).to_have_value("Another one")
+    await press(page, "Escape", "cancel the edit")
+    await expect(page.locator(f"#{second_id} .body")).to_have_text("Another one")
+    await expect(page.locator("#composer-body"), "Escape returns to the composer").to_be_focused()
+    await page.keyboard.type("x")
+    await press(page, "ArrowUp", "composer with text")
+    await expect(page.locator("#edit-body")).to_have_count(0)
+    await expect(page.locator("#composer-body")).to_be_focused()
+    await press(page, "End", "composer: after the x (Up moved the caret to the start)")
+    await press(page, "Backspace", "composer emptied")
+    await expect(page.locator("#composer-body")).to_have_value("")
+
+    # The log is one stop: Shift+Tab from the composer reaches the newest message's one actions
+    # button, then the message itself; the arrow keys move between messages.
+    summary = page.locator(f"#{second_id} details.msg-actions > summary")
+    await tab_to(page, f"#{second_id} details.msg-actions > summary", backwards=True, limit=1, where="room: Actions")
+    assert await summary.get_attribute("aria-label") == "Actions for Kay Board's message"
+    # Enter opens the menu on its first action; the arrow keys move inside it; Escape closes it
+    # and puts focus back on its button.
+    await press(page, "Enter", "open the actions menu")
+    await expect(page.locator(f"#{second_id} a.act-reply")).to_be_focused()
+    await press(page, "ArrowDown", "the first quick reaction")
+    await expect(page.locator(f"#{second_id} button.react").first).to_be_focused()
+    await press(page, "End", "the last action")
+    await expect(page.locator(f"#{second_id} a.act-own")).to_be_focused()
+    await press(page, "ArrowUp", "the one before")
+    await expect(page.locator(f"#{second_id} a.act-link")).to_be_focused()
+    await press(page, "Escape", "close the menu")
+    await expect(summary).to_be_focused()
+    await expect(page.locator(f"#{second_id} details.msg-actions[open]")).to_have_count(0)
+    # Reply: the composer answers the message in place; Escape drops the reply, not the text.
+    await press(page, "Enter", "open the actions menu again")
+    await expect(page.locator(f"#{second_id} a.act-reply")).to_be_focused()
+    await press(page, "Enter", "Reply")
+    await expect(page.locator("#composer-body")).to_be_focused()
+    await expect(page.locator("#composer-reply-label")).to_have_text("Replying to Kay Board: Another one")
+    await expect(page.locator("#composer-body")).to_have_attribute("aria-describedby", re.compile("^composer-reply-label "))
+    await press(page, "Escape", "drop the reply")
+    await expect(page.locator("#composer-reply")).to_be_hidden()
+    await expect(page.locator('#composer input[name="reply_to"]')).to_have_value("")
+    await tab_to(page, f"#{second_id} details.msg-actions > summary", backwards=True, limit=1, where="room: Actions")
     await tab_to(page, f"#{second_id}", backwards=True, limit=2, where="room: the newest message")
     await expect(page.locator(f"#{second_id}"), "the newest message is the log's stop").to_be_focused()
     await press(page, "ArrowUp", "room: the message before")
@@ -118,21 +158,29 @@ async def test_keyboard_journey(session: Session):
     await press(page, "End", "room: the last message")
     await expect(page.locator(f"#{second_id}")).to_be_focused()
 
-    # Edit the newest: Enter on the message opens its edit form in place, with focus in it;
+    async def open_edit():
+        # Enter on the message opens its actions menu; End reaches its own action, Enter opens it.
+        await page.keyboard.press("Enter")
+        await expect(page.locator(f"#{second_id} a.act-reply")).to_be_focused()
+        await page.keyboard.press("End")
+        await expect(page.locator(f"#{second_id} a.act-own")).to_be_focused()
+        await page.keyboard.press("Enter")
+
+    # Edit the newest: from its actions menu the edit form opens in place, with focus in it;
     # Escape cancels and puts focus back on the message.
-    await page.keyboard.press("Enter")
+    await open_edit()
     await expect(page.locator(f"#{second_id} #edit-body")).to_be_visible()
     await expect(page.locator("#edit-body"), "the edit form takes focus").to_be_focused()
     await page.keyboard.press("Escape")
     await expect(page.locator(f"#{second_id} #edit-body")).to_have_count(0)
     await expect(page.locator(f"#{second_id}"), "after Escape, focus is back on the message").to_be_focused()
     # Cancel (a link in the form) does the same.
-    await page.keyboard.press("Enter")
+    await open_edit()
     await expect(page.locator("#edit-body"), "the edit form takes focus again").to_be_focused()
     await tab_to(page, f'#{second_id} a[href$="#{second_id}"]', limit=4, where="edit: Cancel")
     await page.keyboard.press("Enter")
     await expect(page.locator(f"#{second_id}"), "after Cancel, focus is back on the message").to_be_focused()
-    await page.keyboard.press("Enter")
+    await open_edit()
     await expect(page.locator("#edit-body"), "the edit form takes focus again").to_be_focused()
     assert_focus_visible(await focused(page), "edit form")
     # As in the composer: Shift+Enter starts a new line, Enter saves.
@@ -146,7 +194,7 @@ async def test_keyboard_journey(session: Session):
     assert_focus_visible(await focused(page), "after saving an edit")
 
     # Delete it: "Delete this message…" in the edit form asks once; the question's button has focus.
-    await page.keyboard.press("Enter")
+    await open_edit()
     await expect(page.locator(f"#{second_id} #edit-body")).to_be_focused()
     await tab_to(page, f"#{second_id} .delete-link a", limit=4, where="edit: Delete this message")
     await page.keyboard.press("Enter")
@@ -157,7 +205,7 @@ async def test_keyboard_journey(session: Session):
     await page.keyboard.press("Escape")
     await expect(page.locator(f"#{second_id}")).to_be_focused()
     await expect(page.locator(f"#{second_id} .tombstone")).to_have_count(0)
-    await page.keyboard.press("Enter")
+    await open_edit()
     await expect(page.locator(f"#{second_id} #edit-body")).to_be_focused()
     await tab_to(page, f"#{second_id} .delete-link a", limit=4, where="edit: Delete this message")
     await page.keyboard.press("Enter")
@@ -192,7 +240,14 @@ async def test_keyboard_journey(session: Session):
     await expect(page.locator("#messages > li:focus")).to_have_count(1)
     await press(page, "Home", "the oldest message")
     await expect(page.locator("#messages > li").first).to_be_focused()
-    await tab_to(page, "#messages > li:first-child a.act-moderate", limit=3, where="the oldest message's action (past React and Copy link)")
+    await tab_to(page, "#messages > li:first-child details.msg-actions > summary", limit=1, where="the oldest message's actions")
+    await press(page, "Enter", "its actions menu")
+    await expect(page.locator("#messages > li:first-child a.act-reply")).to_be_focused()
+    await press(page, "End", "its last action: Report (someone else's message)")
+    await expect(page.locator("#messages > li:first-child a.act-report")).to_be_focused()
+    await press(page, "ArrowUp", "the owner's Delete")
+    await expect(page.locator("#messages > li:first-child a.act-moderate")).to_be_focused()
+    await press(page, "Escape", "closed again")
 
     # Open a direct room with Ben from the room list, by his display name.
     await tab_to(page, 'header a[href="/rooms"]', backwards=True, limit=200, where="header: Rooms")

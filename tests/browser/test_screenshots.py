@@ -18,7 +18,7 @@ import pytest
 
 from playwright.async_api import Page, expect
 
-from tests.browser.support import NARROW, ROOT, SCREENSHOTS, WIDE, Session, screenshot
+from tests.browser.support import NARROW, ROOT, SCREENSHOTS, WIDE, Session, open_actions, screenshot
 
 SIZES = {"wide": WIDE, "narrow": {"width": NARROW["width"], "height": 640}}
 SCHEMES = ("light", "dark")
@@ -129,6 +129,7 @@ async def test_screenshots(session: Session, fresh_server, screenshot_folder: Pa
                 # Deleting asks first, in place.
                 await page.goto(f"/rooms/{room}")
                 await expect(page.locator("html.stream-open")).to_have_count(1)
+                await open_actions(page.locator(f"#m-{own_message}"))
                 await page.locator(f"#m-{own_message} .act-own").click()
                 await page.get_by_role("link", name="Delete this message…").click()
                 await expect(page.locator("button.confirm-delete")).to_be_focused()

@@ -23,6 +23,7 @@ from tests.browser.support import (
     assert_focus_visible,
     axe,
     no_horizontal_scroll,
+    open_actions,
     press,
     tab_to,
 )
@@ -97,6 +98,7 @@ async def test_reflow_at_320_css_pixels(session: Session):
         await axe(page, f"{name} at 320 px, dark")
     # The room with its edit form open in place, and with older messages loaded.
     await page.goto(f"/rooms/{w['room']}")
+    await open_actions(page.locator(f"#m-{w['own']}"))
     await page.locator(f"#m-{w['own']} .act-own").click()
     await expect(page.locator("#edit-body")).to_be_visible()
     await no_horizontal_scroll(page, "room, editing in place, at 320 px")
@@ -160,7 +162,7 @@ CONTROLS = [
     ('form[action="/logout"] button', True),
     ("#composer-body", True),
     ("#composer button[type=submit]", True),
-    ('.message[data-author="{me}"] a.act-own', False),
+    ("details.msg-actions > summary", True),
     ("#older a", False),
     (".unread:not(:empty)", True),
     (".room-nav .room-list a", False),

@@ -22,6 +22,8 @@ class NewMessage(Strict):
     nonce: StrictStr | None = Field(default=None, max_length=NONCE_MAX, pattern=r"^[\x21-\x7e]+$",
                                     description="Any text of yours: a second post with the same nonce "
                                                 "creates nothing and answers with the first message.")
+    reply_to: Id | None = Field(default=None, ge=1, le=MAX_ID,
+                                description="The message this one answers: one of the same room, not deleted.")
 
 
 class EditMessage(Strict):
@@ -77,6 +79,8 @@ class MessageOut(BaseModel):
     deleted: bool
     event_id: int | None = Field(default=None, description="The room's event id that announced it.")
     attachments: list[AttachmentOut] = Field(default_factory=list, description="Files sent with it, in order.")
+    reply_to: int | None = Field(default=None, description="The message this one answers, if any.")
+    reply_count: int = Field(default=0, description="How many messages answer this one.")
 
 
 class MessagePage(BaseModel):
@@ -135,6 +139,7 @@ def message_json(message, event_id: int | None = None) -> dict:
         "id": message.id, "room": message.room_id, "seq": message.seq, "author": author_json(message.author),
         "body": message.body, "html": message.html, "created_at": message.created_at,
         "edited_at": message.edited_at, "deleted": message.deleted, "event_id": event_id,
+        "reply_to": message.reply_to_id, "reply_count": message.reply_count,
         "attachments": [attachment_json(message.room_id, item) for item in message.files or []],
     }
 

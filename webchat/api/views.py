@@ -166,8 +166,12 @@ async def message_list(room_id: str):
     return {"messages": [message_json(m) for m in shown], "more": more}
 
 
-async def _post(room, body: str, nonce: str | None):
-    message, event = await messages.post(room, g.user, body, nonce)
+async def _post(room, body: str, nonce: str | None, reply_to: int | None = None):
+    try:
+        original = await messages.reply_target(room, reply_to)
+        message, event = await messages.post(room, g.user, body, nonce, original)
+    except messages.ReplyRefused as refusal:
+        raise Invalid("reply_to", str(refusal)) from None
     if event is not None:
         await message_broadcasts.message_event(current(), message, event)
         return message, event.seq
@@ -182,7 +186,7 @@ async def _post(room, body: str, nonce: str | None):
 async def post_message(room_id: str, data: NewMessage):
     """Post a message (members only). The nonce makes a retry safe: it never posts twice."""
     found = await rooms.require_member(parse_id(room_id), g.user)
-    message, event_id = await _post(found.room, _body(data.body), data.nonce)
+    message, event_id = await _post(found.room, _body(data.body), data.nonce, data.reply_to)
     return message_json(message, event_id), 201
 
 

@@ -1,5 +1,6 @@
 """What a message publishes: itself (new, edited or deleted), once rendered and framed for every
-stream of its room, and the room's new unread number. Called after the write has committed (a new
+stream of its room, and the room's new unread number; for a reply, its original again too (its
+"N replies", as an update, so it is not announced). Called after the write has committed (a new
 message's outgoing webhook deliveries were queued in that same transaction)."""
 
 from __future__ import annotations
@@ -20,3 +21,6 @@ async def message_event(rt: Runtime, message: Message, event: Event) -> None:
         author = message.author
         if await rt.state.stop_typing(room, author.id, author.display_name):
             await rooms.typing(rt, room)
+        original_event = getattr(message, "original_event", None)
+        if original_event is not None:
+            await message_event(rt, original_event.message, original_event)

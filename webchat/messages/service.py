@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from webchat.api import outgoing
@@ -29,6 +30,29 @@ NONCE_MAX = 64
 # the page then holds every unread message, up to this many (older ones behind "Show older").
 UNREAD_CONTEXT = 3
 OPENING_MAX = 200
+# What a message is loaded with wherever it is shown: its author, and the message it answers
+# (with that one's author), for the quoted excerpt.
+SHOWN = ("author", "reply_to", "reply_to__author")
+
+
+class ReplyRefused(Exception):
+    """A reply that cannot be made, and why (shown as a 422)."""
+
+
+async def reply_target(room: Room, raw: str | int | None) -> Message | None:
+    """The message a new one answers, from the composer's `reply_to` (empty: none). Raises
+    ReplyRefused unless it is a message of this room that is not deleted."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    text = str(raw).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        raise ReplyRefused("reply_to must be the number of a message in this room.")
+    original = await Message.get_or_none(id=int(text), room_id=room.id).select_related(*SHOWN)
+    if original is None:
+        raise ReplyRefused("You can only reply to a message of this room; that one is not here.")
+    if original.deleted:
+        raise ReplyRefused("That message was deleted; it can no longer be replied to.")
+    return original
 
 
 def clean_body(raw: str) -> tuple[str, str | None]:
@@ -72,6 +96,7 @@ class _Post:
     html: str
     nonce: str | None
     files: tuple = ()  # webchat.files.service.Prepared, already in storage
+    reply_to: Message | None = None
 
 
 # Bodies longer than this are rendered in a worker thread: Markdown costs milliseconds for a long
@@ -88,12 +113,13 @@ async def render(body: str) -> str:
 
 
 async def post(room: Room, author: User, body: str, nonce: str | None,
-               attachments: tuple = ()) -> tuple[Message, Event | None]:
+               attachments: tuple = (), reply_to: Message | None = None) -> tuple[Message, Event | None]:
     """Save a message; with a nonce seen before from this author, the first one instead (and no
-    event). Posts that arrive while a commit is under way are written together in the next one:
+    event). A reply (`reply_to`, from reply_target) also counts on its original, in the same
+    transaction, with a `message_updated` event of its own: the message's `original_event`. Posts that arrive while a commit is under way are written together in the next one:
     one transaction and one flush to disk for all of them (group commit), each still with its own
     event id, allocated in order under the room's row lock."""
-    return await _writer().submit(_Post(room, author, body, await render(body), nonce, attachments))
+    return await _writer().submit(_Post(room, author, body, await render(body), nonce, attachments, reply_to))
 
 
 class _Writer:
@@ -222,14 +248,30 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event, tuple[int, ...]]:
     """The message, its event and its room's live outgoing webhooks."""
     room, author = post.room, post.author
     event_id, seq, hooks = await _allocate_message(conn, room.id)
+    original = None
+    if post.reply_to is not None:
+        # Checked again under the room's row lock: a delete may have committed since.
+        original = await Message.get_or_none(id=post.reply_to.id, room_id=room.id).using_db(conn)
+        if original is None or original.deleted:
+            raise ReplyRefused("That message was deleted; it can no longer be replied to.")
     message = await Message.create(
         room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=post.html,
-        nonce=post.nonce, using_db=conn,
+        nonce=post.nonce, reply_to_id=original.id if original else None, using_db=conn,
     )
     if post.files:
         message.files = await files.record(conn, message, author.id, list(post.files))
         await Message.filter(id=message.id).using_db(conn).update(files=message.files)
     event = await Event.create(room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn)
+    message.original_event = None
+    if original is not None:
+        update_id, _ = await allocate(conn, room.id, new_message=False)
+        await Message.filter(id=original.id).using_db(conn).update(
+            reply_count=F("reply_count") + 1, revision=F("revision") + 1)
+        original = await Message.get(id=original.id).using_db(conn).select_related(*SHOWN)
+        message.original_event = await Event.create(
+            room_id=room.id, seq=update_id, kind="message_updated", message_id=original.id, using_db=conn)
+        message.original_event.message = original
+        message.reply_to = original
     # Your own message is read by you.
     await Membership.filter(room_id=room.id, user_id=author.id).using_db(conn).update(
         read_seq=seq, read_message_id=message.id
@@ -261,7 +303,16 @@ async def update(message: Message, body: str | None) -> Event:
 
 
 async def get_message(room: Room, message_id: int) -> Message | None:
-    return await Message.get_or_none(id=message_id, room_id=room.id).select_related("author")
+    return await Message.get_or_none(id=message_id, room_id=room.id).select_related(*SHOWN)
+
+
+async def first_reply(message: Message) -> int | None:
+    """The id of the first reply to a message that is still shown (not deleted), else of any."""
+    replies = Message.filter(reply_to_id=message.id, room_id=message.room_id).order_by("id")
+    shown = await replies.filter(deleted=False).limit(1).values_list("id", flat=True)
+    if not shown:
+        shown = await replies.limit(1).values_list("id", flat=True)
+    return shown[0] if shown else None
 
 
 async def history(room: Room, before: int | None = None, count: int = PAGE) -> tuple[list[Message], bool]:
@@ -269,7 +320,7 @@ async def history(room: Room, before: int | None = None, count: int = PAGE) -> t
     query = Message.filter(room_id=room.id)
     if before is not None:
         query = query.filter(id__lt=before)
-    rows = await query.order_by("-id").limit(count + 1).select_related("author")
+    rows = await query.order_by("-id").limit(count + 1).select_related(*SHOWN)
     more = len(rows) > count
     return list(reversed(rows[:count])), more
 
@@ -277,7 +328,7 @@ async def history(room: Room, before: int | None = None, count: int = PAGE) -> t
 async def newer(room: Room, after: int, count: int = PAGE) -> tuple[list[Message], bool]:
     """Up to `count` messages after `after`, oldest first, and whether newer ones exist."""
     rows = await (Message.filter(room_id=room.id, id__gt=after).order_by("id").limit(count + 1)
-                  .select_related("author"))
+                  .select_related(*SHOWN))
     return list(rows[:count]), len(rows) > count
 
 
@@ -309,7 +360,7 @@ async def events_after(room_id: int, after: int, limit: int) -> list[Event]:
         await Event.filter(room_id=room_id, seq__gt=after)
         .order_by("seq")
         .limit(limit)
-        .select_related("message", "message__author")
+        .select_related("message", *(f"message__{name}" for name in SHOWN))
     )
 
 
@@ -332,14 +383,14 @@ async def from_day(room: Room, day: date, count: int = PAGE, zone: tzinfo = UTC)
 
 async def _from_message(room: Room, first_id: int, count: int) -> tuple[list[Message], bool, bool]:
     rows = await (Message.filter(room_id=room.id, id__gte=first_id).order_by("id").limit(count + 1)
-                  .select_related("author"))
+                  .select_related(*SHOWN))
     older = await Message.filter(room_id=room.id, id__lt=first_id).exists()
     return rows[:count], older, len(rows) > count
 
 
 async def history_after(room: Room, after: int, count: int = PAGE) -> tuple[list[Message], bool]:
     """Up to `count` messages after message `after`, oldest first, and whether newer exist."""
-    rows = await Message.filter(room_id=room.id, id__gt=after).order_by("id").limit(count + 1).select_related("author")
+    rows = await Message.filter(room_id=room.id, id__gt=after).order_by("id").limit(count + 1).select_related(*SHOWN)
     return rows[:count], len(rows) > count
 
 

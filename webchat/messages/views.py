@@ -16,7 +16,7 @@ from webchat.messages import broadcasts, reactions, service
 from webchat.messages.service import NONCE_MAX, clean_body
 from webchat.refusals import Refused
 from webchat.rooms import service as rooms
-from webchat.rooms.page import room_page
+from webchat.rooms.page import reply_state, room_page
 from webchat.rooms.service import parse_id
 from webchat.runtime import current
 from webchat.search.query import parse_day
@@ -38,14 +38,24 @@ async def post_message(room_id: str):
     nonce = form.get("nonce", "")[:NONCE_MAX] or None
     if nonce and not NONCE.fullmatch(nonce):
         nonce = None  # not one our composer made (it sends URL-safe text): no de-duplication
+    reply_to = None
+    if not problem:
+        try:
+            reply_to = await service.reply_target(room, form.get("reply_to"))
+        except service.ReplyRefused as refusal:
+            problem = str(refusal)
     if problem:
-        return await _composer_error(room, form.get("body", ""), problem)
+        return await _composer_error(room, form.get("body", ""), problem, reply_to=form.get("reply_to"))
     try:
         prepared = await uploads.take(sent, form)
     except files.FileProblem as refusal:
-        return await _composer_error(room, form.get("body", ""), str(refusal), refusal.status, refusal.field)
+        return await _composer_error(room, form.get("body", ""), str(refusal), refusal.status, refusal.field,
+                                     reply_to=form.get("reply_to"))
     try:
-        message, event = await service.post(room, g.user, body, nonce, tuple(prepared))
+        message, event = await service.post(room, g.user, body, nonce, tuple(prepared), reply_to)
+    except service.ReplyRefused as refusal:  # the original was deleted meanwhile
+        await uploads.give_back(prepared)
+        return await _composer_error(room, form.get("body", ""), str(refusal))
     except Exception:
         await uploads.give_back(prepared)
         raise
@@ -59,8 +69,13 @@ async def post_message(room_id: str):
     return web.see_other(f"/rooms/{room.id}#m-{message.id}")
 
 
-async def _composer_error(room, body: str, problem: str, status: int = 422, field: str = "composer-body"):
-    composer = web.composer(room.id, body, None if field != "composer-body" else problem)
+async def _composer_error(room, body: str, problem: str, status: int = 422, field: str = "composer-body",
+                          reply_to: str | None = None):
+    try:
+        original = await service.reply_target(room, reply_to)
+    except service.ReplyRefused:
+        original = None  # the problem being shown already says so, or the reply is dropped
+    composer = web.composer(room.id, body, None if field != "composer-body" else problem, reply=reply_state(original))
     if field != "composer-body":
         # A problem with the files: the attachment fields show it (the files must be chosen again).
         composer.update(files_error=problem, files_field=field)
@@ -139,6 +154,17 @@ async def show_message(room_id: str, message_id: str):
     if not web.is_htmx():
         return await room_page(found, around=message.id)
     return current().renderer.message(message)
+
+
+@bp.get("/rooms/<room_id>/messages/<message_id>/replies")
+async def replies(room_id: str, message_id: str):
+    """A message's "N replies": its first reply, in context (that reply's permanent link, where
+    the later ones follow)."""
+    found, message = await _own_message(room_id, message_id)
+    first = await service.first_reply(message)
+    if first is None:
+        raise Refused(404, "This message has no replies.", "No replies")
+    return web.see_other(f"/rooms/{found.room.id}/messages/{first}")
 
 
 @bp.get("/rooms/<room_id>/messages/<message_id>/edit")

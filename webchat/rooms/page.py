@@ -10,8 +10,29 @@ from webchat.accounts.people import blocked_usernames
 from webchat.messages import service as messages
 from webchat.rooms import broadcasts, service
 from webchat.rooms.markers import read_markers
+from webchat.refusals import Refused
+from webchat.render import excerpt
 from webchat.rooms.service import Access
 from webchat.runtime import current
+
+
+def reply_state(original) -> dict | None:
+    """The composer's "Replying to Ana: …" for an original message (None: not a reply)."""
+    if original is None:
+        return None
+    return {"id": original.id, "label": f"Replying to {original.author.display_name}: {excerpt(original.body)}"}
+
+
+async def reply_composer(found: Access, raw: str | None) -> dict | None:
+    """The composer for the room page's `?reply_to=MID` (a Reply link without script), or None
+    without one. A message of another room, or a deleted one, is refused with a 422."""
+    if not raw:
+        return None
+    try:
+        original = await messages.reply_target(found.room, raw)
+    except messages.ReplyRefused as refusal:
+        raise Refused(422, str(refusal), "Cannot reply") from None
+    return web.composer(found.room.id, reply=reply_state(original))
 
 
 async def room_page(found: Access, composer: dict | None = None, errors: web.FormErrors | None = None,

@@ -14,7 +14,7 @@ from webchat.admin import audit
 from webchat.models import Membership
 from webchat.refusals import Refused
 from webchat.rooms import broadcasts, service
-from webchat.rooms.page import room_page
+from webchat.rooms.page import reply_composer, room_page
 from webchat.rooms.service import NAME_MAX, TOPIC_MAX, parse_id
 from webchat.runtime import current
 from webchat.streams import revoking
@@ -80,10 +80,11 @@ async def create_room():
 @bp.get("/rooms/<room_id>")
 async def show_room(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
+    composer = await reply_composer(found, request.args.get("reply_to", "").strip()) if found.member else None
     # Opening the room marks it read only for a browser without the page's script, which cannot
     # say what was seen; the script (static/js/read.js) marks it read once seen, and says that it
     # runs by a cookie.
-    return await room_page(found, mark_read=request.cookies.get(SCRIPT_COOKIE) != "1")
+    return await room_page(found, composer, mark_read=request.cookies.get(SCRIPT_COOKIE) != "1")
 
 
 @bp.post("/rooms/<room_id>/join")
