@@ -169,7 +169,7 @@ async def message_list(room_id: str):
 async def _post(room, body: str, nonce: str | None, reply_to: int | None = None):
     try:
         original = await messages.reply_target(room, reply_to)
-        message, event = await messages.post(room, g.user, body, nonce, original)
+        message, event = await messages.post(room, g.user, body, nonce, reply_to=original)
     except messages.ReplyRefused as refusal:
         raise Invalid("reply_to", str(refusal)) from None
     if event is not None:
