@@ -34,6 +34,8 @@ class User(Model):
     deleted = fields.BooleanField(default=False, db_default=False)
     bio = fields.CharField(max_length=300, default="", db_default="")
     time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
+    # "Do not disturb": no browser notification and no email, whatever each room's level says.
+    do_not_disturb = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -74,6 +76,9 @@ class Membership(Model):
     # "member" or "moderator" (the owner is Room.owner): moderators remove messages, mute, ban.
     role = fields.CharField(max_length=10, default="member", db_default="member")
     muted_until = fields.DatetimeField(null=True)  # may read but not post until then
+    # What notifies this member (browser notifications, email): all | mentions | none; unset: the
+    # room's default (webchat.messages.notices.default_level).
+    notify = fields.CharField(max_length=10, null=True)
     joined_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -254,7 +254,9 @@ async def settings():
             return await render_template("accounts/settings.html", errors=errors), 422
         # A checkbox: sent when ticked, absent when not.
         typing = web.form().get("announce_typing", "") == "1"
-        await User.filter(id=g.user.id).update(announce=choice, announce_typing=typing)
+        # Do not disturb: no browser notification, no email (webchat.messages.notices.should_notify).
+        quiet = web.form().get("do_not_disturb", "") == "1"
+        await User.filter(id=g.user.id).update(announce=choice, announce_typing=typing, do_not_disturb=quiet)
         await flash("Settings saved.")
         return web.see_other("/settings")
     return await render_template("accounts/settings.html", errors=web.FormErrors())

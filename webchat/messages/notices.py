@@ -14,11 +14,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from webchat.models import Membership, Message, Notice, User
+from tortoise.expressions import Q
+
+from webchat.models import Ban, Membership, Message, Notice, Room, User
 from webchat.text import mentions
 
 PAGE = 30
 KINDS = ("mention", "reply")
+# What notifies a member of a room (browser notifications, email): every message, only mentions of
+# them and replies to them, or nothing.
+LEVELS = {"all": "All messages", "mentions": "Mentions and replies only", "none": "Nothing"}
 
 
 def _may_concern(message: Message) -> bool:
@@ -64,9 +69,10 @@ async def record(conn, message: Message) -> list[int]:
     return sorted(wanted)
 
 
-async def rerecord(conn, message: Message) -> list[int]:
+async def rerecord(conn, message: Message) -> tuple[list[int], list[int]]:
     """After an edit: notices for people no longer named go, newly named people get one (unseen);
-    those still named keep theirs as it was (seen or not). The ids of the people newly notified."""
+    those still named keep theirs as it was (seen or not). The ids of the people newly notified,
+    and of those whose notice went."""
     wanted = await _wanted(conn, message)
     existing = dict(await Notice.filter(message_id=message.id).using_db(conn).values_list("user_id", "kind"))
     gone = [user_id for user_id in existing if user_id not in wanted]
@@ -79,43 +85,58 @@ async def rerecord(conn, message: Message) -> list[int]:
              for user_id, kind in new.items()],
             using_db=conn,
         )
-    return sorted(new)
+    return sorted(new), sorted(gone)
 
 
-async def forget(conn, message: Message) -> None:
-    """A deleted message notifies nobody any more."""
-    await Notice.filter(message_id=message.id).using_db(conn).delete()
+async def kind_of(message_id: int, user_id: int) -> str | None:
+    rows = await Notice.filter(message_id=message_id, user_id=user_id).values_list("kind", flat=True)
+    return rows[0] if rows else None
+
+
+async def forget(conn, message: Message) -> list[int]:
+    """A deleted message notifies nobody any more. The ids of the people it had notified."""
+    notified = await Notice.filter(message_id=message.id).using_db(conn).values_list("user_id", flat=True)
+    if notified:
+        await Notice.filter(message_id=message.id).using_db(conn).delete()
+    return sorted(notified)
 
 
 async def for_user(user: User, before: int | None = None, count: int = PAGE) -> tuple[list[Notice], bool]:
     """This person's notices, newest first, `count` of them before notice id `before` (or the
-    newest), each with its message, author and room; and whether older ones exist."""
-    query = Notice.filter(user_id=user.id)
+    newest), each with its message, author and room; and whether older ones exist. Only rooms
+    they may still read: theirs, and public ones they are not banned from."""
+    mine = await Membership.filter(user_id=user.id).values_list("room_id", flat=True)
+    banned = await Ban.filter(user_id=user.id).values_list("room_id", flat=True)
+    query = Notice.filter(Q(room_id__in=list(mine)) | Q(room__kind="public"), user_id=user.id)
+    if banned:
+        query = query.exclude(room_id__in=list(banned))
     if before is not None:
         query = query.filter(id__lt=before)
     rows = await query.order_by("-id").limit(count + 1).select_related("message", "message__author", "room")
     return list(rows[:count]), len(rows) > count
 
 
-async def unread_counts(user: User) -> dict[int, int]:
+async def unread_counts(user: User | int) -> dict[int, int]:
     """Unseen notices by room id (rooms with none are left out)."""
-    rows = await Notice.filter(user_id=user.id, seen_at=None).values_list("room_id", flat=True)
+    user_id = user if isinstance(user, int) else user.id
+    rows = await Notice.filter(user_id=user_id, seen_at=None).values_list("room_id", flat=True)
     counts: dict[int, int] = {}
     for room_id in rows:
         counts[room_id] = counts.get(room_id, 0) + 1
     return counts
 
 
-async def unread_total(user: User) -> int:
-    return await Notice.filter(user_id=user.id, seen_at=None).count()
+async def unread_total(user: User | int) -> int:
+    user_id = user if isinstance(user, int) else user.id
+    return await Notice.filter(user_id=user_id, seen_at=None).count()
 
 
-async def mark_seen(user: User, *, room_id: int | None = None, up_to: int | None = None,
+async def mark_seen(user: User | int, *, room_id: int | None = None, up_to: int | None = None,
                     ids: list[int] | None = None) -> int:
     """Mark this person's unseen notices seen: those with these notice `ids`, or those of a room
     up to message id `up_to` (the room read that far), or, with neither, all of them. How many
     were marked."""
-    query = Notice.filter(user_id=user.id, seen_at=None)
+    query = Notice.filter(user_id=user if isinstance(user, int) else user.id, seen_at=None)
     if ids is not None:
         if not ids:
             return 0
@@ -132,3 +153,43 @@ async def unseen_since(cutoff: datetime) -> list[Notice]:
     oldest first, with their message, author, room and person."""
     return await (Notice.filter(seen_at=None, created_at__lte=cutoff).order_by("id")
                   .select_related("user", "message", "message__author", "room"))
+
+
+def default_level(room: Room) -> str:
+    """Direct and group conversations are addressed to you: every message notifies. In other rooms
+    only mentions and replies do, so that a busy room stays quiet until it concerns you."""
+    return "all" if room.kind == "direct" else "mentions"
+
+
+def level_of(membership: Membership, room: Room) -> str:
+    return membership.notify if membership.notify in LEVELS else default_level(room)
+
+
+async def set_level(membership: Membership, level: str) -> None:
+    membership.notify = level
+    await Membership.filter(id=membership.id).update(notify=level)
+
+
+async def levels_of(user: User) -> dict[int, str]:
+    """This person's level in each of their rooms, by room id."""
+    rows = await Membership.filter(user_id=user.id).select_related("room")
+    return {m.room_id: level_of(m, m.room) for m in rows}
+
+
+def notifies(level: str, kind: str, do_not_disturb: bool = False) -> bool:
+    """Whether a message of this kind (`message`, `mention` or `reply`) notifies at this level."""
+    if do_not_disturb or level == "none":
+        return False
+    return level == "all" or kind in KINDS
+
+
+async def should_notify(user: User, room: Room, kind: str) -> bool:
+    """Whether this message (`kind`: `message` for any other one, `mention`, `reply`) in this room
+    should notify this person, by browser notification or email: never under "do not disturb",
+    never for a room they are not in, else as their level for the room says."""
+    if user.do_not_disturb:
+        return False
+    membership = await Membership.get_or_none(user_id=user.id, room_id=room.id)
+    if membership is None:
+        return False
+    return notifies(level_of(membership, room), kind)

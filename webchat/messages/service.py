@@ -207,7 +207,7 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event]:
     )
     event = await Event.create(room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn)
     # Mentions and replies: the people notified (nothing to do for most messages).
-    message.notified = await notices.record(conn, message)
+    message.notified = message.recounted = await notices.record(conn, message)
     # Your own message is read by you.
     await Membership.filter(room_id=room.id, user_id=author.id).using_db(conn).update(
         read_seq=seq, read_message_id=message.id
@@ -227,11 +227,12 @@ async def update(message: Message, body: str | None) -> Event:
             message.body, message.html, message.edited_at = body, html, datetime.now(UTC)
         message.revision += 1
         await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at", "revision"])
+        # Who gains a notice (and may be notified), and whose count of notices changes.
         if body is None:
-            await notices.forget(conn, message)
-            message.notified = []
+            message.notified, message.recounted = [], await notices.forget(conn, message)
         else:
-            message.notified = await notices.rerecord(conn, message)
+            message.notified, gone = await notices.rerecord(conn, message)
+            message.recounted = sorted(set(message.notified) | set(gone))
         event = await Event.create(
             room_id=message.room_id, seq=event_id, kind="message_updated", message_id=message.id,
             using_db=conn,

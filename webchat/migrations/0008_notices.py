@@ -4,6 +4,8 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
 
+from webchat.migrations import render_stored_bodies
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0007_administration')]
 
@@ -24,4 +26,16 @@ class Migration(migrations.Migration):
             options={'table': 'notices', 'app': 'models', 'unique_together': (('message', 'user'),), 'indexes': [Index(fields=['user_id', 'id']), Index(fields=['user_id', 'seen_at'])], 'pk_attr': 'id', 'table_description': 'A message that mentions someone (`mention`) or answers their message (`reply`): what'},
             bases=['Model'],
         ),
+        ops.AddField(
+            model_name='Membership',
+            name='notify',
+            field=fields.CharField(null=True, max_length=10),
+        ),
+        ops.AddField(
+            model_name='User',
+            name='do_not_disturb',
+            field=fields.BooleanField(default=False, db_default=False),
+        ),
+        # "@username" is now a link to the profile: stored bodies are rendered again.
+        ops.RunPython(render_stored_bodies, ops.RunPython.noop),
     ]
