@@ -24,13 +24,15 @@ import * as drafts from './drafts.js';
 import * as editing from './editing.js';
 import * as folds from './folds.js';
 import * as combobox from './combobox.js';
+import * as mentions from './mentions.js';
+import * as notifications from './notifications.js';
 import * as links from './links.js';
 import * as reactions from './reactions.js';
 import * as focus from './focus.js';
 import * as blocked from './blocked.js';
 
 for (const feature of [resume, times, days, roving, position, arrivals, typing, unread, read,
-  connection, composer, drafts, editing, folds, combobox, links, reactions, focus, blocked]) {
+  connection, composer, drafts, editing, folds, combobox, mentions, notifications, links, reactions, focus, blocked]) {
   try {
     feature.start();
   } catch (error) {
