@@ -93,11 +93,14 @@ function onLatest(el) {
 function optIn(nav) {
   let box = byId('notify-optin');
   if (!box) {
+    // In a room, with the room's own level (its details, after the conversation); on the list
+    // of rooms, at the end of the list.
     box = document.createElement('div');
     box.id = 'notify-optin';
     box.className = 'notify-optin';
-    const title = byId('your-rooms-title');
-    if (title) title.after(box); else nav.prepend(box);
+    const form = byId('notify-form');
+    if (form && form.parentElement) form.parentElement.append(box);
+    else nav.append(box);
   }
   const text = document.createElement('p');
   text.className = 'hint';

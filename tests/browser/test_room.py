@@ -170,10 +170,11 @@ async def test_the_composer_is_a_few_tab_presses_from_the_top_with_200_messages(
     names = [f"{s['tag']}#{s['id']} {s['text'][:30]}" if s else None for s in stops]
     assert stops[-1] and stops[-1]["id"] == "composer-body", names
     # Skip link, the search box and its button, Rooms, People, Settings, Admin (the first account
-    # administers the site), Sign out, [the room's link | the two panel links], the log (one stop,
+    # administers the site), Sign out, [Mentions and replies and the room's link | the two panel
+    # links], the log (one stop,
     # "Show older messages" included), its message's React and Copy link, and its actions (the
     # owner's Delete, Report on someone else's). One actions menu per message would take 3 off.
-    assert len(stops) <= 15, f"{len(stops)} presses of Tab to the composer: {names}"
+    assert len(stops) <= 16, f"{len(stops)} presses of Tab to the composer: {names}"
     assert sum(1 for s in stops if s and s["tag"] == "li") == 1, names  # the log is one stop
     assert not any(s and s["text"] == "Show older messages" for s in stops), names
     # The first stop is the skip link, and it goes straight to the composer.
