@@ -45,6 +45,7 @@ READS = {
         # The author's message has no replies yet: readers learn that, outsiders nothing.
         ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 404, 404, 404)),
         ("GET", "/rooms/{room}?reply_to={msg}", None, (303, 403, 200, 200, 200)),
+        ("GET", "/rooms/{room}/members/suggest?q=mo", None, (303, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events?last_event_id=0", None, (401, 403, 200, 200, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 200, 200)),
@@ -64,6 +65,7 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 404, 404, 404, 404)),
         ("GET", "/rooms/{room}?reply_to={msg}", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/{room}/members/suggest?q=", None, (303, 200, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 200, 200, 200, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 200, 200, 200, 200)),
     ],
@@ -77,6 +79,7 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 200, 403, 403)),
         ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 404, 403, 404)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 403, 200)),
+        ("GET", "/rooms/{room}/members/suggest?q=o", None, (303, 403, 200, 403, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 403, 200)),
     ],
     "none": [
@@ -90,6 +93,9 @@ READS = {
         ("STREAM", "/events", None, (401, 200, 200, 200, 200)),
         ("GET", "/rooms/999999", None, (303, 404, 404, 404, 404)),
         ("GET", "/search", None, (303, 200, 200, 200, 200)),
+        ("GET", "/mentions", None, (303, 200, 200, 200, 200)),
+        ("GET", "/rooms/999999/members/suggest?q=o", None, (303, 404, 404, 404, 404)),
+        ("GET", "/mentions?before=x", None, (303, 200, 200, 200, 200)),
         ("GET", "/search?q=message", None, (303, 200, 200, 200, 200)),
         ("HTMX", "/search?q=message", None, (401, 200, 200, 200, 200)),
         ("GET", "/search?q=", None, (303, 422, 422, 422, 422)),
@@ -115,6 +121,9 @@ WRITES = {
         ("POST", "/rooms/{room}/members/mona/remove", None, (303, 403, 403, 403, 303)),
         ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 204, 204)),
         ("POST", "/rooms/{room}/read", {"last_message_id": "{msg}"}, (303, 403, 303, 303, 303)),
+        ("POST", "/rooms/{room}/notifications", {"level": "none"}, (303, 403, 303, 303, 303)),
+        ("HTMX", "/rooms/{room}/notifications", {"level": "all"}, (401, 403, 200, 200, 200)),
+        ("POST", "/rooms/{room}/notifications", {"level": "loud"}, (303, 403, 422, 422, 422)),
     ],
     "public": [
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 303, 303)),
@@ -128,6 +137,8 @@ WRITES = {
         ("POST", "/rooms/{room}/members/mona/remove", None, (303, 403, 403, 403, 303)),
         ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 204, 204)),
         ("POST", "/rooms/{room}/read", {"last_message_id": "{msg}"}, (303, 403, 303, 303, 303)),
+        # A reader who is not a member has no level to set.
+        ("POST", "/rooms/{room}/notifications", {"level": "all"}, (303, 403, 303, 303, 303)),
     ],
     "direct": [
         ("POST", "/rooms/{room}/messages", {"body": "hello"}, (303, 403, 303, 403, 303)),
@@ -135,6 +146,7 @@ WRITES = {
         ("POST", "/rooms/{room}/typing", None, (303, 403, 204, 403, 204)),
         ("POST", "/rooms/{room}/messages/{msg}/reactions", {"emoji": "👍"}, (303, 403, 303, 403, 303)),
         ("POST", "/rooms/{room}/leave", None, (303, 403, 303, 403, 303)),
+        ("POST", "/rooms/{room}/notifications", {"level": "mentions"}, (303, 403, 303, 403, 303)),
     ],
     "none": [
         ("POST", "/rooms", {"name": "New room", "visibility": "public"}, (303, 303, 303, 303, 303)),

@@ -32,12 +32,14 @@ async def test_a_new_direct_room_appears_in_the_other_persons_list(ana, ben):
         await bens_list.read_until(b"event: rooms")
         [entry] = rooms_events(bens_list)
         # An entry of his list, named for him, with its numbers (nothing unread yet).
-        assert entry.startswith(f'<li id="nav-room-{room}" data-sort="1direct: ana lima">')
+        # A direct room notifies of every message by default.
+        assert entry.startswith(f'<li id="nav-room-{room}" data-sort="1direct: ana lima" data-notify="all">')
         assert f'<a href="/rooms/{room}"><span class="room-name">Direct: Ana Lima<span class="unread-sep">, </span></span>' in entry
         assert f'<data id="latest-{room}" value="0"></data><data id="read-{room}" value="0"></data>' in entry
         # His stream now follows the new room's count: Ana's message reaches him as a number.
         await ana.say(room, "hello Ben")
-        await bens_list.read_until(f'<data id="latest-{room}" value="1" hx-swap-oob="true"></data>'.encode())
+        # With the new message's id and author, for browser notifications.
+        await bens_list.read_until(f'<data id="latest-{room}" value="1" data-message='.encode())
     async with Tab(ana, "/events") as anas_list:
         # Opening it again changes nobody's list.
         await ana.post("/dm", {"username": "ben"})

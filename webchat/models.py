@@ -40,6 +40,8 @@ class User(Model):
     time_zone_set = fields.BooleanField(default=False, db_default=False)
     # The clock times are shown in: "12" (6:40 PM), "24" (18:40) or "auto" (the page's language's).
     clock = fields.CharField(max_length=4, default="auto", db_default="auto")
+    # "Do not disturb": no browser notification and no email, whatever each room's level says.
+    do_not_disturb = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -80,6 +82,9 @@ class Membership(Model):
     # "member" or "moderator" (the owner is Room.owner): moderators remove messages, mute, ban.
     role = fields.CharField(max_length=10, default="member", db_default="member")
     muted_until = fields.DatetimeField(null=True)  # may read but not post until then
+    # What notifies this member (browser notifications, email): all | mentions | none; unset: the
+    # room's default (webchat.messages.notices.default_level).
+    notify = fields.CharField(max_length=10, null=True)
     joined_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -122,6 +127,26 @@ class Message(Model):
         table = "messages"
         unique_together = (("room", "seq"), ("author", "nonce"))
         indexes = (("room_id", "id"),)
+
+
+class Notice(Model):
+    """A message that mentions someone (`mention`) or answers their message (`reply`): what
+    /mentions lists and the email digest sends. Written in the message's own transaction; gone
+    with the message. `seen_at` is set once the person has seen it (opened /mentions, or read
+    the room past it)."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="notices")
+    message = fields.ForeignKeyField("models.Message", related_name="notices")
+    room = fields.ForeignKeyField("models.Room", related_name="notices")
+    kind = fields.CharField(max_length=10)  # mention | reply
+    created_at = fields.DatetimeField(auto_now_add=True)
+    seen_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notices"
+        unique_together = (("message", "user"),)
+        indexes = (("user_id", "id"), ("user_id", "seen_at"))
 
 
 class Reaction(Model):

@@ -28,6 +28,7 @@ DEFAULT_LIMITS = {
     "typing": Limit(10, 10),  # typing posts per user
     "read": Limit(120, 60),  # read markers per user (each visible tab posts every few seconds)
     "action": Limit(120, 60),  # every other write per user
+    "suggest": Limit(120, 60),  # the composer's @name suggestions per user (a GET: counted by the view)
     "stream": Limit(240, 60),  # event streams opened per user (reconnects included)
 }
 

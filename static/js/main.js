@@ -27,6 +27,8 @@ import * as replying from './replying.js';
 import * as recall from './recall.js';
 import * as folds from './folds.js';
 import * as combobox from './combobox.js';
+import * as mentions from './mentions.js';
+import * as notifications from './notifications.js';
 import * as links from './links.js';
 import * as reactions from './reactions.js';
 import * as focus from './focus.js';
@@ -35,8 +37,8 @@ import * as zone from './zone.js';
 import * as attachments from './attachments.js';
 
 for (const feature of [resume, times, days, roving, actions, position, arrivals, typing, unread, read,
-  connection, composer, drafts, editing, replying, recall, folds, combobox, links, reactions, focus, blocked,
-  zone, attachments]) {
+  connection, composer, drafts, editing, replying, recall, folds, combobox, mentions, notifications, links,
+  reactions, focus, blocked, zone, attachments]) {
   try {
     feature.start();
   } catch (error) {

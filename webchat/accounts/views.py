@@ -260,7 +260,9 @@ async def settings():
             if choice not in ANNOUNCE_CHOICES:
                 errors.add("announce-all", "Choose which new messages are announced.")
             # A checkbox: sent when ticked, absent when not.
-            changes.update(announce=choice, announce_typing=form.get("announce_typing", "") == "1")
+            changes.update(announce=choice, announce_typing=form.get("announce_typing", "") == "1",
+                           # Do not disturb: no browser notification, no email (notices.should_notify).
+                           do_not_disturb=form.get("do_not_disturb", "") == "1")
         if "time_zone" in form:
             zone = form.get("time_zone", "").strip()
             if not zone:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from webchat.live import topics
 from webchat.live.hub import Envelope
+from webchat.messages import notices
 from webchat.models import Event, Message
 from webchat.rooms import broadcasts as rooms
 from webchat.runtime import Runtime
@@ -16,8 +17,16 @@ async def message_event(rt: Runtime, message: Message, event: Event) -> None:
     frame = rt.renderer.message_frame(event.kind, message, event.seq)
     room = message.room_id
     await rt.broker.publish(Envelope(topics.room(room), event.kind, frame, seq=event.seq, room=room))
+    # Mentions and replies: the counts of the people concerned (nobody, for most messages).
+    notified = set(getattr(message, "notified", ()))
+    for user_id in getattr(message, "recounted", ()):
+        notice = None
+        if user_id in notified:
+            kind = "reply" if await notices.kind_of(message.id, user_id) == "reply" else "mention"
+            notice = {"message": message, "kind": kind}
+        await rooms.mention_counts(rt, user_id, [room], notice)
     if event.kind == "message":
-        await rooms.unread_latest(rt, room, message.seq)
+        await rooms.unread_latest(rt, room, message.seq, message)
         author = message.author
         if await rt.state.stop_typing(room, author.id, author.display_name):
             await rooms.typing(rt, room)

@@ -20,6 +20,7 @@ from webchat.api import outgoing
 from webchat.db import placeholder
 from webchat.files import service as files
 from webchat.files import storage
+from webchat.messages import notices
 from webchat.models import Event, Membership, Message, Room, User
 from webchat.text import render_body
 
@@ -272,6 +273,8 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event, tuple[int, ...]]:
             room_id=room.id, seq=update_id, kind="message_updated", message_id=original.id, using_db=conn)
         message.original_event.message = original
         message.reply_to = original
+    # Mentions and replies: the people notified (nothing to do for most messages).
+    message.notified = message.recounted = await notices.record(conn, message)
     # Your own message is read by you.
     await Membership.filter(room_id=room.id, user_id=author.id).using_db(conn).update(
         read_seq=seq, read_message_id=message.id
@@ -293,6 +296,12 @@ async def update(message: Message, body: str | None) -> Event:
             message.body, message.html, message.edited_at = body, html, datetime.now(UTC)
         message.revision += 1
         await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at", "revision", "files"])
+        # Who gains a notice (and may be notified), and whose count of notices changes.
+        if body is None:
+            message.notified, message.recounted = [], await notices.forget(conn, message)
+        else:
+            message.notified, gone = await notices.rerecord(conn, message)
+            message.recounted = sorted(set(message.notified) | set(gone))
         event = await Event.create(
             room_id=message.room_id, seq=event_id, kind="message_updated", message_id=message.id,
             using_db=conn,

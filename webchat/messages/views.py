@@ -12,9 +12,10 @@ from webchat.admin import audit
 from webchat.emoji import clean_emoji
 from webchat.files import service as files
 from webchat.files import uploads
-from webchat.messages import broadcasts, reactions, service
+from webchat.messages import broadcasts, notices, reactions, service
 from webchat.messages.service import NONCE_MAX, clean_body
 from webchat.refusals import Refused
+from webchat.rooms import broadcasts as room_broadcasts
 from webchat.rooms import service as rooms
 from webchat.rooms.page import reply_state, room_page
 from webchat.rooms.service import parse_id
@@ -23,6 +24,23 @@ from webchat.search.query import parse_day
 
 bp = Blueprint("messages", __name__)
 NONCE = re.compile(r"[\x21-\x7e]+")
+
+
+@bp.get("/mentions")
+async def mentions_page():
+    """Messages that mention the reader or answer theirs, newest first, a page at a time (`before`:
+    a notice id). The unseen ones are marked on the page as it is shown, then count as seen."""
+    before = rooms.whole_number(request.args.get("before", "")) if request.args.get("before") else None
+    shown, more = await notices.for_user(g.user, before=before)
+    titles = {e.room.id: e.title for e in await rooms.rooms_of(g.user)}
+    unseen = [n.id for n in shown if n.seen_at is None]
+    if await notices.mark_seen(g.user, ids=unseen):
+        await room_broadcasts.mention_counts(current(), g.user.id, sorted({n.room_id for n in shown}))
+    return await render_template(
+        "messages/mentions.html", shown=shown, more=more, titles=titles, unseen=len(unseen),
+        older=shown[-1].id if more and shown else None, paged=before is not None,
+        unread_left=await notices.unread_total(g.user),
+    )
 
 
 @bp.post("/rooms/<room_id>/messages")

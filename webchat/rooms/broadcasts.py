@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import asyncio
 
+from types import SimpleNamespace
+
 from webchat.live import sse, topics
 from webchat.live.hub import Envelope
-from webchat.models import Room
+from webchat.messages import notices
+from markupsafe import escape
+
+from webchat.models import Message, Room
 from webchat.render import typing_text
 from webchat.rooms.markers import read_markers
 from webchat.rooms.service import entry_for
@@ -19,17 +24,22 @@ READ_COALESCE_SECONDS = 1.0
 ROOMS_LINK = ("/rooms", "Go to your rooms")
 
 
-def unread_envelope(room_id: int, latest_seq: int) -> Envelope:
-    """One fragment per room for every member's page: the newest message number.
+def unread_envelope(room_id: int, latest_seq: int, message: Message | None = None) -> Envelope:
+    """One fragment per room for every member's page: the newest message number, and (after a new
+    message) its id and author, for the browser notifications of members whose level is "all".
 
     Each page works out its own count (newest minus its read number), so no per-member render.
     """
-    html = f'<data id="latest-{room_id}" value="{latest_seq}" hx-swap-oob="true"></data>'
+    about = ""
+    if message is not None:
+        about = (f' data-message="{message.id}" data-author="{escape(message.author.username)}"'
+                 f' data-from="{escape(message.author.display_name)}"')
+    html = f'<data id="latest-{room_id}" value="{latest_seq}"{about} hx-swap-oob="true"></data>'
     return Envelope(topics.unread(room_id), "unread", sse.frame("unread", html), room=room_id)
 
 
-async def unread_latest(rt: Runtime, room_id: int, latest_seq: int) -> None:
-    await rt.broker.publish(unread_envelope(room_id, latest_seq))
+async def unread_latest(rt: Runtime, room_id: int, latest_seq: int, message: Message | None = None) -> None:
+    await rt.broker.publish(unread_envelope(room_id, latest_seq, message))
 
 
 async def unread_refreshed(rt: Runtime, rooms: set[int]) -> None:
@@ -39,9 +49,31 @@ async def unread_refreshed(rt: Runtime, rooms: set[int]) -> None:
 
 
 async def own_read(rt: Runtime, user_id: int, room_id: int, read_seq: int) -> None:
-    """The reader's marker moved: their other tabs update their count for this room."""
+    """The reader's marker moved: their other tabs update their count for this room (and of
+    mentions: those read past are seen)."""
     html = f'<data id="read-{room_id}" value="{read_seq}" hx-swap-oob="true"></data>'
+    html += await _mention_fragments(rt, user_id, [room_id])
     await rt.broker.publish(Envelope(topics.user(user_id), "unread", sse.frame("unread", html), room=room_id))
+
+
+async def _mention_fragments(rt: Runtime, user_id: int, room_ids: list[int]) -> str:
+    counts = await notices.unread_counts(user_id)
+    parts = [rt.renderer.fragment("rooms/_nav_mentions.html", oob=True,
+                                  e=SimpleNamespace(room=SimpleNamespace(id=room_id), mentions=counts.get(room_id, 0)))
+             for room_id in room_ids]
+    parts.append(rt.renderer.fragment("rooms/_mentions_link.html", oob=True, mentions_total=sum(counts.values())))
+    return "".join(parts)
+
+
+async def mention_counts(rt: Runtime, user_id: int, room_ids: list[int], notice: dict | None = None) -> None:
+    """This person's unseen mentions changed (a message named them, an edit or deletion took that
+    back, they opened /mentions): the counts in their open pages' lists of rooms follow. Rendered
+    for them alone: only the people concerned get one. With `notice` (a message that now names or
+    answers them), what their pages need for a browser notification."""
+    html = await _mention_fragments(rt, user_id, room_ids)
+    if notice is not None:
+        html += rt.renderer.fragment("rooms/_notice.html", **notice)
+    await rt.broker.publish(Envelope(topics.user(user_id), "unread", sse.frame("unread", html)))
 
 
 async def typing_envelope(rt: Runtime, room_id: int) -> Envelope:

@@ -7,6 +7,7 @@ from quart import g, render_template
 
 from webchat import web
 from webchat.accounts.people import blocked_usernames
+from webchat.messages import notices
 from webchat.messages import service as messages
 from webchat.rooms import broadcasts, service
 from webchat.rooms.markers import read_markers
@@ -75,5 +76,8 @@ async def room_page(found: Access, composer: dict | None = None, errors: web.For
         can_moderate=found.moderates(g.user),
         blocked=await blocked_usernames(g.user),
         composer=composer or web.composer(room.id),
+        levels=notices.LEVELS,
+        notify_level=notices.level_of(found.membership, room) if found.member else None,
+        default_level=notices.default_level(room),
         errors=errors or web.FormErrors(),
     )

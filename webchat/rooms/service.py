@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from webchat.accounts.people import blocked_by_someone_in
+from webchat.messages import notices
 from webchat.models import Ban, Membership, Message, Room, User
 from webchat.refusals import Refused
 
@@ -128,6 +129,8 @@ class RoomEntry:
     title: str
     unread: int
     read_seq: int
+    mentions: int = 0  # unseen mentions of the reader and replies to them
+    notify: str = "all"  # the reader's notification level here (webchat.messages.notices)
 
     @property
     def sort_key(self) -> str:
@@ -149,10 +152,12 @@ async def rooms_of(user: User | int, room_id: int | None = None) -> list[RoomEnt
         rows = await Membership.filter(room_id__in=direct_ids).exclude(user_id=user_id).select_related("user")
         for m in rows:
             others.setdefault(m.room_id, []).append(m.user.display_name)
+    counts = await notices.unread_counts(user_id)
     entries = []
     for m in memberships:
         title = m.room.name if m.room.kind != "direct" else direct_title(others.get(m.room_id, []))
-        entries.append(RoomEntry(m.room, title, max(0, m.room.last_seq - m.read_seq), m.read_seq))
+        entries.append(RoomEntry(m.room, title, max(0, m.room.last_seq - m.read_seq), m.read_seq,
+                                 counts.get(m.room_id, 0), notices.level_of(m, m.room)))
     entries.sort(key=lambda e: e.sort_key)
     return entries
 
@@ -259,6 +264,22 @@ async def group_room(me: User, others: list[User]) -> tuple[Room, set[int]]:
     return room, people
 
 
+SUGGESTED = 8
+
+
+async def suggest_members(room: Room, typed: str, limit: int = SUGGESTED) -> list[User]:
+    """Members of the room whose username or display name starts with what was typed after an
+    "@" (any case), active accounts only, usernames first: the composer's suggestions."""
+    typed = typed.strip().lstrip("@").lower()[:32]
+    query = User.filter(memberships__room_id=room.id, is_active=True, deleted=False)
+    if typed:
+        by_name = await query.filter(username_key__startswith=typed).order_by("username_key").limit(limit)
+        more = await (query.filter(display_name__istartswith=typed).exclude(id__in=[u.id for u in by_name])
+                      .order_by("display_name").limit(limit - len(by_name))) if len(by_name) < limit else []
+        return list(by_name) + list(more)
+    return await query.order_by("display_name").limit(limit)
+
+
 async def members(room: Room) -> list[User]:
     return await User.filter(memberships__room_id=room.id).order_by("display_name")
 
@@ -275,4 +296,6 @@ async def mark_read(membership: Membership, message_id: int) -> bool:
     )
     if moved:
         membership.read_message_id, membership.read_seq = message.id, message.seq
+        # Read that far: the mentions and replies up to there are seen.
+        await notices.mark_seen(membership.user_id, room_id=membership.room_id, up_to=message.id)
     return bool(moved)

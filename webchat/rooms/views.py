@@ -11,8 +11,9 @@ from webchat import web
 from webchat.accounts import people
 from webchat.accounts.names import find_user, hidden_characters, resolve_person
 from webchat.admin import audit
+from webchat.messages import notices
 from webchat.models import Membership
-from webchat.refusals import Refused
+from webchat.refusals import Refused, SlowDown
 from webchat.rooms import broadcasts, service
 from webchat.rooms.page import reply_composer, room_page
 from webchat.rooms.service import NAME_MAX, TOPIC_MAX, parse_id
@@ -108,6 +109,37 @@ async def leave(room_id: str):
     await _take_out(found.room, g.user, "You left this room." if found.room.kind != "public" else None)
     await broadcasts.room_removed(current(), g.user.id, found.room.id)
     return web.see_other("/rooms")
+
+
+@bp.get("/rooms/<room_id>/members/suggest")
+async def suggest_members(room_id: str):
+    """The composer's suggestions after an "@": at most eight members of the room, as options of
+    its listbox (an HTML fragment; static/js/mentions.js). Readers of the room only."""
+    rt = current()
+    if wait := await rt.limiter.hit(f"suggest:{g.user.id}", rt.limits["suggest"]):
+        raise SlowDown(wait, "suggestions", quiet=True)
+    found = await service.access(parse_id(room_id), g.user)
+    people_found = await service.suggest_members(found.room, (request.args.get("q") or "")[:64])
+    return await render_template("rooms/_member_suggestions.html", people=people_found)
+
+
+@bp.post("/rooms/<room_id>/notifications")
+@web.rate_limit("action", "changes")
+async def notifications(room_id: str):
+    """This member's notification level for the room (see webchat.messages.notices)."""
+    found = await service.access(parse_id(room_id), g.user)
+    if not found.member:
+        raise Refused(403, "Only members of the room choose how it notifies them.", "Not a member")
+    level = web.form().get("level", "")
+    if level not in notices.LEVELS:
+        raise Refused(422, "Choose all, mentions or none.", "Unknown notification level")
+    await notices.set_level(found.membership, level)
+    if web.is_htmx():
+        return await render_template(
+            "rooms/_notifications.html", room=found.room, levels=notices.LEVELS, notify_level=level,
+            default_level=notices.default_level(found.room), saved=True)
+    await flash(f"Notifications for this room: {notices.LEVELS[level].lower()}.")
+    return web.see_other(f"/rooms/{found.room.id}")
 
 
 @bp.post("/rooms/<room_id>/members")

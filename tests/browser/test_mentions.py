@@ -1,0 +1,155 @@
+"""Mentions in a real browser: the count of mentions in the list of rooms changes live in another
+tab; the composer's @name suggestions by keyboard; browser notifications only while hidden, once
+across two tabs; axe over the new regions; screenshots at phone and desktop widths (to /tmp)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.async_api import expect
+
+from tests.browser.conftest import unique
+from tests.browser.support import Session, axe, screenshot, wait_until
+from tests.browser.test_live_announcements import open_room
+
+SHOTS = Path("/tmp/webchat-mentions-shots")
+
+# Notifications are recorded instead of shown; the page's visibility is the test's to set
+# (window.__hidden), so two tabs of one browser can both be "in the background".
+CAPTURE = """
+(() => {
+  window.__notes = [];
+  const Real = window.Notification;
+  function Recorded(title, options) {
+    window.__notes.push({ title, body: (options || {}).body || '', tag: (options || {}).tag || '' });
+    this.close = () => {};
+  }
+  Object.defineProperty(Recorded, 'permission', { get: () => Real ? Real.permission : 'granted' });
+  Recorded.requestPermission = () => Real ? Real.requestPermission() : Promise.resolve('granted');
+  window.Notification = Recorded;
+  window.__hidden = false;
+  Object.defineProperty(document, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
+  Object.defineProperty(document, 'hidden', { get: () => window.__hidden });
+})();
+"""
+
+
+async def notes(*pages) -> list[dict]:
+    found = []
+    for page in pages:
+        found += await page.evaluate("window.__notes")
+    return found
+
+
+async def test_the_mention_count_changes_live_in_another_tab(session: Session):
+    ana = await session.user(unique("ana"), "Ana Lima")
+    ben = await session.user(unique("ben"), "Ben Okafor")
+    room = await ana.create_room("Counting", "public")
+    await ben.join(room)
+    other = await ana.create_room("Elsewhere", "public")
+    await ben.join(other)
+    page = await open_room(session, ben, other)
+    count = page.locator(f"#mentions-{room}")
+    await expect(count).to_have_text("")
+    await ana.say(room, f"@{ben.username} can you look?")
+    await expect(count).to_have_text(", 1 mention")
+    await expect(page.locator("#mentions-link")).to_contain_text("1 unread")
+    # Its name says it in one breath, with the unread count.
+    link = page.locator(f"#nav-room-{room} a")
+    await expect(link).to_have_accessible_name(re.compile(r"^Counting, 1 unread ?, 1 mention$"))
+    # Read in another tab: the count goes here too.
+    reader = await open_room(session, ben, room)
+    await expect(count).to_have_text("")
+    await expect(page.locator("#mentions-link")).not_to_contain_text("unread")
+    await session.discard(reader)
+    # /mentions: the message, linked, and axe finds nothing wrong (narrow and wide).
+    await ana.say(room, f"and again, @{ben.username}: **soon**")
+    await expect(count).to_have_text(", 1 mention")
+    for width, height in ((390, 844), (1280, 900)):
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.goto("/mentions")
+        await expect(page.locator("h1")).to_have_text("Mentions and replies")
+        await axe(page, f"/mentions at {width}")
+        await screenshot(page, f"mentions-{width}", SHOTS)
+    await expect(page.locator(".mention-item").first).to_contain_text("Ana Lima mentioned you in Counting")
+    await page.locator(".mention-item a", has_text="Open in Counting").first.click()
+    await expect(page.locator("[aria-current='true']")).to_contain_text("soon")
+
+
+async def test_the_composer_suggests_people_by_keyboard(session: Session):
+    ana = await session.user(unique("ana"), "Ana Lima")
+    ben = await session.user(unique("ben"), "Ben Okafor")
+    room = await ana.create_room("Suggesting", "public")
+    await ben.join(room)
+    page = await open_room(session, ana, room)
+    field = page.locator("#composer-body")
+    await field.focus()
+    await field.press_sequentially("hello @" + ben.username[:4])
+    options = page.locator("#mention-options [role='option']")
+    await expect(page.locator("#mention-options")).to_be_visible()
+    await expect(options).to_have_count(1)
+    await expect(options.first).to_contain_text("Ben Okafor")
+    await expect(field).to_have_attribute("aria-activedescendant", await options.first.get_attribute("id"))
+    await axe(page, "composer suggestions open")
+    for width, height in ((390, 844), (1280, 900)):
+        await page.set_viewport_size({"width": width, "height": height})
+        await screenshot(page, f"mention-suggestions-{width}", SHOTS)
+    # Escape closes; nothing sent, the text kept.
+    await field.press("Escape")
+    await expect(page.locator("#mention-options")).to_be_hidden()
+    # Typing on opens it again; Tab takes the option (Enter would too) and sends nothing.
+    await field.press_sequentially(ben.username[4:5])
+    await expect(page.locator("#mention-options")).to_be_visible()
+    await field.press("ArrowDown")
+    await field.press("Tab")
+    await expect(field).to_have_value(f"hello @{ben.username} ")
+    await expect(field).to_be_focused()
+    await expect(page.locator("#mention-options")).to_be_hidden()
+    # Closed: Enter sends as ever.
+    await field.press_sequentially("there")
+    await field.press("Enter")
+    await expect(page.locator("#messages > li").last).to_contain_text(f"hello @{ben.username} there")
+    mention = page.locator("#messages > li").last.locator("a.mention")
+    await expect(mention).to_have_attribute("href", f"/users/{ben.username}")
+
+
+async def test_a_notification_fires_only_while_hidden_and_once_across_two_tabs(session: Session):
+    ana = await session.user(unique("ana"), "Ana Lima")
+    ben = await session.user(unique("ben"), "Ben Okafor")
+    room = await ana.create_room("Notifying", "public")
+    await ben.join(room)
+    context = await session.context()
+    await context.grant_permissions(["notifications"])
+    await context.add_cookies([{"name": n, "value": v, "url": session.base_url} for n, v in ben.cookies.items()])
+    await context.add_init_script(CAPTURE)
+    tabs = []
+    for path in (f"/rooms/{room}", "/rooms"):
+        tab = await context.new_page()
+        await tab.goto(path)
+        await expect(tab.locator("html.stream-open")).to_have_count(1)
+        await expect(tab.locator("#notify-optin")).to_contain_text("Browser notifications are on")
+        tabs.append(tab)
+    # Visible: nothing.
+    await ana.say(room, f"@{ben.username} are you there?")
+    await expect(tabs[1].locator(f"#mentions-{room}")).to_have_text(", 1 mention")
+    await tabs[0].wait_for_timeout(800)
+    assert await notes(*tabs) == []
+    # Both hidden: one notification, not two.
+    for tab in tabs:
+        await tab.evaluate("window.__hidden = true")
+    await ana.say(room, f"@{ben.username} now?")
+    await wait_until(lambda: notes(*tabs), what="a notification")
+    await tabs[0].wait_for_timeout(800)  # the other tab had its chance to show one too
+    shown = await notes(*tabs)
+    assert len(shown) == 1, shown
+    assert shown[0]["title"] == "Ana Lima mentioned you in Notifying" and shown[0]["body"].endswith("now?")
+    # At level "mentions" (the default here) a message without a mention is quiet.
+    await ana.say(room, "just chatting")
+    await tabs[0].wait_for_timeout(800)
+    assert len(await notes(*tabs)) == 1
+    # One tab visible again: nothing, though the other is hidden.
+    await tabs[1].evaluate("window.__hidden = false")
+    await ana.say(room, f"@{ben.username} once more")
+    await tabs[0].wait_for_timeout(800)
+    assert len(await notes(*tabs)) == 1
