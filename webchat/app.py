@@ -25,6 +25,8 @@ from webchat.config import Settings, load_settings
 from webchat.live.asgi import StreamTransport
 from webchat.live.core import Hooks
 from webchat.live.entry import Entry
+from webchat.mail import digest, outbox
+from webchat.mail.views import bp as mail_bp
 from webchat.messages.views import bp as messages_bp
 from webchat.proxy import OneTrustedHop
 from webchat.ratelimit import DEFAULT_LIMITS, Limit
@@ -65,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_env.lstrip_blocks = True
     QuartAuth(app)
     init_jinja(app.jinja_env)
-    app.jinja_env.globals.update(initials=people.initials, avatar_colour=people.avatar_colour)
+    app.jinja_env.globals.update(initials=people.initials, avatar_colour=people.avatar_colour,
+                                 email_configured=settings.email)
 
     runtime = Runtime(settings, Renderer(app.jinja_env), app.config["RATE_LIMITS"])
     runtime.hooks = Hooks(
@@ -83,6 +86,11 @@ def create_app(settings: Settings | None = None) -> Quart:
         await runtime.start()
         runtime.spawn(outgoing.worker(runtime.stopping, production=settings.production,
                                       allow_private=settings.webhook_private))
+        if settings.email:
+            runtime.spawn(outbox.worker(runtime.stopping, settings.smtp_url, settings.smtp_from))
+            runtime.spawn(digest.worker(runtime.stopping, runtime.renderer.env, secret=settings.secret_key,
+                                        base_url=settings.public_url or f"http://localhost:{settings.port}",
+                                        delay=settings.digest_delay))
 
     @app.after_serving
     async def shutdown() -> None:
@@ -95,7 +103,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     security.init_app(app)
     errors.init_app(app)
     for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, search_bp, api_pages_bp, api_bp, hooks_bp,
-                      admin_bp, invites_bp, moderation_bp, profile_bp):
+                      admin_bp, invites_bp, moderation_bp, profile_bp, mail_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -29,6 +29,9 @@ DEFAULT_LIMITS = {
     "read": Limit(120, 60),  # read markers per user (each visible tab posts every few seconds)
     "action": Limit(120, 60),  # every other write per user
     "stream": Limit(240, 60),  # event streams opened per user (reconnects included)
+    "email": Limit(5, 3600),  # verification emails asked for, per user
+    "forgot": Limit(5, 3600),  # "Forgot password?" requests per client address
+    "forgot_account": Limit(3, 3600),  # reset emails per account, whoever asks
 }
 
 
