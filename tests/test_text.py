@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webchat.text import ALLOWED, LINK_MAX, LINK_REL, is_plain, render_body
+from webchat.text import ALLOWED, LINK_MAX, LINK_REL, is_plain, mentions, render_body
 
 # Text made of what Markdown, linking and escaping care about, so the examples are hard ones.
 PIECES = st.sampled_from([
@@ -18,7 +18,7 @@ PIECES = st.sampled_from([
     "\n\n", "> ", "- ", "* ", "1. ", "3) ", "    ", "# ", "---", "===", "http://", "https://", "mailto:",
     "javascript:", "JavaScript:", "data:", "vbscript:", "//", "a@b.cd", "x.org", "a", "b c", "é", "\u202e",
     '"', "'", "&lt;", "&#60;", "&#x3c;", "&amp;", "<script>", "<b>", "onerror=", "\x00", "\r\n", "\t", "|",
-    "[x]: http://a.b", "<http://a.b>", " title=\"t\"",
+    "[x]: http://a.b", "<http://a.b>", " title=\"t\"", "@", "@ben", "@ana.b", "@<x>", "@a\"b", "@@",
 ])
 BODIES = st.lists(PIECES, max_size=120).map("".join) | st.text(max_size=400)
 VOID = {"br"}
@@ -69,13 +69,17 @@ def test_rendered_bodies_are_well_formed_and_hold_only_the_allowed_tags(body):
     for tag, attrs in shape.tags:
         assert tag in ALLOWED, html
         assert set(attrs) <= ALLOWED[tag], (tag, attrs)
-        if tag == "a":
+        if tag == "a" and attrs.get("class") == "mention":
+            # A mention: a link to a profile by a name of a username's shape, nothing else.
+            assert set(attrs) == {"href", "class"}
+            assert re.fullmatch(r"/users/[A-Za-z0-9_.\-]{3,32}", attrs["href"]), html
+        elif tag == "a":
             assert set(attrs) == {"href", "rel"} and attrs["rel"] == LINK_REL
             assert re.match(r"(https?://|mailto:)", attrs["href"], re.I) and len(attrs["href"]) <= LINK_MAX
         if tag in BLOCKS:
             assert attrs.get("dir") == "auto", (tag, html)
         if "class" in attrs:
-            assert attrs["class"] in ("code", "code-language")
+            assert attrs["class"] in ("code", "code-language", "mention")
         if "start" in attrs:
             assert attrs["start"].isdigit()
 
@@ -173,3 +177,16 @@ def test_a_body_crowded_with_unclosed_openers_is_shown_as_typed():
     few = "[x](https://a.example) " * 3
     assert render_body(few).count('<a href="https://a.example"') == 3
     assert "<em>" in render_body("*a* " * 5) and "<em>" not in render_body("*a* " * 40)
+
+
+def test_a_mention_links_to_the_profile_outside_code_and_links():
+    link = '<a href="/users/{0}" class="mention">@{0}</a>'.format
+    assert render_body("thanks @Ben.") == f"thanks {link('Ben')}."
+    assert render_body("**@ana** and @bob_2-x.y") == f"<strong>{link('ana')}</strong> and {link('bob_2-x.y')}"
+    # Not in code, not in another link's text, not in an address, not for a name too short.
+    assert render_body("`@ben`") == "<code>@ben</code>"
+    assert render_body("[ask @ben](https://x.org)") == (
+        f'<a href="https://x.org" rel="{LINK_REL}">ask @ben</a>')
+    assert "mention" not in render_body("ana@example.org https://x.org/@ben a@@ben @ab x.@ben")
+    # mentions() finds the same names (lower-cased), for notices and the "mentions you" mark.
+    assert mentions("thanks @Ben. and @ana, @ana") == ["ana", "ben"]

@@ -114,6 +114,26 @@ class Message(Model):
         indexes = (("room_id", "id"),)
 
 
+class Notice(Model):
+    """A message that mentions someone (`mention`) or answers their message (`reply`): what
+    /mentions lists and the email digest sends. Written in the message's own transaction; gone
+    with the message. `seen_at` is set once the person has seen it (opened /mentions, or read
+    the room past it)."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="notices")
+    message = fields.ForeignKeyField("models.Message", related_name="notices")
+    room = fields.ForeignKeyField("models.Room", related_name="notices")
+    kind = fields.CharField(max_length=10)  # mention | reply
+    created_at = fields.DatetimeField(auto_now_add=True)
+    seen_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notices"
+        unique_together = (("message", "user"),)
+        indexes = (("user_id", "id"), ("user_id", "seen_at"))
+
+
 class Reaction(Model):
     """One person's reaction to a message with one emoji."""
 

@@ -21,14 +21,16 @@ from markupsafe import Markup
 LINK_MAX = 2048
 LINK_REL = "noopener noreferrer nofollow ugc"
 SCHEMES = ("http://", "https://", "mailto:")
-_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.\-]{3,32})")
+# A username's shape (webchat.accounts.names), not ending in a full stop: "thanks @ben." names ben.
+_MENTION = re.compile(r"(?<![\w@.\-])@([A-Za-z0-9_.\-]{2,31}[A-Za-z0-9_\-])(?![A-Za-z0-9_\-])")
+_MENTION_AT = re.compile(r"@([A-Za-z0-9_.\-]{2,31}[A-Za-z0-9_\-])(?![A-Za-z0-9_\-])")
 _LANGUAGE = re.compile(r"[\w+#.\-]{1,30}")
 
 # What the renderer can produce, and nothing else (tests check every output against it).
 ALLOWED = {
     "p": {"dir"}, "br": set(), "em": set(), "strong": set(), "s": set(), "code": set(),
     "pre": {"dir"}, "blockquote": {"dir"}, "ul": {"dir"}, "ol": {"dir", "start"}, "li": {"dir"},
-    "a": {"href", "rel"}, "figure": {"class", "dir"}, "figcaption": {"class"},
+    "a": {"href", "rel", "class"}, "figure": {"class", "dir"}, "figcaption": {"class"},
 }
 
 
@@ -48,6 +50,31 @@ def _link_open(self, tokens, idx, options, env):
     token = tokens[idx]
     token.attrs = {"href": token.attrs["href"], "rel": LINK_REL}  # no title: only what ALLOWED names
     return self.renderToken(tokens, idx, options, env)
+
+
+def _mention(state, silent: bool) -> bool:
+    """An inline rule: `@username` (a username's shape, after no letter, digit or @) becomes a
+    link to that person's profile. Not inside code (its rule consumes it first) nor inside another
+    link's text; any name of the right shape, whether or not such an account exists (the profile
+    page says so)."""
+    pos = state.pos
+    if state.src[pos] != "@" or state.linkLevel > 0:
+        return False
+    if pos > 0 and (state.src[pos - 1].isalnum() or state.src[pos - 1] in "_@.-"):
+        return False
+    match = _MENTION_AT.match(state.src, pos, state.posMax)
+    if match is None:
+        return False
+    if not silent:
+        token = state.push("mention", "a", 0)
+        token.content = match.group(1)
+    state.pos = match.end()
+    return True
+
+
+def _mention_render(self, tokens, idx, options, env):
+    name = escapeHtml(tokens[idx].content)
+    return f'<a href="/users/{name}" class="mention">@{name}</a>'
 
 
 def _fence(self, tokens, idx, options, env):
@@ -72,8 +99,10 @@ def _build() -> MarkdownIt:
     # Links need their scheme ("example.com" stays text); e-mail addresses become mailto: links.
     md.linkify.set({"fuzzy_link": False, "fuzzy_email": True})
     md.validateLink = _valid_link
+    md.inline.ruler.before("emphasis", "mention", _mention)
     md.core.ruler.push("block_direction", _block_direction)
     md.add_render_rule("link_open", _link_open)
+    md.add_render_rule("mention", _mention_render)
     md.add_render_rule("fence", _fence)
     md.add_render_rule("code_block", _code_block)
     return md

@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from webchat.db import placeholder
+from webchat.messages import notices
 from webchat.models import Event, Membership, Message, Room, User
 from webchat.text import render_body
 
@@ -205,6 +206,8 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event]:
         nonce=post.nonce, using_db=conn,
     )
     event = await Event.create(room_id=room.id, seq=event_id, kind="message", message_id=message.id, using_db=conn)
+    # Mentions and replies: the people notified (nothing to do for most messages).
+    message.notified = await notices.record(conn, message)
     # Your own message is read by you.
     await Membership.filter(room_id=room.id, user_id=author.id).using_db(conn).update(
         read_seq=seq, read_message_id=message.id
@@ -224,6 +227,11 @@ async def update(message: Message, body: str | None) -> Event:
             message.body, message.html, message.edited_at = body, html, datetime.now(UTC)
         message.revision += 1
         await message.save(using_db=conn, update_fields=["body", "html", "deleted", "edited_at", "revision"])
+        if body is None:
+            await notices.forget(conn, message)
+            message.notified = []
+        else:
+            message.notified = await notices.rerecord(conn, message)
         event = await Event.create(
             room_id=message.room_id, seq=event_id, kind="message_updated", message_id=message.id,
             using_db=conn,

@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_administration')]
+    dependencies = [('models', '0008_notices')]
 
     initial = False
 
