@@ -14,9 +14,9 @@ from jinja2 import Environment
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from webchat import dbqueue, text
+from webchat import dbqueue
 from webchat.mail import links, outbox
-from webchat.models import DigestedMessage, EmailAddress, Membership, Message
+from webchat.models import DigestedMessage, EmailAddress, Membership, Message, Notice
 
 log = logging.getLogger("webchat.mail")
 
@@ -30,37 +30,38 @@ class Item:
     why: str  # "mention" | "reply" | "direct"
 
 
-async def unseen_items(user_id: int, username: str, cutoff: datetime, since: datetime) -> list[Item]:
-    """The messages of the person's rooms written between `since` and `cutoff`, after their read
-    marker, not by them and never emailed, that are direct messages, mention @them or reply to
-    them: what a digest carries. (One function, so that a notices table can answer it instead.)"""
-    name = username.lower()
-    items: list[Item] = []
+async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[Item]:
+    """What a digest carries: the person's unseen notices (mentions and replies,
+    webchat.messages.notices) and the direct messages to them, written between `since` and
+    `cutoff`, still after their read marker, and never emailed before. (The one place to add
+    notification levels and do-not-disturb once they exist.)"""
     emailed = set(await DigestedMessage.filter(user_id=user_id, created_at__gte=since - LOOK_BACK)
                   .values_list("message_id", flat=True))
-    memberships = await Membership.filter(user_id=user_id).select_related("room")
-    for membership in memberships:
-        room = membership.room
-        query = Message.filter(room_id=room.id, seq__gt=membership.read_seq, deleted=False,
-                               created_at__lte=cutoff, created_at__gte=since).exclude(author_id=user_id)
-        if room.kind != "direct":
-            # Only messages that may concern the person are read in full.
-            candidates = await query.filter(body__icontains=f"@{name}").select_related("author", "reply_to")
-            candidates += await query.filter(reply_to__author_id=user_id).select_related("author", "reply_to")
-        else:
-            candidates = await query.select_related("author", "reply_to")
-        seen: set[int] = set()
-        for message in sorted(candidates, key=lambda m: m.id):
-            if message.id in seen or message.id in emailed or message.author.deleted:
-                continue
-            seen.add(message.id)
-            message.room = room
-            if room.kind == "direct":
+    memberships = {m.room_id: m for m in await Membership.filter(user_id=user_id).select_related("room")}
+
+    def wanted(message: Message) -> bool:
+        membership = memberships.get(message.room_id)
+        return (membership is not None and not message.deleted and message.seq > membership.read_seq
+                and message.id not in emailed and not message.author.deleted)
+
+    items: list[Item] = []
+    notices = await (Notice.filter(user_id=user_id, seen_at=None, message__created_at__lte=cutoff,
+                                   message__created_at__gte=since)
+                     .order_by("id").limit(MAX_ITEMS).select_related("message", "message__author", "room"))
+    for notice in notices:
+        if wanted(notice.message):
+            notice.message.room = notice.room
+            items.append(Item(notice.message, notice.kind))
+    for membership in memberships.values():
+        if membership.room.kind != "direct":
+            continue
+        messages = await (Message.filter(room_id=membership.room_id, seq__gt=membership.read_seq, deleted=False,
+                                         created_at__lte=cutoff, created_at__gte=since)
+                          .exclude(author_id=user_id).order_by("id").limit(MAX_ITEMS).select_related("author"))
+        for message in messages:
+            if wanted(message):
+                message.room = membership.room
                 items.append(Item(message, "direct"))
-            elif name in text.mentions(message.body):
-                items.append(Item(message, "mention"))
-            elif message.reply_to is not None and message.reply_to.author_id == user_id:
-                items.append(Item(message, "reply"))
     items.sort(key=lambda item: item.message.id)
     return items[:MAX_ITEMS]
 
@@ -85,7 +86,7 @@ async def run_round(env: Environment, *, secret: str, base_url: str, delay: floa
                                           user__is_active=True).select_related("user")
     for address in addresses:
         person = address.user
-        items = await unseen_items(person.id, person.username, cutoff, since)
+        items = await unseen_items(person.id, cutoff, since)
         if not items:
             continue
         token = links.unsubscribe_token(secret, person.id, address.address)
