@@ -15,7 +15,8 @@ from tests.conftest import make_settings
 from tests.helpers import Browser
 from tests.helpers.mail import Inbox, parts
 from webchat.app import create_app
-from webchat.mail import digest, links, outbox
+from webchat.config import ConfigError
+from webchat.mail import digest, links, outbox, smtp
 from webchat.messages import notices
 from webchat.models import DigestedMessage, EmailAddress, Message, Notice, OutgoingEmail, PasswordReset, User
 from webchat.ratelimit import Limit, LocalRateLimiter
@@ -58,6 +59,28 @@ def link_in(text: str, path: str) -> str:
     match = re.search(re.escape(PUBLIC) + re.escape(path) + r"[A-Za-z0-9_.\-]+", text)
     assert match, text
     return match.group(0)[len(PUBLIC):]
+
+
+@pytest.mark.parametrize("env", [{"SMTP_URL": "http://mail.example.org"}, {"SMTP_URL": "smtp://"},
+                                 {"SMTP_URL": "smtp://host:port"}, {"WEBCHAT_PUBLIC_URL": "chat.example.org"},
+                                 {"SMTP_FROM": "nobody"}, {"WEBCHAT_DIGEST_DELAY": "soon"}])
+def test_bad_email_settings_stop_the_start_saying_why(env, tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        make_settings("sqlite://x", tmp_path, **env)
+    assert next(iter(env)) in str(refused.value)
+
+
+def test_email_settings_are_read_from_the_url(tmp_path):
+    settings = make_settings("sqlite://x", tmp_path, SMTP_URL="smtps://me%40example.org:p%2Fw@mail.example.org",
+                             WEBCHAT_PUBLIC_URL="https://chat.example.org/")
+    server = smtp.Server.from_url(settings.smtp_url)
+    assert (server.host, server.port, server.implicit_tls) == ("mail.example.org", 465, True)
+    assert (server.username, server.password) == ("me@example.org", "p/w")
+    assert settings.smtp_from == "webchat@chat.example.org" and settings.public_url == "https://chat.example.org"
+    assert settings.digest_delay == 900
+    plain = smtp.Server.from_url("smtp://mail.example.org")
+    assert (plain.port, plain.implicit_tls, plain.username) == (587, False, None)
+    assert not make_settings("sqlite://x", tmp_path).email
 
 
 async def test_no_email_at_all_without_smtp_url(app):
@@ -287,3 +310,49 @@ async def test_forgot_password_answers_alike_is_limited_and_its_link_works_once(
     assert (await visitor.post("/forgot", {"account": "nobody"})).status == 303
     assert (await visitor.post("/forgot", {"account": "nobody"})).status == 429
     assert (await visitor.post("/forgot", {"account": ""})).status == 429
+
+
+async def test_two_digest_rounds_at_once_send_one_digest(away, mail_app, inbox):
+    ana, ben, room = away
+    await ben.say(room, "@ana two processes, one digest")
+    assert sorted(await asyncio.gather(a_round(mail_app), a_round(mail_app))) == [0, 1]
+    assert len(await inbox.wait_for(1)) == 1
+    assert await OutgoingEmail.filter(kind="digest").count() == 1
+
+
+@pytest.fixture
+def empty_postgres(postgres_database) -> str:
+    from tests.helpers import services
+
+    services.empty_postgres_database(postgres_database)
+    return postgres_database
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+async def test_two_server_processes_send_each_email_once(empty_postgres, inbox, tmp_path):
+    """Two real servers on one PostgreSQL database, each with its outbox worker: every queued
+    email arrives once."""
+    from tests.helpers.live import LiveServer, wait_healthy
+    from tests.helpers.net import free_port
+    from webchat import db
+
+    postgres_database = empty_postgres
+    servers = [LiveServer(free_port(), tmp_path / f"p{n}", postgres_database, SMTP_URL=inbox.url,
+                          WEBCHAT_RATE_LIMITS="off") for n in range(2)]
+    try:
+        wait_healthy([server.spawn() for server in servers])
+        await db.open_database(postgres_database)
+        try:
+            for number in range(60):
+                await outbox.enqueue(f"p{number}@example.org", "digest", f"Email {number}", "text",
+                                     dedupe_key=f"two{number}")
+            await inbox.wait_for(60, timeout=60)
+            await asyncio.sleep(2)  # both workers have had further turns
+            assert sorted(m["Subject"] for m in inbox.messages) == sorted(f"Email {n}" for n in range(60))
+            assert await OutgoingEmail.filter(state="sent").count() == 60
+        finally:
+            await db.close_database()
+    finally:
+        for server in servers:
+            server.stop()
