@@ -102,6 +102,12 @@ READS = {
         ("GET", "/search?q=message&room=999999", None, (303, 404, 404, 404, 404)),
         ("GET", "/rooms/999999/messages/1", None, (303, 404, 404, 404, 404)),
         ("STREAM", "/rooms/999999/events", None, (401, 404, 404, 404, 404)),
+        ("GET", "/settings/email", None, (303, 200, 200, 200, 200)),
+        # No SMTP_URL in this world: no email pages (tests/test_email.py has them with email on).
+        ("GET", "/forgot", None, (404, 404, 404, 404, 404)),
+        ("GET", "/forgot/sent", None, (404, 404, 404, 404, 404)),
+        ("GET", "/email/verify/not-a-link", None, (404, 404, 404, 404, 404)),
+        ("GET", "/unsubscribe/not-a-link", None, (404, 404, 404, 404, 404)),
     ],
 }
 
@@ -156,6 +162,12 @@ WRITES = {
         ("POST", "/settings", {"announce": "none"}, (303, 303, 303, 303, 303)),
         ("POST", "/logout", None, (303, 303, 303, 303, 303)),
         ("POST", "/logout/everywhere", None, (303, 303, 303, 303, 303)),
+        ("POST", "/settings/email", {"email": "someone@example.org"}, (303, 404, 404, 404, 404)),
+        ("POST", "/settings/email/remove", None, (303, 303, 303, 303, 303)),
+        ("POST", "/settings/email/digests", {"digests": "1"}, (303, 303, 303, 303, 303)),
+        ("POST", "/email/verify/not-a-link", None, (404, 404, 404, 404, 404)),
+        ("POST", "/unsubscribe/not-a-link", None, (404, 404, 404, 404, 404)),
+        ("POST", "/forgot", {"account": "olga"}, (404, 404, 404, 404, 404)),
     ],
 }
 # Statuses that mean "refused": the database must not change. (A signed-out visitor's 303 to the

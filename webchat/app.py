@@ -28,6 +28,8 @@ from webchat.files.views import bp as files_bp
 from webchat.live.asgi import StreamTransport
 from webchat.live.core import Hooks
 from webchat.live.entry import Entry
+from webchat.mail import digest, outbox
+from webchat.mail.views import bp as mail_bp
 from webchat.messages.views import bp as messages_bp
 from webchat.proxy import OneTrustedHop
 from webchat.ratelimit import DEFAULT_LIMITS, Limit
@@ -72,7 +74,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     QuartAuth(app)
     init_jinja(app.jinja_env)
     app.jinja_env.globals.update(initials=people.initials, avatar_colour=people.avatar_colour,
-                                 max_files=files_service.MAX_FILES, max_upload=settings.max_upload)
+                                 max_files=files_service.MAX_FILES, max_upload=settings.max_upload,
+                                 email_configured=settings.email)
 
     runtime = Runtime(settings, Renderer(app.jinja_env), app.config["RATE_LIMITS"])
     runtime.hooks = Hooks(
@@ -93,6 +96,11 @@ def create_app(settings: Settings | None = None) -> Quart:
         runtime.spawn(outgoing.worker(runtime.stopping, production=settings.production,
                                       allow_private=settings.webhook_private))
         runtime.spawn(files_service.sweep(runtime.storage, runtime.stopping))
+        if settings.email:
+            runtime.spawn(outbox.worker(runtime.stopping, settings.smtp_url, settings.smtp_from))
+            runtime.spawn(digest.worker(runtime.stopping, runtime.renderer.env, secret=settings.secret_key,
+                                        base_url=settings.public_url or f"http://localhost:{settings.port}",
+                                        delay=settings.digest_delay))
 
     @app.after_serving
     async def shutdown() -> None:
@@ -105,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     security.init_app(app)
     errors.init_app(app)
     for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, search_bp, api_pages_bp, api_bp, hooks_bp,
-                      admin_bp, invites_bp, moderation_bp, profile_bp, files_bp):
+                      admin_bp, invites_bp, moderation_bp, profile_bp, files_bp, mail_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from webchat.ratelimit import DEFAULT_LIMITS
 
@@ -38,6 +39,19 @@ class Settings:
     # files together, in bytes.
     max_upload: int = 10 * 1024 * 1024
     upload_quota: int = 500 * 1024 * 1024
+
+    # SMTP_URL: where email is sent (unset: no email at all); SMTP_FROM: its From address.
+    smtp_url: str | None = None
+    smtp_from: str = "webchat@localhost"
+    # WEBCHAT_PUBLIC_URL: the site's address as people reach it, for links in emails.
+    public_url: str | None = None
+    # WEBCHAT_DIGEST_DELAY: seconds a mention, reply or direct message stays unseen before an
+    # away digest carries it.
+    digest_delay: float = 900.0
+
+    @property
+    def email(self) -> bool:
+        return self.smtp_url is not None
 
     @property
     def embedded_database(self) -> bool:
@@ -148,6 +162,34 @@ def _storage_url(env: dict[str, str], folder: Path) -> str:
     return url.removeprefix("file://")
 
 
+def _email(env: dict[str, str]) -> tuple[str | None, str, str | None, float]:
+    smtp_url = env.get("SMTP_URL", "").strip() or None
+    if smtp_url:
+        parts = urlsplit(smtp_url)
+        try:
+            parts.port
+        except ValueError:
+            raise ConfigError("SMTP_URL has a port that is not a number") from None
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ConfigError("SMTP_URL must look like smtp://USER:PASSWORD@HOST:587 or smtps://USER:PASSWORD@HOST:465")
+    public_url = env.get("WEBCHAT_PUBLIC_URL", "").strip().rstrip("/") or None
+    if public_url and urlsplit(public_url).scheme not in ("http", "https"):
+        raise ConfigError("WEBCHAT_PUBLIC_URL must be the site's http:// or https:// address, such as "
+                          "https://chat.example.org")
+    host = urlsplit(public_url).hostname if public_url else "localhost"
+    sender = env.get("SMTP_FROM", "").strip() or f"webchat@{host}"
+    if "@" not in sender or "\n" in sender or "\r" in sender:
+        raise ConfigError("SMTP_FROM must be an email address, such as webchat@example.org")
+    raw = env.get("WEBCHAT_DIGEST_DELAY", "").strip() or "900"
+    try:
+        delay = float(raw)
+    except ValueError:
+        delay = -1.0
+    if not 0 <= delay <= 7 * 24 * 3600:
+        raise ConfigError(f"WEBCHAT_DIGEST_DELAY must be a number of seconds (default 900), not {raw!r}")
+    return smtp_url, sender, public_url, delay
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     folder = Path(env.get("WEBCHAT_INSTANCE") or Path.cwd() / "instance")
@@ -168,6 +210,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     registration = env.get("WEBCHAT_REGISTRATION", "").strip().lower() or "open"
     if registration not in ("open", "invite", "closed"):
         raise ConfigError(f"WEBCHAT_REGISTRATION must be 'open', 'invite' or 'closed', not {registration!r}")
+    smtp_url, smtp_from, public_url, digest_delay = _email(env)
     return Settings(
         port=port,
         database_url=database_url,
@@ -183,4 +226,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         storage_url=_storage_url(env, folder),
         max_upload=_bytes(env, "WEBCHAT_MAX_UPLOAD", 10 * 1024 * 1024),
         upload_quota=_bytes(env, "WEBCHAT_UPLOAD_QUOTA", 500 * 1024 * 1024),
+        smtp_url=smtp_url,
+        smtp_from=smtp_from,
+        public_url=public_url,
+        digest_delay=digest_delay,
     )

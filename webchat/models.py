@@ -385,3 +385,52 @@ class Attachment(Model):
     @property
     def image(self) -> bool:
         return self.thumb_key is not None
+class EmailAddress(Model):
+    """A person's email address: nothing but its verification link is sent to it until verified."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.OneToOneField("models.User", related_name="email_address")
+    address = fields.CharField(max_length=254)
+    verified_at = fields.DatetimeField(null=True)
+    digests = fields.BooleanField(default=True)  # away digests; off through the unsubscribe link
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "email_addresses"
+
+
+class OutgoingEmail(Model):
+    """One email to send: queued here (it survives a restart), sent by the outbox worker of one
+    process (`next_attempt_at` is also its lease), retried with backoff while the server is away."""
+
+    id = fields.IntField(primary_key=True)
+    recipient = fields.CharField(max_length=254)
+    kind = fields.CharField(max_length=20)  # verify | reset | digest
+    subject = fields.CharField(max_length=200)
+    text = fields.TextField()
+    html = fields.TextField(default="")
+    headers = fields.JSONField(null=True)  # extra headers (List-Unsubscribe)
+    dedupe_key = fields.CharField(max_length=100, unique=True)
+    state = fields.CharField(max_length=10, default="pending")  # pending | sent | failed
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.CharField(max_length=300, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "email_outbox"
+        indexes = (("state", "next_attempt_at"),)
+
+
+class DigestedMessage(Model):
+    """A message that went out in someone's away digest: never in a second one."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="digested")
+    message = fields.ForeignKeyField("models.Message", related_name="digested")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "email_digested"
+        unique_together = (("user", "message"),)

@@ -30,6 +30,9 @@ DEFAULT_LIMITS = {
     "action": Limit(120, 60),  # every other write per user
     "suggest": Limit(120, 60),  # the composer's @name suggestions per user (a GET: counted by the view)
     "stream": Limit(240, 60),  # event streams opened per user (reconnects included)
+    "email": Limit(5, 3600),  # verification emails asked for, per user
+    "forgot": Limit(5, 3600),  # "Forgot password?" requests per client address
+    "forgot_account": Limit(3, 3600),  # reset emails per account, whoever asks
 }
 
 

@@ -25,7 +25,12 @@ CSRF_MAX_AGE = 7 * 24 * 3600
 MAX_BODY = 256 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 PUBLIC_ENDPOINTS = {"pages.index", "accounts.login", "accounts.register", "pages.healthz", "static",
-                    "api_pages.reference", "accounts.join_by_invitation", "accounts.reset_password"}
+                    "api_pages.reference", "accounts.join_by_invitation", "accounts.reset_password",
+                    "mail.verify", "mail.unsubscribe", "mail.forgot_password", "mail.forgot_sent"}
+# A POST whose signed link is its whole proof, made by mail programs without our cookie or a
+# token (RFC 8058 one-click unsubscribe): no CSRF check, and a forged request can do no more
+# than the link itself.
+SIGNED_LINK_ENDPOINTS = {"mail.unsubscribe"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 BEARER_PATHS = ("/api/", "/hooks/")
 # Where a multipart body may carry files, up to the app's WEBCHAT_UPLOAD_BODY rather than MAX_BODY.
@@ -156,10 +161,11 @@ async def gate() -> None:
         raise SignInRequired()
     if request.method in SAFE_METHODS:
         return
-    if cross_site():
+    signed_link = endpoint in SIGNED_LINK_ENDPOINTS
+    if cross_site() and not signed_link:
         raise FormExpired()
     header_token = request.headers.get("X-CSRF-Token")
-    if header_token is not None and not token_valid(header_token):
+    if header_token is not None and not token_valid(header_token) and not signed_link:
         raise FormExpired()
     length = request.content_length
     if length is not None and length > limit:
@@ -175,7 +181,7 @@ async def gate() -> None:
     if form is None:
         raise Refused(400, "The form's text was not valid UTF-8.", "Unreadable form")
     g.form = form
-    if header_token is None and not token_valid(form.get("csrf_token")):
+    if header_token is None and not token_valid(form.get("csrf_token")) and not signed_link:
         raise FormExpired()
 
 

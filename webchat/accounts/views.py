@@ -155,7 +155,8 @@ async def reset_password(token: str):
     reset = await admin.valid_reset(token)
     if reset is None:
         raise Refused(404, "This password-reset link does not work: it has expired or was used already. "
-                           "Ask an administrator for a new one.", "Link not valid")
+                           "Ask for a new one with “Forgot password?” on the sign-in page, or ask an "
+                           "administrator.", "Link not valid")
     errors = web.FormErrors()
     if request.method == "POST":
         password = web.form().get("password", "")

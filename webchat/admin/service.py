@@ -126,14 +126,18 @@ async def reactivate(actor: User, user: User) -> bool:
 
 # --- password-reset links ---------------------------------------------------------------------
 
-async def create_reset(actor: User, user: User) -> str:
-    """A one-time link, valid RESET_HOURS; earlier unused links of the user stop working."""
+async def create_reset(actor: User, user: User, minutes: int = RESET_HOURS * 60) -> str:
+    """A one-time link, valid RESET_HOURS (or `minutes`: one the user asked for by email);
+    earlier unused links of the user stop working."""
     token, hashed = new_token()
+    valid = f"valid {RESET_HOURS} hours" if minutes == RESET_HOURS * 60 else f"valid {minutes} minutes"
+    if actor.id == user.id:
+        valid += ", sent to their verified email address"
     async with in_transaction() as conn:
         await PasswordReset.filter(user_id=user.id, used=False).using_db(conn).update(used=True)
         await PasswordReset.create(user_id=user.id, token_hash=hashed,
-                                   expires_at=now() + timedelta(hours=RESET_HOURS), using_db=conn)
-        await audit.record(actor, "user.reset_link", who(user), f"valid {RESET_HOURS} hours", using_db=conn)
+                                   expires_at=now() + timedelta(minutes=minutes), using_db=conn)
+        await audit.record(actor, "user.reset_link", who(user), valid, using_db=conn)
     return token
 
 

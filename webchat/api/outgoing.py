@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from tortoise import connections
 
+from webchat import dbqueue
 from webchat.models import Delivery, OutgoingHook, Room
 
 log = logging.getLogger("webchat.webhooks")
@@ -156,17 +156,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 async def claim(limit: int = BATCH) -> list[int]:
     """Take up to `limit` due deliveries: their lease moves forward, so no other process takes
     them meanwhile (PostgreSQL skips rows another process is claiming at the same moment)."""
-    conn = connections.get("default")
-    now, until = datetime.now(UTC), datetime.now(UTC) + LEASE
-    if conn.capabilities.dialect == "postgres":
-        sql = ("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id IN (SELECT id FROM webhook_deliveries "
-               "WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
-               "RETURNING id")
-    else:
-        sql = ("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id IN (SELECT id FROM webhook_deliveries "
-               "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?) RETURNING id")
-    rows = await conn.execute_query_dict(sql, [until, now, limit])
-    return sorted(row["id"] for row in rows)
+    return await dbqueue.claim("webhook_deliveries", "status", LEASE, limit)
 
 
 async def attempt(delivery_id: int, client: httpx.AsyncClient, *, production: bool, allow_private: bool) -> str:
@@ -206,14 +196,9 @@ async def attempt(delivery_id: int, client: httpx.AsyncClient, *, production: bo
 async def worker(stopping: asyncio.Event, *, production: bool, allow_private: bool, every: float = 0.5) -> None:
     """Deliver what is due, until the process stops."""
     async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
-        while not stopping.is_set():
-            try:
-                for delivery_id in await claim():
-                    await attempt(delivery_id, client, production=production, allow_private=allow_private)
-            except Exception as error:  # the database away: try again shortly
-                log.warning("webhook deliveries: %s: %s", type(error).__name__, error)
-            try:
-                async with asyncio.timeout(every):
-                    await stopping.wait()
-            except TimeoutError:
-                pass
+
+        async def step() -> None:
+            for delivery_id in await claim():
+                await attempt(delivery_id, client, production=production, allow_private=allow_private)
+
+        await dbqueue.every(stopping, every, step, log, "webhook deliveries")

@@ -1,0 +1,115 @@
+"""Away digests: the mentions, replies and direct messages someone has not seen within the delay
+(WEBCHAT_DIGEST_DELAY, 15 minutes by default) go to their verified address as one email per
+person per round, each item linked to its message; what went out is recorded
+(webchat.models.DigestedMessage), so nothing is emailed twice, whichever process makes the round."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from jinja2 import Environment
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from webchat import dbqueue
+from webchat.mail import links, outbox
+from webchat.models import DigestedMessage, EmailAddress, Membership, Message, Notice
+
+log = logging.getLogger("webchat.mail")
+
+LOOK_BACK = timedelta(days=3)  # older unseen messages are not news any more
+MAX_ITEMS = 50
+
+
+@dataclass(frozen=True)
+class Item:
+    message: Message
+    why: str  # "mention" | "reply" | "direct"
+
+
+async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[Item]:
+    """What a digest carries: the person's unseen notices (mentions and replies,
+    webchat.messages.notices) and the direct messages to them, written between `since` and
+    `cutoff`, still after their read marker, and never emailed before. (The one place to add
+    notification levels and do-not-disturb once they exist.)"""
+    emailed = set(await DigestedMessage.filter(user_id=user_id, created_at__gte=since - LOOK_BACK)
+                  .values_list("message_id", flat=True))
+    memberships = {m.room_id: m for m in await Membership.filter(user_id=user_id).select_related("room")}
+
+    def wanted(message: Message) -> bool:
+        membership = memberships.get(message.room_id)
+        return (membership is not None and not message.deleted and message.seq > membership.read_seq
+                and message.id not in emailed and not message.author.deleted)
+
+    items: list[Item] = []
+    notices = await (Notice.filter(user_id=user_id, seen_at=None, message__created_at__lte=cutoff,
+                                   message__created_at__gte=since)
+                     .order_by("id").limit(MAX_ITEMS).select_related("message", "message__author", "room"))
+    for notice in notices:
+        if wanted(notice.message):
+            notice.message.room = notice.room
+            items.append(Item(notice.message, notice.kind))
+    for membership in memberships.values():
+        if membership.room.kind != "direct":
+            continue
+        messages = await (Message.filter(room_id=membership.room_id, seq__gt=membership.read_seq, deleted=False,
+                                         created_at__lte=cutoff, created_at__gte=since)
+                          .exclude(author_id=user_id).order_by("id").limit(MAX_ITEMS).select_related("author"))
+        for message in messages:
+            if wanted(message):
+                message.room = membership.room
+                items.append(Item(message, "direct"))
+    items.sort(key=lambda item: item.message.id)
+    return items[:MAX_ITEMS]
+
+
+def render(env: Environment, *, person, items: list[Item], base_url: str, unsubscribe: str) -> tuple[str, str, str]:
+    """(subject, text, html) of one digest."""
+    count = len(items)
+    subject = f"{count} message{'s' if count != 1 else ''} for you on webchat while you were away"
+    context = {"person": person, "items": items, "base_url": base_url, "unsubscribe": unsubscribe,
+               "subject": subject}
+    return (subject, env.get_template("mail/digest.txt").render(context),
+            env.get_template("mail/digest.html").render(context))
+
+
+async def run_round(env: Environment, *, secret: str, base_url: str, delay: float) -> int:
+    """One round: a digest for everyone with something unseen for longer than the delay; how
+    many digests were queued."""
+    now = datetime.now(UTC)
+    cutoff, since = now - timedelta(seconds=delay), now - LOOK_BACK
+    queued = 0
+    addresses = await EmailAddress.filter(verified_at__not_isnull=True, digests=True,
+                                          user__is_active=True).select_related("user")
+    for address in addresses:
+        person = address.user
+        items = await unseen_items(person.id, cutoff, since)
+        if not items:
+            continue
+        token = links.unsubscribe_token(secret, person.id, address.address)
+        unsubscribe = f"{base_url}/unsubscribe/{token}"
+        subject, body, html = render(env, person=person, items=items, base_url=base_url, unsubscribe=unsubscribe)
+        try:
+            async with in_transaction() as conn:
+                # The record first: a second process making the same round at the same moment
+                # fails on the unique (user, message) pair and queues nothing.
+                await DigestedMessage.bulk_create(
+                    [DigestedMessage(user_id=person.id, message_id=item.message.id) for item in items], using_db=conn)
+                await outbox.enqueue(
+                    address.address, "digest", subject, body, html, using_db=conn,
+                    dedupe_key=f"digest:{person.id}:{items[0].message.id}:{items[-1].message.id}",
+                    headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        except IntegrityError:
+            continue
+        queued += 1
+    return queued
+
+
+async def worker(stopping: asyncio.Event, env: Environment, *, secret: str, base_url: str, delay: float) -> None:
+    every = min(60.0, max(0.5, delay / 4))
+    await dbqueue.every(stopping, every, lambda: run_round(env, secret=secret, base_url=base_url, delay=delay),
+                        log, "email digests")
