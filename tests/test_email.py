@@ -210,6 +210,20 @@ async def test_digest_waits_for_the_delay_skips_what_was_seen_and_never_repeats(
     assert "@ana first" in parts(messages[0])[0]
 
 
+async def test_digests_follow_notification_levels_and_do_not_disturb(away, mail_app, inbox):
+    ana, ben, room = away
+    await ben.say(room, "@ana while the room is silenced")
+    assert (await ana.post(f"/rooms/{room}/notifications", {"level": "none"})).status == 303
+    assert await a_round(mail_app) == 0  # the room's level says nothing
+    assert (await ana.post(f"/rooms/{room}/notifications", {"level": "mentions"})).status == 303
+    await User.filter(username_key="ana").update(do_not_disturb=True)
+    assert await a_round(mail_app) == 0  # do not disturb: nothing, whatever the level
+    await User.filter(username_key="ana").update(do_not_disturb=False)
+    assert await a_round(mail_app) == 1
+    [message] = await inbox.wait_for(1)
+    assert "while the room is silenced" in parts(message)[0]
+
+
 async def test_one_click_unsubscribe_needs_no_sign_in_and_a_good_signature(away, mail_app, inbox):
     ana, ben, room = away
     await ben.say(room, "@ana ping")

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from webchat import dbqueue
 from webchat.mail import links, outbox
+from webchat.messages import notices
 from webchat.models import DigestedMessage, EmailAddress, Membership, Message, Notice
 
 log = logging.getLogger("webchat.mail")
@@ -33,23 +34,26 @@ class Item:
 async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[Item]:
     """What a digest carries: the person's unseen notices (mentions and replies,
     webchat.messages.notices) and the direct messages to them, written between `since` and
-    `cutoff`, still after their read marker, and never emailed before. (The one place to add
-    notification levels and do-not-disturb once they exist.)"""
+    `cutoff`, still after their read marker, never emailed before, and wanted by the room's
+    notification level ("do not disturb" is checked by the round, before this)."""
     emailed = set(await DigestedMessage.filter(user_id=user_id, created_at__gte=since - LOOK_BACK)
                   .values_list("message_id", flat=True))
     memberships = {m.room_id: m for m in await Membership.filter(user_id=user_id).select_related("room")}
 
-    def wanted(message: Message) -> bool:
+    def wanted(message: Message, kind: str) -> bool:
         membership = memberships.get(message.room_id)
         return (membership is not None and not message.deleted and message.seq > membership.read_seq
-                and message.id not in emailed and not message.author.deleted)
+                and message.id not in emailed and not message.author.deleted
+                # The room's notification level (a direct message is a `message`).
+                and notices.notifies(notices.level_of(membership, membership.room),
+                                     "message" if kind == "direct" else kind))
 
     items: list[Item] = []
-    notices = await (Notice.filter(user_id=user_id, seen_at=None, message__created_at__lte=cutoff,
+    unseen = await (Notice.filter(user_id=user_id, seen_at=None, message__created_at__lte=cutoff,
                                    message__created_at__gte=since)
                      .order_by("id").limit(MAX_ITEMS).select_related("message", "message__author", "room"))
-    for notice in notices:
-        if wanted(notice.message):
+    for notice in unseen:
+        if wanted(notice.message, notice.kind):
             notice.message.room = notice.room
             items.append(Item(notice.message, notice.kind))
     for membership in memberships.values():
@@ -59,7 +63,7 @@ async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[
                                          created_at__lte=cutoff, created_at__gte=since)
                           .exclude(author_id=user_id).order_by("id").limit(MAX_ITEMS).select_related("author"))
         for message in messages:
-            if wanted(message):
+            if wanted(message, "direct"):
                 message.room = membership.room
                 items.append(Item(message, "direct"))
     items.sort(key=lambda item: item.message.id)
@@ -86,6 +90,8 @@ async def run_round(env: Environment, *, secret: str, base_url: str, delay: floa
                                           user__is_active=True).select_related("user")
     for address in addresses:
         person = address.user
+        if person.do_not_disturb:
+            continue
         items = await unseen_items(person.id, cutoff, since)
         if not items:
             continue
