@@ -34,6 +34,8 @@ class User(Model):
     deleted = fields.BooleanField(default=False, db_default=False)
     bio = fields.CharField(max_length=300, default="", db_default="")
     time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
+    # The language pages are in ("en", "th"); empty: the browser's Accept-Language decides.
+    language = fields.CharField(max_length=8, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

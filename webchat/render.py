@@ -12,6 +12,7 @@ from datetime import datetime
 from jinja2 import Environment
 from markupsafe import Markup
 
+from webchat import i18n
 from webchat.emoji import QUICK, emoji_name, reaction_label
 from webchat.live import sse
 from webchat.text import is_plain, mentions
@@ -34,7 +35,25 @@ def longdate(value: datetime) -> str:
     return f"{value:%A} {value.day} {value:%B %Y}"
 
 
+def _gettext(message: str) -> str:
+    return i18n.translations(i18n.current()).gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(i18n.current()).ngettext(singular, plural, n)
+
+
+def _pgettext(context: str, message: str) -> str:
+    return i18n.translations(i18n.current()).pgettext(context, message)
+
+
 def init_jinja(env: Environment) -> None:
+    # `{{ _("…") }}` and `{% trans %}` in every template, in the language of the render (Jinja
+    # does the %-formatting and escaping of variables itself: newstyle).
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext)
+    env.globals["current_language"] = i18n.current
+    env.globals["languages"] = i18n.LANGUAGES
     env.filters["isotime"] = isotime
     env.filters["shorttime"] = shorttime
     env.filters["isodate"] = isodate
@@ -76,7 +95,7 @@ class Renderer:
         around it (the first message of a day, the reader's first unread, the message a permanent
         link is to), never from a stream."""
         author = message.author
-        key = (message.id, message.revision, message.deleted, message.edited_at, author.username,
+        key = (i18n.current(), message.id, message.revision, message.deleted, message.edited_at, author.username,
                author.display_name, author.bot_owner_id is not None, message.removed_by,
                oob, replayed, day_heading, new_divider, current)
         html = self._messages.get(key)

@@ -24,7 +24,8 @@ CSRF_MAX_AGE = 7 * 24 * 3600
 MAX_BODY = 256 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 PUBLIC_ENDPOINTS = {"pages.index", "accounts.login", "accounts.register", "pages.healthz", "static",
-                    "api_pages.reference", "accounts.join_by_invitation", "accounts.reset_password"}
+                    "api_pages.reference", "accounts.join_by_invitation", "accounts.reset_password",
+                    "language.switch"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 BEARER_PATHS = ("/api/", "/hooks/")
 

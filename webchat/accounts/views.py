@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from webchat import enforce, web
+from webchat import enforce, i18n, web
 from webchat.accounts.names import USERNAME, find_user, hidden_characters, search_people
 from webchat.accounts.passwords import (
     WAIT_SECONDS,
@@ -254,7 +254,14 @@ async def settings():
             return await render_template("accounts/settings.html", errors=errors), 422
         # A checkbox: sent when ticked, absent when not.
         typing = web.form().get("announce_typing", "") == "1"
-        await User.filter(id=g.user.id).update(announce=choice, announce_typing=typing)
+        # Absent (an older form): unchanged; empty: the browser's language decides.
+        language = web.form().get("language", g.user.language)
+        if language and not i18n.supported(language):
+            errors = web.FormErrors()
+            errors.add("language-auto", "Choose a language from the list.")
+            return await render_template("accounts/settings.html", errors=errors), 422
+        await User.filter(id=g.user.id).update(announce=choice, announce_typing=typing,
+                                               language=i18n.supported(language) or "")
         await flash("Settings saved.")
         return web.see_other("/settings")
     return await render_template("accounts/settings.html", errors=web.FormErrors())
