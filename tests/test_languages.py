@@ -103,3 +103,33 @@ def test_every_extracted_string_is_in_the_thai_catalog(tmp_path):
         thai = {message.id: message for message in read_po(po) if message.id}
     missing = sorted(str(key) for key in wanted if key not in thai or not thai[key].string or thai[key].fuzzy)
     assert not missing, f"{len(missing)} strings without a Thai translation, e.g. {missing[:5]}"
+
+
+async def test_one_event_reaches_each_stream_in_its_own_language(app, browser_factory):
+    """A shared fragment is rendered once per language and each stream gets its own: Ana reads
+    Thai, Ben English, and Cy arriving changes "Here now" for both."""
+    from tests.helpers.tab import Tab
+
+    ana, ben, cy = browser_factory(), browser_factory(), browser_factory()
+    await ana.register("ana")
+    await ben.register("ben")
+    await cy.register("cyrus", "Cy")
+    room = await ana.create_room("General")
+    await ben.post(f"/rooms/{room}/join")
+    await cy.post(f"/rooms/{room}/join")
+    await ana.post("/settings", {"announce": "all", "language": "th"})
+    async with Tab(ana, f"/rooms/{room}/events") as thai, Tab(ben, f"/rooms/{room}/events") as english:
+        async with Tab(cy, f"/rooms/{room}/events"):
+            await thai.read_until("อยู่ที่นี่ตอนนี้:".encode())
+            await english.read_until(b"Cy")
+        assert b"Here now:" not in thai.data
+        assert "อยู่ที่นี่ตอนนี้".encode() not in english.data
+
+
+def test_stream_language_from_raw_headers():
+    assert i18n.from_headers(None, None, "th-TH,th;q=0.9,en;q=0.8") == "th"
+    assert i18n.from_headers(None, None, "en;q=0.5, th;q=0.9") == "th"
+    assert i18n.from_headers(None, None, "th;q=0, en") == "en"
+    assert i18n.from_headers(None, "a=b; webchat_language=th", "en") == "th"
+    assert i18n.from_headers("en", "webchat_language=th", "th") == "en"
+    assert i18n.from_headers(None, None, "garbage;;q=x, , *") == "en"

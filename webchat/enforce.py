@@ -11,7 +11,6 @@ from __future__ import annotations
 from webchat.admin import audit
 from webchat.admin import service as admin
 from webchat.live import topics
-from webchat.live.hub import Envelope
 from webchat.messages import broadcasts as message_broadcasts
 from webchat.messages import service as messages
 from webchat.models import Ban, Membership, Message, Room, User
@@ -77,11 +76,11 @@ async def remove(rt: Runtime, actor: User, room: Room, user: User) -> bool:
 
 async def delete_room(rt: Runtime, actor: User, room: Room) -> None:
     """The room and everything said in it, gone; every open stream of it ends."""
-    frame = broadcasts.close_frame(rt, "This room was deleted.")
+    envelope = broadcasts.close_envelope(rt, topics.room(room.id), room.id, "This room was deleted.")
     async with revoking() as conn:
         await audit.record(actor, "room.delete", f"room #{room.id} ({room.name})", using_db=conn)
         await Room.filter(id=room.id).using_db(conn).delete()
-        await rt.broker.publish(Envelope(topics.room(room.id), "close", frame, room=room.id))
+        await rt.broker.publish(envelope)
     await broadcasts.room_deleted(rt, room.id)
 
 

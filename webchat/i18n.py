@@ -26,6 +26,7 @@ from babel.support import LazyProxy
 DEFAULT = "en"
 # Each language by its own name, as a language menu shows it.
 LANGUAGES: dict[str, str] = {"en": "English", "th": "ไทย"}
+OTHERS = tuple(language for language in LANGUAGES if language != DEFAULT)
 CATALOGS = Path(__file__).parent / "translations"
 DOMAIN = "messages"
 
@@ -56,6 +57,28 @@ def speaking(language: str) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def from_headers(account_setting: str | None, cookie_header: str | None, accept_header: str | None) -> str:
+    """`choose`, from raw headers (the event streams are answered outside Quart's requests)."""
+    cookie = None
+    if cookie_header:
+        for part in cookie_header.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name in ("webchat_language", "__Host-webchat_language"):
+                cookie = value
+    accepted = []
+    for item in (accept_header or "").split(",")[:20]:
+        language, _, parameters = item.strip().partition(";")
+        quality = 1.0
+        if parameters.strip().startswith("q="):
+            try:
+                quality = float(parameters.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if language and quality > 0:
+            accepted.append((quality, -len(accepted), language))
+    return choose(account_setting, cookie, [language for *_, language in sorted(accepted, reverse=True)])
 
 
 def choose(account_setting: str | None, cookie: str | None, accept_language: list[str]) -> str:

@@ -7,6 +7,7 @@ use may not depend on the reader.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 
 from jinja2 import Environment
@@ -15,6 +16,7 @@ from markupsafe import Markup
 from webchat import i18n
 from webchat.emoji import QUICK, emoji_name, reaction_label
 from webchat.live import sse
+from webchat.live.hub import Envelope
 from webchat.text import is_plain, mentions
 
 
@@ -108,6 +110,21 @@ class Renderer:
         else:
             self._messages.move_to_end(key)
         return html
+
+    def in_every_language(self, make: Callable[[], Envelope]) -> Envelope:
+        """The envelope `make` builds, in the default language, carrying its versions in the other
+        languages where their words differ: each rendered once, whatever language the request
+        that caused it was in."""
+        with i18n.speaking(i18n.DEFAULT):
+            envelope = make()
+        others = {}
+        for language in i18n.OTHERS:
+            with i18n.speaking(language):
+                other = make()
+            if other.frame != envelope.frame or other.variants != envelope.variants:
+                others[language] = other
+        envelope.languages = others or None
+        return envelope
 
     def message_frame(self, kind: str, message, event_id: int, *, replayed: bool = False) -> bytes:
         html = self.message(message, oob=kind == "message_updated", replayed=replayed)

@@ -55,14 +55,19 @@ async def typing_envelope(rt: Runtime, room_id: int) -> Envelope:
         return sse.frame("typing", html)
 
     # A handful of variants: everyone's view, and each typer's view without themselves.
-    variants = {uid: frame(uid) for uid, _ in people} or None
-    return Envelope(topics.room(room_id), "typing", frame(None), variants=variants, room=room_id)
+    def envelope() -> Envelope:
+        variants = {uid: frame(uid) for uid, _ in people} or None
+        return Envelope(topics.room(room_id), "typing", frame(None), variants=variants, room=room_id)
+
+    return rt.renderer.in_every_language(envelope)
 
 
 async def presence_envelope(rt: Runtime, room_id: int) -> Envelope:
     people = await rt.state.present(room_id)
-    html = rt.renderer.fragment("live/_presence.html", names=[name for _, name in people])
-    return Envelope(topics.room(room_id), "presence", sse.frame("presence", html), room=room_id)
+    names = [name for _, name in people]
+    return rt.renderer.in_every_language(lambda: Envelope(
+        topics.room(room_id), "presence", sse.frame("presence", rt.renderer.fragment("live/_presence.html", names=names)),
+        room=room_id))
 
 
 async def typing(rt: Runtime, room_id: int) -> None:
@@ -86,15 +91,18 @@ def close_frame(rt: Runtime, notice: str, link: tuple[str, str] = ROOMS_LINK) ->
     return sse.frame("close", rt.renderer.fragment("live/_closed.html", notice=notice, link=link))
 
 
+def close_envelope(rt: Runtime, topic, room_id: int, notice: str, link: tuple[str, str] = ROOMS_LINK) -> Envelope:
+    return rt.renderer.in_every_language(
+        lambda: Envelope(topic, "close", close_frame(rt, notice, link), room=room_id))
+
+
 async def close_for(rt: Runtime, user_id: int, room_id: int, notice: str,
                     link: tuple[str, str] = ROOMS_LINK) -> None:
     """End this user's streams of the room (room 0: all their streams), with a short notice.
 
     Call it inside the transaction of the write, after the write (webchat.streams.revoking).
     """
-    await rt.broker.publish(
-        Envelope(topics.user(user_id), "close", close_frame(rt, notice, link), room=room_id)
-    )
+    await rt.broker.publish(close_envelope(rt, topics.user(user_id), room_id, notice, link))
 
 
 async def revoke_user(rt: Runtime, user_id: int) -> None:
@@ -117,8 +125,10 @@ async def _flush_read_markers(rt: Runtime, room_id: int) -> None:
     except TimeoutError:
         pass
     rt.pending_reads.discard(room_id)
-    html = rt.renderer.fragment("live/_read.html", markers=await read_markers(room_id))
-    await rt.broker.publish(Envelope(topics.room(room_id), "read", sse.frame("read", html), room=room_id))
+    markers = await read_markers(room_id)
+    await rt.broker.publish(rt.renderer.in_every_language(lambda: Envelope(
+        topics.room(room_id), "read", sse.frame("read", rt.renderer.fragment("live/_read.html", markers=markers)),
+        room=room_id)))
 
 
 # The reader's list of rooms, live: one `rooms` event on their own topic (or, for what every
@@ -135,8 +145,9 @@ async def room_added(rt: Runtime, user_id: int, room_id: int) -> None:
     entry = await entry_for(user_id, room_id)
     if entry is None:
         return  # left again meanwhile
-    html = rt.renderer.fragment("rooms/_nav_entry.html", e=entry, current=False)
-    await rt.broker.publish(Envelope(topics.user(user_id), "room_added", sse.frame("rooms", html), room=room_id))
+    await rt.broker.publish(rt.renderer.in_every_language(lambda: Envelope(
+        topics.user(user_id), "room_added",
+        sse.frame("rooms", rt.renderer.fragment("rooms/_nav_entry.html", e=entry, current=False)), room=room_id)))
 
 
 def _gone(room_id: int) -> bytes:
@@ -150,8 +161,9 @@ async def room_removed(rt: Runtime, user_id: int, room_id: int) -> None:
 
 async def room_renamed(rt: Runtime, room_id: int, name: str) -> None:
     """A room (not a direct one) has a new name: one fragment for every member's list."""
-    html = rt.renderer.fragment("rooms/_nav_name.html", room_id=room_id, name=name)
-    await rt.broker.publish(Envelope(topics.unread(room_id), "room_updated", sse.frame("rooms", html), room=room_id))
+    await rt.broker.publish(rt.renderer.in_every_language(lambda: Envelope(
+        topics.unread(room_id), "room_updated",
+        sse.frame("rooms", rt.renderer.fragment("rooms/_nav_name.html", room_id=room_id, name=name)), room=room_id)))
 
 
 async def room_deleted(rt: Runtime, room_id: int) -> None:

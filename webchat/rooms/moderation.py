@@ -14,7 +14,6 @@ from webchat.accounts.names import find_user, hidden_characters
 from webchat.admin import audit
 from webchat.admin import service as admin
 from webchat.live import topics
-from webchat.live.hub import Envelope
 from webchat.models import Ban, Membership, Message, Room, User
 from webchat.refusals import Refused
 from webchat.rooms import broadcasts, service
@@ -94,8 +93,8 @@ async def save_settings(room_id: str):
             if room.kind == "public" and values["visibility"] == "private":
                 # Readers who are not members may no longer read: every stream of the room ends
                 # and reopens (members' pages reload into a room their stream is guarded for).
-                frame = broadcasts.close_frame(rt, "This room is now private.", (f"/rooms/{room.id}", "Reload"))
-                await rt.broker.publish(Envelope(topics.room(room.id), "close", frame, room=room.id))
+                await rt.broker.publish(broadcasts.close_envelope(
+                    rt, topics.room(room.id), room.id, "This room is now private.", (f"/rooms/{room.id}", "Reload")))
         if "name" in changes:
             await broadcasts.room_renamed(rt, room.id, values["name"])
         await flash("Room settings saved.")
