@@ -132,12 +132,15 @@ class Renderer:
 
 
 def typing_text(names: list[str]) -> str:
+    """The sentence in #typing, in the current language: one whole sentence per number of names,
+    so each language joins the names and agrees the verb its own way."""
     if not names:
         return ""
     if len(names) == 1:
-        return f"{names[0]} is typing…"
+        return i18n.gettext("%(name)s is typing…", name=names[0])
     if len(names) == 2:
-        return f"{names[0]} and {names[1]} are typing…"
+        return i18n.gettext("%(first)s and %(second)s are typing…", first=names[0], second=names[1])
     if len(names) == 3:
-        return f"{names[0]}, {names[1]} and {names[2]} are typing…"
-    return "Several people are typing…"
+        return i18n.gettext("%(first)s, %(second)s and %(third)s are typing…",
+                            first=names[0], second=names[1], third=names[2])
+    return i18n.gettext("Several people are typing…")

@@ -219,14 +219,16 @@ async def sweep(rt: Runtime, subscribers: list[Subscriber]) -> None:
     for sub, why in await audit([sub for sub in subscribers if not sub.closed]):
         if why == "revoked":
             with i18n.speaking(sub.language):
-                sub.end(why, broadcasts.close_frame(rt, "You were signed out.", ("/login", "Sign in again")))
+                notice = broadcasts.close_frame(
+                    rt, i18n.gettext("You were signed out."), ("/login", i18n.gettext("Sign in again")))
+                sub.end(why, notice)
         else:
             sub.end(why, _no_longer_a_member(rt, sub.language))
 
 
 def _no_longer_a_member(rt: Runtime, language: str) -> bytes:
     with i18n.speaking(language):
-        return broadcasts.close_frame(rt, "You are no longer a member of this room.")
+        return broadcasts.close_frame(rt, i18n.gettext("You are no longer a member of this room."))
 
 
 def _marks(conn, count: int, first: int = 1) -> str:

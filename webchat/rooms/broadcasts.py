@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from webchat.i18n import lazy_gettext
 from webchat.live import sse, topics
 from webchat.live.hub import Envelope
 from webchat.models import Room
@@ -16,7 +17,7 @@ from webchat.rooms.service import entry_for
 from webchat.runtime import Runtime
 
 READ_COALESCE_SECONDS = 1.0
-ROOMS_LINK = ("/rooms", "Go to your rooms")
+ROOMS_LINK = ("/rooms", lazy_gettext("Go to your rooms"))
 
 
 def unread_envelope(room_id: int, latest_seq: int) -> Envelope:
@@ -88,6 +89,8 @@ async def forget(rt: Runtime, room_id: int, user_id: int) -> None:
 
 
 def close_frame(rt: Runtime, notice: str, link: tuple[str, str] = ROOMS_LINK) -> bytes:
+    """The `close` event's notice. Give `notice` and the link's words as `lazy_gettext`: they are
+    translated as each language's version is rendered (see Renderer.in_every_language)."""
     return sse.frame("close", rt.renderer.fragment("live/_closed.html", notice=notice, link=link))
 
 
@@ -106,7 +109,7 @@ async def close_for(rt: Runtime, user_id: int, room_id: int, notice: str,
 
 
 async def revoke_user(rt: Runtime, user_id: int) -> None:
-    await close_for(rt, user_id, 0, "You were signed out.", ("/login", "Sign in again"))
+    await close_for(rt, user_id, 0, lazy_gettext("You were signed out."), ("/login", lazy_gettext("Sign in again")))
 
 
 def read_markers_soon(rt: Runtime, room_id: int) -> None:
