@@ -219,9 +219,9 @@ async def sweep(rt: Runtime, subscribers: list[Subscriber]) -> None:
     for sub, why in await audit([sub for sub in subscribers if not sub.closed]):
         if why == "revoked":
             with i18n.speaking(sub.language):
-                notice = broadcasts.close_frame(
+                frame = broadcasts.close_frame(
                     rt, i18n.gettext("You were signed out."), ("/login", i18n.gettext("Sign in again")))
-                sub.end(why, notice)
+                sub.end(why, frame)
         else:
             sub.end(why, _no_longer_a_member(rt, sub.language))
 
