@@ -83,7 +83,6 @@ async def test_room_pages_in_thai(ana, ben):
     shows(await thai_page(ana, f"/rooms/{room}/members"),
           ["สมาชิกของ Harbour", "กลับไปที่ห้อง", "(เจ้าของ)", "นำออก", "เพิ่มสมาชิก"],
           ["Members of", "Back to the room", "(owner)", "Add a member", "Add member"])
-    # A name that matches nobody brings the form back with its candidates' words in Thai.
     shows(await thai_page(ana, f"/rooms/{room}/settings"),
           ["การตั้งค่าห้อง Harbour", "บันทึกการตั้งค่าห้อง", "ปิดเสียง", "10 นาที", "เก็บถาวรห้อง", "ลบห้อง…"],
           ["Settings of", "Save room settings", "Make moderator", "10 minutes", "Archive the room",
