@@ -52,3 +52,17 @@ async def test_two_chats_on_one_redis_do_not_hear_each_other(redis_url):
         for broker in (ours, same_chat, theirs):
             await broker.stop()
             await broker.redis.aclose()
+
+
+def test_an_envelope_keeps_its_languages_across_redis():
+    """Encoded for Redis and decoded in another process, each language's frame and per-viewer
+    variants arrive as they were published."""
+    from webchat.live.broker import decode, encode
+
+    thai = Envelope(topics.room(3), "typing", "ไทย\n".encode(), room=3, variants={7: "ไม่มี\n".encode()})
+    sent = Envelope(topics.room(3), "typing", b"english\n", room=3, variants={7: b"none\n"}, languages={"th": thai})
+    got = decode(encode(sent))
+    assert (got.frame, got.variants, got.room, got.kind) == (b"english\n", {7: b"none\n"}, 3, "typing")
+    assert got.speaking("th").frame == "ไทย\n".encode()
+    assert got.speaking("th").frame_for(7) == "ไม่มี\n".encode()
+    assert got.speaking("en") is got and got.speaking("fr") is got

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from webchat import streams
+from webchat import i18n, streams
 from webchat.live import feed, topics
 from webchat.live.asgi import QueueSink
 from webchat.live.feed import Subscriber
@@ -27,6 +27,7 @@ async def wait_for(predicate, timeout: float = 5) -> None:
 
 
 async def test_a_message_is_rendered_once_for_fifty_subscribers(app, browser_factory, monkeypatch):
+    """Once per language (webchat.i18n.LANGUAGES), however many streams take it."""
     monkeypatch.setattr(streams, "STREAMS_PER_USER", 100)
     ana = browser_factory()
     await ana.register("ana")
@@ -40,7 +41,7 @@ async def test_a_message_is_rendered_once_for_fifty_subscribers(app, browser_fac
         assert (await ana.say(room, "hello fifty")).status == 303
         for tab in tabs:
             await tab.read_until(b"hello fifty")
-        assert renderer.renders - before == 1
+        assert renderer.renders - before == len(i18n.LANGUAGES)
         assert all(tab.data.count(b"event: message\n") == 1 for tab in tabs)
     finally:
         for tab in tabs:
@@ -215,3 +216,13 @@ async def test_a_replay_is_framed_once_and_never_served_stale(app, no_limits, br
         # Its message event and its edit, both as it is now.
         assert [e.event for e in tab.events() if "note five, edited" in e.data] == [
             "message", "message_updated"]
+
+
+def test_repeated_request_headers_are_joined_as_http_says():
+    """HTTP/2 clients (and the test client) may send each cookie in a header of its own: the
+    stream must still find the sign-in cookie among them."""
+    from webchat.live.entry import header_map
+
+    headers = header_map([(b"Cookie", b"a=1"), (b"cookie", b"webchat_session=x"), (b"accept-language", b"th"),
+                          (b"Accept-Language", b"en;q=0.5")])
+    assert headers == {b"cookie": b"a=1; webchat_session=x", b"accept-language": b"th, en;q=0.5"}

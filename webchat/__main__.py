@@ -1,5 +1,6 @@
 """The command line: `python -m webchat [serve|migrate]`, `python -m webchat token create …`,
-`python -m webchat admin grant|revoke USERNAME`, `python -m webchat files cleanup`."""
+`python -m webchat admin grant|revoke USERNAME`, `python -m webchat files cleanup`,
+`python -m webchat translations`."""
 
 from __future__ import annotations
 
@@ -47,11 +48,17 @@ async def _create_token(database_url: str, args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["translations"]:
+        from webchat import catalogs  # Babel's extraction tools: only for this command
+
+        for catalog in catalogs.update():
+            print(f"webchat: updated {catalog}")
+        return 0
     if argv[:1] == ["token"]:
         token_args = _token_parser().parse_args(argv[1:])
     else:
         parser = argparse.ArgumentParser(prog="python -m webchat", description="webchat server")
-        parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "token", "admin", "files"])
+        parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "token", "admin", "files", "translations"])
         parser.add_argument("arguments", nargs="*", help="admin: grant|revoke USERNAME; files: cleanup")
         args = parser.parse_args(argv)
         if args.command == "admin" and (len(args.arguments) != 2 or args.arguments[0] not in ("grant", "revoke")):

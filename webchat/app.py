@@ -9,7 +9,7 @@ from pathlib import Path
 from quart import Quart
 from quart_auth import QuartAuth
 
-from webchat import db, errors, pages, security, streams, web
+from webchat import db, errors, language, pages, security, streams, web
 from webchat.accounts import people, sessions
 from webchat.accounts.profile import bp as profile_bp
 from webchat.accounts.views import bp as accounts_bp
@@ -109,11 +109,13 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     init_openapi(app)
     app.before_request(sessions.load_user)
+    app.before_request(language.choose_for_request)
     app.after_request(sessions.set_device_cookie)
     security.init_app(app)
     errors.init_app(app)
     for blueprint in (pages.bp, accounts_bp, rooms_bp, messages_bp, search_bp, api_pages_bp, api_bp, hooks_bp,
-                      admin_bp, invites_bp, moderation_bp, profile_bp, files_bp, mail_bp):
+                      admin_bp, invites_bp, moderation_bp, profile_bp, files_bp, mail_bp,
+                      language.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from webchat.admin import audit
 from webchat.admin import service as admin
+from webchat.i18n import lazy_gettext
 from webchat.live import topics
-from webchat.live.hub import Envelope
 from webchat.messages import broadcasts as message_broadcasts
 from webchat.messages import service as messages
 from webchat.models import Ban, Membership, Message, Room, User
@@ -19,7 +19,7 @@ from webchat.rooms import broadcasts
 from webchat.runtime import Runtime
 from webchat.streams import revoking
 
-SIGN_IN = ("/login", "Sign in again")
+SIGN_IN = ("/login", lazy_gettext("Sign in again"))
 
 
 async def _forget_everywhere(rt: Runtime, user_id: int) -> None:
@@ -31,7 +31,8 @@ async def _forget_everywhere(rt: Runtime, user_id: int) -> None:
 async def deactivate(rt: Runtime, actor: User, user: User) -> None:
     async with revoking() as conn:
         await admin.deactivate(actor, user, conn)
-        await broadcasts.close_for(rt, user.id, 0, "This account was deactivated by an administrator.", SIGN_IN)
+        await broadcasts.close_for(
+            rt, user.id, 0, lazy_gettext("This account was deactivated by an administrator."), SIGN_IN)
     await _forget_everywhere(rt, user.id)
 
 
@@ -54,7 +55,7 @@ async def ban(rt: Runtime, actor: User, room: Room, user: User) -> bool:
         await Room.select_for_update().using_db(conn).filter(id=room.id).first()
         await Membership.filter(room_id=room.id, user_id=user.id).using_db(conn).delete()
         await audit.record(actor, "room.ban", f"@{user.username} from room #{room.id} ({room.name})", using_db=conn)
-        await broadcasts.close_for(rt, user.id, room.id, "You were banned from this room.")
+        await broadcasts.close_for(rt, user.id, room.id, lazy_gettext("You were banned from this room."))
     await broadcasts.forget(rt, room.id, user.id)
     await broadcasts.room_removed(rt, user.id, room.id)
     return True
@@ -68,7 +69,7 @@ async def remove(rt: Runtime, actor: User, room: Room, user: User) -> bool:
             await audit.record(actor, "room.remove", f"@{user.username} from room #{room.id} ({room.name})",
                                using_db=conn)
             if room.kind != "public":
-                await broadcasts.close_for(rt, user.id, room.id, "You were removed from this room.")
+                await broadcasts.close_for(rt, user.id, room.id, lazy_gettext("You were removed from this room."))
     if gone:
         await broadcasts.forget(rt, room.id, user.id)
         await broadcasts.room_removed(rt, user.id, room.id)
@@ -77,11 +78,11 @@ async def remove(rt: Runtime, actor: User, room: Room, user: User) -> bool:
 
 async def delete_room(rt: Runtime, actor: User, room: Room) -> None:
     """The room and everything said in it, gone; every open stream of it ends."""
-    frame = broadcasts.close_frame(rt, "This room was deleted.")
+    envelope = broadcasts.close_envelope(rt, topics.room(room.id), room.id, lazy_gettext("This room was deleted."))
     async with revoking() as conn:
         await audit.record(actor, "room.delete", f"room #{room.id} ({room.name})", using_db=conn)
         await Room.filter(id=room.id).using_db(conn).delete()
-        await rt.broker.publish(Envelope(topics.room(room.id), "close", frame, room=room.id))
+        await rt.broker.publish(envelope)
     await broadcasts.room_deleted(rt, room.id)
 
 

@@ -14,26 +14,30 @@ from werkzeug.exceptions import HTTPException
 from webchat import security, web
 from webchat.api.problems import field_errors, is_api_request, problem
 from webchat.db import is_database_error
+from webchat.i18n import gettext as _
+from webchat.i18n import lazy_gettext
 from webchat.refusals import Refused, SignInRequired, SlowDown
 from webchat.rooms.service import whole_number
 
 log = logging.getLogger("webchat.errors")
 
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood. Go back and try again."),
-    401: ("Sign in first", "You need to sign in to do that."),
-    403: ("Not allowed", "You do not have access to this."),
-    404: ("Not found", "There is nothing at this address. It may have been removed."),
-    405: ("Not allowed here", "This address does not take that kind of request."),
-    413: ("Too much text", "What you sent is larger than 256 KiB, so it could not be kept. Go back and send less."),
-    415: ("Unsupported form", "This address takes an HTML form post."),
-    422: ("Check what you sent", "Something in the form needs fixing."),
-    429: ("Slow down", "Too many requests in a short time. Try again shortly."),
-    503: ("Temporarily unavailable", "A part of webchat is not answering. Try again in a moment."),
+    400: (lazy_gettext("Bad request"), lazy_gettext("The request could not be understood. Go back and try again.")),
+    401: (lazy_gettext("Sign in first"), lazy_gettext("You need to sign in to do that.")),
+    403: (lazy_gettext("Not allowed"), lazy_gettext("You do not have access to this.")),
+    404: (lazy_gettext("Not found"), lazy_gettext("There is nothing at this address. It may have been removed.")),
+    405: (lazy_gettext("Not allowed here"), lazy_gettext("This address does not take that kind of request.")),
+    413: (lazy_gettext("Too much text"),
+          lazy_gettext("What you sent is larger than 256 KiB, so it could not be kept. Go back and send less.")),
+    415: (lazy_gettext("Unsupported form"), lazy_gettext("This address takes an HTML form post.")),
+    422: (lazy_gettext("Check what you sent"), lazy_gettext("Something in the form needs fixing.")),
+    429: (lazy_gettext("Slow down"), lazy_gettext("Too many requests in a short time. Try again shortly.")),
+    503: (lazy_gettext("Temporarily unavailable"),
+          lazy_gettext("A part of webchat is not answering. Try again in a moment.")),
 }
 UNAVAILABLE = {
-    "database": "webchat cannot reach its database just now, so nothing could be saved or shown.",
-    "redis": "webchat cannot reach its live-update service (Redis) just now.",
+    "database": lazy_gettext("webchat cannot reach its database just now, so nothing could be saved or shown."),
+    "redis": lazy_gettext("webchat cannot reach its live-update service (Redis) just now."),
 }
 RETRY_AFTER = "5"
 
@@ -51,7 +55,7 @@ async def refused(error: HTTPException) -> Response:
     if isinstance(error, SlowDown) and error.quiet:
         return Response("", 429, error.extra_headers)
     code = error.code or 500
-    title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
+    title, message = MESSAGES.get(code, (_("Error"), _("Something went wrong.")))
     headers = {}
     if isinstance(error, Refused):
         title, message = error.title or title, error.description or message
@@ -63,10 +67,10 @@ def api_refused(error: HTTPException) -> Response:
     """The API's and webhooks' refusals: problem details (RFC 9457) with the right status."""
     if isinstance(error, RequestSchemaValidationError):
         fields = field_errors(error.validation_error)
-        detail = "Check these fields: " + ", ".join(f"{f['field']} ({f['detail']})" for f in fields)
+        detail = _("Check these fields: %(fields)s", fields=", ".join(f"{f['field']} ({f['detail']})" for f in fields))
         return problem(422, detail, errors=fields)
     code = error.code or 500
-    title, message = MESSAGES.get(code, ("Error", error.description or "Something went wrong."))
+    title, message = MESSAGES.get(code, (_("Error"), error.description or _("Something went wrong.")))
     headers = {}
     extra = {}
     if isinstance(error, Refused):
@@ -74,13 +78,13 @@ def api_refused(error: HTTPException) -> Response:
         if field := getattr(error, "field", None):
             extra["errors"] = [{"field": field, "detail": message}]
     elif code == 405:
-        message = "This address does not take that method."
+        message = _("This address does not take that method.")
         headers = {"Allow": ", ".join(sorted(error.valid_methods or []))} if getattr(error, "valid_methods", None) else {}
     elif code == 413:
-        message = "The body is larger than 256 KiB."
+        message = _("The body is larger than 256 KiB.")
     elif code == 400 and error.description:
-        message = "The body is not valid JSON." if "json" in str(error.description).lower() else message
-    return problem(code, message, headers=headers, **extra)
+        message = _("The body is not valid JSON.") if "json" in str(error.description).lower() else message
+    return problem(code, str(message), headers=headers, **extra)
 
 
 async def failed(error: Exception) -> Response:
@@ -88,12 +92,13 @@ async def failed(error: Exception) -> Response:
     if part is not None:
         log.warning("%s unavailable: %s: %s", part, type(error).__name__, error)
         if is_api_request():
-            return problem(503, UNAVAILABLE[part] + " Try again in a moment.", headers={"Retry-After": RETRY_AFTER})
+            detail = _("%(problem)s Try again in a moment.", problem=UNAVAILABLE[part])
+            return problem(503, detail, headers={"Retry-After": RETRY_AFTER})
         return await unavailable(part)
     log.exception("unexpected error")
     if is_api_request():
-        return problem(500, "webchat hit an error. Try again.")
-    return await page(500, "Something went wrong", "webchat hit an error. Nothing you sent was lost; try again.")
+        return problem(500, _("webchat hit an error. Try again."))
+    return await page(500, _("Something went wrong"), _("webchat hit an error. Nothing you sent was lost; try again."))
 
 
 async def page(status: int, title: str, message: str, headers: dict | None = None) -> Response:
@@ -110,7 +115,7 @@ async def page(status: int, title: str, message: str, headers: dict | None = Non
 
 def sign_in_required() -> Response:
     if web.is_htmx():
-        return Response("Sign in first.", 401, {"Content-Type": "text/plain; charset=utf-8"})
+        return Response(_("Sign in first."), 401, {"Content-Type": "text/plain; charset=utf-8"})
     target = request.full_path.rstrip("?")
     return web.see_other(f"/login?next={quote(target, safe='/')}")
 
@@ -138,16 +143,17 @@ async def unavailable(part: str) -> Response:
     headers = {"Retry-After": RETRY_AFTER}
     kept = await security.kept_form_text()
     if kept is None:
-        return await page(503, "Temporarily unavailable", f"{message} Try again in a moment.", headers)
-    note = f"{message} What you wrote is kept below: send it again in a moment."
+        again = _("%(problem)s Try again in a moment.", problem=message)
+        return await page(503, _("Temporarily unavailable"), again, headers)
+    note = _("%(problem)s What you wrote is kept below: send it again in a moment.", problem=message)
     room = whole_number((request.view_args or {}).get("room_id"))
     if web.is_htmx():
         if request.endpoint == "messages.post_message" and room is not None:
-            problem = f"Not sent: {message} Your text is kept; send it again in a moment."
+            problem = _("Not sent: %(problem)s Your text is kept; send it again in a moment.", problem=message)
             composer = web.composer(room, kept["body"], problem, kept["nonce"] or None)
             body = await render_template("messages/_composer.html", composer=composer)
             return Response(body, 503, headers)
-        body = await render_template("errors/fragment.html", status=503, title="Not saved", message=note)
+        body = await render_template("errors/fragment.html", status=503, title=_("Not saved"), message=note)
         return Response(body, 503, {**headers, "HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
-    body = await render_template("errors/unavailable.html", title="Not saved: try again", message=note, kept=kept)
+    body = await render_template("errors/unavailable.html", title=_("Not saved: try again"), message=note, kept=kept)
     return Response(body, 503, headers)

@@ -42,6 +42,8 @@ class User(Model):
     clock = fields.CharField(max_length=4, default="auto", db_default="auto")
     # "Do not disturb": no browser notification and no email, whatever each room's level says.
     do_not_disturb = fields.BooleanField(default=False, db_default=False)
+    # The language pages are in ("en", "th"); empty: the browser's Accept-Language decides.
+    language = fields.CharField(max_length=8, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -7,15 +7,18 @@ use may not depend on the reader.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
 from webchat.clock import UTC_CLOCK, Clock
+from webchat import i18n
 from webchat.emoji import QUICK, emoji_name, reaction_label
 from webchat.files import present
 from webchat.live import sse
+from webchat.live.hub import Envelope
 from webchat.text import is_plain, mentions
 
 
@@ -75,7 +78,25 @@ def _quote_key(message) -> tuple | None:
     return (original.id, original.revision, original.deleted, original.author.display_name)
 
 
+def _gettext(message: str) -> str:
+    return i18n.translations(i18n.current()).gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(i18n.current()).ngettext(singular, plural, n)
+
+
+def _pgettext(context: str, message: str) -> str:
+    return i18n.translations(i18n.current()).pgettext(context, message)
+
+
 def init_jinja(env: Environment) -> None:
+    # `{{ _("…") }}` and `{% trans %}` in every template, in the language of the render (Jinja
+    # does the %-formatting and escaping of variables itself: newstyle).
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext)
+    env.globals["current_language"] = i18n.current
+    env.globals["languages"] = i18n.LANGUAGES
     env.filters["isotime"] = isotime
     env.filters["shorttime"] = readertime
     env.filters["isodate"] = isodate
@@ -129,7 +150,7 @@ class Renderer:
         link is to), never from a stream; so does `clock`, the reader's time on a page (UTC,
         labelled, in the stream)."""
         author = message.author
-        key = (message.id, message.revision, message.deleted, message.edited_at, author.username,
+        key = (i18n.current(), message.id, message.revision, message.deleted, message.edited_at, author.username,
                author.display_name, author.bot_owner_id is not None, message.removed_by,
                _quote_key(message), oob, replayed, day_heading, new_divider, current, clock.key, folded)
         html = self._messages.get(key)
@@ -143,18 +164,36 @@ class Renderer:
             self._messages.move_to_end(key)
         return html
 
+    def in_every_language(self, make: Callable[[], Envelope]) -> Envelope:
+        """The envelope `make` builds, in the default language, carrying its versions in the other
+        languages where their words differ: each rendered once, whatever language the request
+        that caused it was in."""
+        with i18n.speaking(i18n.DEFAULT):
+            envelope = make()
+        others = {}
+        for language in i18n.OTHERS:
+            with i18n.speaking(language):
+                other = make()
+            if other.frame != envelope.frame or other.variants != envelope.variants:
+                others[language] = other
+        envelope.languages = others or None
+        return envelope
+
     def message_frame(self, kind: str, message, event_id: int, *, replayed: bool = False) -> bytes:
         html = self.message(message, oob=kind == "message_updated", replayed=replayed)
         return sse.frame(kind, html, event_id)
 
 
 def typing_text(names: list[str]) -> str:
+    """The sentence in #typing, in the current language: one whole sentence per number of names,
+    so each language joins the names and agrees the verb its own way."""
     if not names:
         return ""
     if len(names) == 1:
-        return f"{names[0]} is typing…"
+        return i18n.gettext("%(name)s is typing…", name=names[0])
     if len(names) == 2:
-        return f"{names[0]} and {names[1]} are typing…"
+        return i18n.gettext("%(first)s and %(second)s are typing…", first=names[0], second=names[1])
     if len(names) == 3:
-        return f"{names[0]}, {names[1]} and {names[2]} are typing…"
-    return "Several people are typing…"
+        return i18n.gettext("%(first)s, %(second)s and %(third)s are typing…",
+                            first=names[0], second=names[1], third=names[2])
+    return i18n.gettext("Several people are typing…")

@@ -26,7 +26,8 @@ MAX_BODY = 256 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 PUBLIC_ENDPOINTS = {"pages.index", "accounts.login", "accounts.register", "pages.healthz", "static",
                     "api_pages.reference", "accounts.join_by_invitation", "accounts.reset_password",
-                    "mail.verify", "mail.unsubscribe", "mail.forgot_password", "mail.forgot_sent"}
+                    "mail.verify", "mail.unsubscribe", "mail.forgot_password", "mail.forgot_sent",
+                    "language.switch"}
 # A POST whose signed link is its whole proof, made by mail programs without our cookie or a
 # token (RFC 8058 one-click unsubscribe): no CSRF check, and a forged request can do no more
 # than the link itself.

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from webchat import i18n
 from webchat.accounts.sessions import user_for
 from webchat.live import sse, topics
 from webchat.live.feed import Sink, Subscriber
@@ -59,6 +60,7 @@ class Plan:
     room_id: int
     guarded: bool  # a private or direct room: membership is what grants reading
     after: int | None
+    language: str = i18n.DEFAULT  # the words its events come in
 
 
 def resume_point(raws: list[str | None]) -> int | None:
@@ -73,8 +75,11 @@ def resume_point(raws: list[str | None]) -> int | None:
     return max(values) if values else None
 
 
-async def admit(rt: Runtime, identity: str | None, room_raw: str | None, resume: list[str | None]) -> Plan | Refusal:
-    """May this request open a stream? Everything but the cap, which `subscribe` checks."""
+async def admit(rt: Runtime, identity: str | None, room_raw: str | None, resume: list[str | None], *,
+                languages: tuple[str | None, str | None] = (None, None)) -> Plan | Refusal:
+    """May this request open a stream? Everything but the cap, which `subscribe` checks.
+    `languages`: the request's Cookie and Accept-Language headers, for the account without a
+    language of its own (the stream speaks as the page did)."""
     if rt.stopping.is_set():
         return Refusal(503, "Server restarting; reconnect shortly.", retry_after=1)
     user = await user_for(identity)
@@ -96,7 +101,8 @@ async def admit(rt: Runtime, identity: str | None, room_raw: str | None, resume:
         return Refusal(400, "last_event_id must be a whole number of 0 or more.")
     if (wait := await rt.limiter.hit(f"stream:{user.id}", rt.limits["stream"])) is not None:
         return Refusal(429, "Too many streams opened in a short time. Try again shortly.", retry_after=round(wait))
-    return Plan(user.id, user.session_version, user.display_name, room_id, guarded, after)
+    return Plan(user.id, user.session_version, user.display_name, room_id, guarded, after,
+                i18n.from_headers(user.language, *languages))
 
 
 async def subscribe(rt: Runtime, plan: Plan, sink: Sink) -> Subscriber | Refusal:
@@ -107,7 +113,7 @@ async def subscribe(rt: Runtime, plan: Plan, sink: Sink) -> Subscriber | Refusal
         return Refusal(429, "Too many open rooms at once (close some tabs).", retry_after=30)
     mine = topics.user(plan.user_id)
     sub = Subscriber(plan.user_id, plan.room_id, (topics.room(plan.room_id), mine) if plan.room_id else (mine,),
-                     sink, version=plan.version, guarded=plan.guarded, fill=rt.filler)
+                     sink, version=plan.version, guarded=plan.guarded, language=plan.language, fill=rt.filler)
     rt.hub.add(sub)
     try:
         rooms = await _confirm(plan)
@@ -212,13 +218,17 @@ async def sweep(rt: Runtime, subscribers: list[Subscriber]) -> None:
     """End the streams among these that `audit` finds may no longer read, with their notice."""
     for sub, why in await audit([sub for sub in subscribers if not sub.closed]):
         if why == "revoked":
-            sub.end(why, broadcasts.close_frame(rt, "You were signed out.", ("/login", "Sign in again")))
+            with i18n.speaking(sub.language):
+                frame = broadcasts.close_frame(
+                    rt, i18n.gettext("You were signed out."), ("/login", i18n.gettext("Sign in again")))
+                sub.end(why, frame)
         else:
-            sub.end(why, _no_longer_a_member(rt))
+            sub.end(why, _no_longer_a_member(rt, sub.language))
 
 
-def _no_longer_a_member(rt: Runtime) -> bytes:
-    return broadcasts.close_frame(rt, "You are no longer a member of this room.")
+def _no_longer_a_member(rt: Runtime, language: str) -> bytes:
+    with i18n.speaking(language):
+        return broadcasts.close_frame(rt, i18n.gettext("You are no longer a member of this room."))
 
 
 def _marks(conn, count: int, first: int = 1) -> str:
@@ -237,7 +247,7 @@ def _revision(message) -> str:
     return message.edited_at.isoformat() if message.edited_at else ""
 
 
-async def _events(rt: Runtime, rid: int, after: int, upto: int | None, *, replayed: bool):
+async def _events(rt: Runtime, rid: int, after: int, upto: int | None, language: str, *, replayed: bool):
     """Frames of the room's events after `after` (up to `upto`), as the messages are now: yields
     (frames, last event id) a batch at a time. Small batches keep each database read short (on
     SQLite every query waits its turn on one connection) and yield to everyone else in between."""
@@ -249,10 +259,11 @@ async def _events(rt: Runtime, rid: int, after: int, upto: int | None, *, replay
         for event in batch:
             if upto is not None and event.seq > upto:
                 break
-            revision = _revision(event.message)
+            revision = f"{language}:{_revision(event.message)}"
             frame = cache.get(rid, event.seq, revision) if cache else None
             if frame is None:
-                frame = rt.renderer.message_frame(event.kind, event.message, event.seq, replayed=replayed)
+                with i18n.speaking(language):
+                    frame = rt.renderer.message_frame(event.kind, event.message, event.seq, replayed=replayed)
                 if cache:
                     cache.put(rid, event.seq, revision, frame)
             frames.append(frame)
@@ -290,7 +301,7 @@ async def _open_room(rt: Runtime, plan: Plan, sub: Subscriber) -> None:
         return
     sub.last = latest if after is None else after
     if sub.last < latest:
-        async for frames, last in _events(rt, rid, sub.last, latest, replayed=True):
+        async for frames, last in _events(rt, rid, sub.last, latest, sub.language, replayed=True):
             sub.send(frames)
             sub.last = last
             await sub.sink.drained()
@@ -305,9 +316,9 @@ def fill(rt: Runtime, sub: Subscriber, upto: int | None) -> None:
 async def _fill(rt: Runtime, sub: Subscriber, upto: int | None) -> None:
     try:
         if sub.guarded and not await _still_member(sub.room_id, sub.user_id):
-            sub.end("removed", _no_longer_a_member(rt))
+            sub.end("removed", _no_longer_a_member(rt, sub.language))
             return
-        async for frames, last in _events(rt, sub.room_id, sub.last, upto, replayed=False):
+        async for frames, last in _events(rt, sub.room_id, sub.last, upto, sub.language, replayed=False):
             sub.send(frames)
             sub.last = last
         sub.resume()
@@ -339,7 +350,7 @@ async def _current(rt: Runtime, sub: Subscriber, kind: str) -> bytes:
     if envelope is None:
         make = broadcasts.presence_envelope if kind == "presence" else broadcasts.typing_envelope
         envelope = rt.hub.latest[key] = await make(rt, sub.room_id)
-    return envelope.frame_for(sub.user_id)
+    return envelope.speaking(sub.language).frame_for(sub.user_id)
 
 
 async def _still_member(rid: int, user_id: int) -> bool:

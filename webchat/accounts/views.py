@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from webchat import enforce, web
+from webchat import enforce, i18n, web
 from webchat.accounts.names import USERNAME, find_user, hidden_characters, search_people
 from webchat.accounts.people import time_zones
 from webchat.accounts.passwords import (
@@ -276,6 +276,12 @@ async def settings():
             if form.get("clock", "") not in CLOCK_CHOICES:
                 errors.add("clock-auto", "Choose a clock: automatic, 12-hour or 24-hour.")
             changes["clock"] = form.get("clock", "")
+        if "language" in form:
+            # Empty: the browser's language decides.
+            language = form.get("language", "")
+            if language and not i18n.supported(language):
+                errors.add("language-auto", "Choose a language from the list.")
+            changes["language"] = i18n.supported(language) or ""
         if not changes and not errors:
             errors.add("announce-all", "Choose which new messages are announced.")
         if errors:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
-from webchat.live.entry import Answer, Entry, stream_path
+from webchat.live.entry import Answer, Entry, header_map, stream_path
 
 
 class StreamTransport:
@@ -34,7 +34,7 @@ class StreamTransport:
 
     async def _serve(self, scope, receive, send, room: str | None) -> None:
         sink = QueueSink()
-        opened = await self.entry.open(scope["method"], room, scope["query_string"], dict(scope["headers"]), sink)
+        opened = await self.entry.open(scope["method"], room, scope["query_string"], header_map(scope["headers"]), sink)
         if isinstance(opened, Answer):
             await send({"type": "http.response.start", "status": opened.status, "headers": opened.headers})
             await send({"type": "http.response.body", "body": opened.body, "more_body": False})

@@ -80,23 +80,37 @@ def redis_client(url: str) -> aioredis.Redis:
 
 
 def encode(envelope: Envelope) -> bytes:
-    head = {"t": envelope.topic, "k": envelope.kind, "s": envelope.seq, "r": envelope.room}
-    if envelope.variants:
-        head["v"] = {str(uid): frame.decode() for uid, frame in envelope.variants.items()}
+    head = _head(envelope)
+    head.update({"t": envelope.topic, "k": envelope.kind, "s": envelope.seq, "r": envelope.room})
+    if envelope.languages:
+        head["l"] = {language: {"f": other.frame.decode(), **_head(other)}
+                     for language, other in envelope.languages.items()}
     return json.dumps(head, separators=(",", ":")).encode() + b"\n" + envelope.frame
+
+
+def _head(envelope: Envelope) -> dict:
+    if envelope.variants:
+        return {"v": {str(uid): frame.decode() for uid, frame in envelope.variants.items()}}
+    return {}
+
+
+def _variants(head: dict) -> dict[int, bytes] | None:
+    variants = head.get("v")
+    return {int(uid): v.encode() for uid, v in variants.items()} if variants else None
 
 
 def decode(data: bytes) -> Envelope:
     head_bytes, _, frame = data.partition(b"\n")
     head = json.loads(head_bytes)
-    variants = head.get("v")
+    topic, kind, seq, room = Topic(head["t"]), head["k"], head["s"], head["r"]
+    languages = head.get("l")
     return Envelope(
-        topic=Topic(head["t"]),
-        kind=head["k"],
-        frame=frame,
-        seq=head["s"],
-        room=head["r"],
-        variants={int(uid): v.encode() for uid, v in variants.items()} if variants else None,
+        topic=topic, kind=kind, frame=frame, seq=seq, room=room, variants=_variants(head),
+        languages={
+            language: Envelope(topic=topic, kind=kind, frame=other["f"].encode(), seq=seq, room=room,
+                               variants=_variants(other))
+            for language, other in languages.items()
+        } if languages else None,
     )
 
 

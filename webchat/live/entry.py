@@ -56,7 +56,9 @@ class Entry:
         resume += [v for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if k == "last_event_id"]
         rt, entrance = self.runtime, self.entrance
         try:
-            plan = await entrance.admit(rt, self.identify(headers.get(b"cookie")), room, resume)
+            plan = await entrance.admit(rt, self.identify(headers.get(b"cookie")), room, resume,
+                                        languages=(_latin1(headers.get(b"cookie")),
+                                                   _latin1(headers.get(b"accept-language"))))
             if isinstance(plan, entrance.Refusal):
                 opened = plan
             elif method == "HEAD":
@@ -83,6 +85,19 @@ class Entry:
         """However the connection ended: the stream is over and released."""
         sub.end("gone")
         self.entrance.release(self.runtime, sub)
+
+
+def header_map(pairs) -> dict[bytes, bytes]:
+    """Request headers by lower-case name. A repeated header is joined as HTTP says (RFC 9110
+    5.3), and cookies with "; " (HTTP/2 and some clients send each cookie in its own header)."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in pairs:
+        name = name.lower()
+        if name in headers:
+            headers[name] += (b"; " if name == b"cookie" else b", ") + value
+        else:
+            headers[name] = value
+    return headers
 
 
 def encode(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:

@@ -39,10 +39,10 @@ class Sink(Protocol):
 
 class Subscriber:
     __slots__ = ("user_id", "room_id", "topics", "version", "guarded", "sink", "fill", "closed",
-                 "buffering", "pending", "last", "shown_presence", "shown_typing", "entered")
+                 "buffering", "pending", "last", "shown_presence", "shown_typing", "entered", "language")
 
     def __init__(self, user_id: int, room_id: int, topics: tuple[Topic, ...], sink: Sink, *,
-                 version: int = 0, guarded: bool = False,
+                 version: int = 0, guarded: bool = False, language: str = "",
                  fill: Callable[[Subscriber, int | None], None] | None = None) -> None:
         self.user_id = user_id
         self.room_id = room_id  # 0 for the user's own stream (/events)
@@ -51,6 +51,7 @@ class Subscriber:
         # (a private or direct room): what the periodic audit checks again.
         self.version = version
         self.guarded = guarded
+        self.language = language  # the words of its events ("": the default language's)
         self.sink = sink
         self.fill = fill  # starts filling a gap from the database, up to an event id (None: all)
         self.closed: str | None = None  # why it ended: removed, revoked, overflow, shutdown
@@ -73,6 +74,8 @@ class Subscriber:
         self._deliver(envelope)
 
     def _deliver(self, envelope: Envelope) -> None:
+        if envelope.languages:
+            envelope = envelope.speaking(self.language)
         seq = envelope.seq
         if seq:
             if seq <= self.last:

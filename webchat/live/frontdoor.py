@@ -18,7 +18,7 @@ from urllib.parse import unquote
 import h11
 
 from webchat.live import sse
-from webchat.live.entry import Answer, Entry, stream_path
+from webchat.live.entry import Answer, Entry, header_map, stream_path
 from webchat.live.feed import Subscriber
 
 LINE_LIMIT = 8 * 1024  # a request line longer than this is Hypercorn's to refuse
@@ -142,7 +142,7 @@ class Connection(asyncio.Protocol):
     async def _open(self, request: h11.Request) -> None:
         path, _, query = request.target.partition(b"?")
         _, room = stream_path(unquote(path.decode("latin-1")))
-        headers = dict(request.headers)  # h11 gives names lower-cased
+        headers = header_map(request.headers)
         opened = await self.door.entry.open(request.method.decode(), room, query, headers, self)
         transport = self.transport
         if transport is None or transport.is_closing():

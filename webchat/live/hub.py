@@ -29,7 +29,15 @@ class Envelope:
     room: int = 0
     # Per-viewer alternatives by user id (typing leaves the typer out); the frame is the default.
     variants: dict[int, bytes] | None = None
+    # The same event for streams in other languages (frame and variants above: the default
+    # language's), where its words differ; rendered once per language, like the default.
+    languages: dict[str, Envelope] | None = None
     _chunk: bytes | None = None
+
+    def speaking(self, language: str) -> Envelope:
+        if self.languages:
+            return self.languages.get(language, self)
+        return self
 
     def frame_for(self, user_id: int) -> bytes:
         if self.variants:
@@ -129,7 +137,7 @@ class Hub:
             # that room; their other streams stop carrying the room's unread numbers.
             for sub in tuple(subs):
                 if envelope.room in (0, sub.room_id):
-                    sub.end("removed", envelope.frame)
+                    sub.end("removed", envelope.speaking(sub.language).frame)
                 else:
                     self._unsubscribe(sub, topics.unread(envelope.room))
             return

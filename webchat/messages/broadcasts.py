@@ -14,9 +14,10 @@ from webchat.runtime import Runtime
 
 
 async def message_event(rt: Runtime, message: Message, event: Event) -> None:
-    frame = rt.renderer.message_frame(event.kind, message, event.seq)
     room = message.room_id
-    await rt.broker.publish(Envelope(topics.room(room), event.kind, frame, seq=event.seq, room=room))
+    await rt.broker.publish(rt.renderer.in_every_language(lambda: Envelope(
+        topics.room(room), event.kind, rt.renderer.message_frame(event.kind, message, event.seq),
+        seq=event.seq, room=room)))
     # Mentions and replies: the counts of the people concerned (nobody, for most messages).
     notified = set(getattr(message, "notified", ()))
     for user_id in getattr(message, "recounted", ()):

@@ -9,6 +9,7 @@ import asyncio
 
 from types import SimpleNamespace
 
+from webchat.i18n import lazy_gettext
 from webchat.live import sse, topics
 from webchat.live.hub import Envelope
 from webchat.messages import notices
@@ -21,7 +22,7 @@ from webchat.rooms.service import entry_for
 from webchat.runtime import Runtime
 
 READ_COALESCE_SECONDS = 1.0
-ROOMS_LINK = ("/rooms", "Go to your rooms")
+ROOMS_LINK = ("/rooms", lazy_gettext("Go to your rooms"))
 
 
 def unread_envelope(room_id: int, latest_seq: int, message: Message | None = None) -> Envelope:
@@ -87,14 +88,19 @@ async def typing_envelope(rt: Runtime, room_id: int) -> Envelope:
         return sse.frame("typing", html)
 
     # A handful of variants: everyone's view, and each typer's view without themselves.
-    variants = {uid: frame(uid) for uid, _ in people} or None
-    return Envelope(topics.room(room_id), "typing", frame(None), variants=variants, room=room_id)
+    def envelope() -> Envelope:
+        variants = {uid: frame(uid) for uid, _ in people} or None
+        return Envelope(topics.room(room_id), "typing", frame(None), variants=variants, room=room_id)
+
+    return rt.renderer.in_every_language(envelope)
 
 
 async def presence_envelope(rt: Runtime, room_id: int) -> Envelope:
     people = await rt.state.present(room_id)
-    html = rt.renderer.fragment("live/_presence.html", names=[name for _, name in people])
-    return Envelope(topics.room(room_id), "presence", sse.frame("presence", html), room=room_id)
+    names = [name for _, name in people]
+    return rt.renderer.in_every_language(lambda: Envelope(
+        topics.room(room_id), "presence", sse.frame("presence", rt.renderer.fragment("live/_presence.html", names=names)),
+        room=room_id))
 
 
 async def typing(rt: Runtime, room_id: int) -> None:
@@ -115,7 +121,14 @@ async def forget(rt: Runtime, room_id: int, user_id: int) -> None:
 
 
 def close_frame(rt: Runtime, notice: str, link: tuple[str, str] = ROOMS_LINK) -> bytes:
+    """The `close` event's notice. Give `notice` and the link's words as `lazy_gettext`: they are
+    translated as each language's version is rendered (see Renderer.in_every_language)."""
     return sse.frame("close", rt.renderer.fragment("live/_closed.html", notice=notice, link=link))
+
+
+def close_envelope(rt: Runtime, topic, room_id: int, notice: str, link: tuple[str, str] = ROOMS_LINK) -> Envelope:
+    return rt.renderer.in_every_language(
+        lambda: Envelope(topic, "close", close_frame(rt, notice, link), room=room_id))
 
 
 async def close_for(rt: Runtime, user_id: int, room_id: int, notice: str,
@@ -124,13 +137,11 @@ async def close_for(rt: Runtime, user_id: int, room_id: int, notice: str,
 
     Call it inside the transaction of the write, after the write (webchat.streams.revoking).
     """
-    await rt.broker.publish(
-        Envelope(topics.user(user_id), "close", close_frame(rt, notice, link), room=room_id)
-    )
+    await rt.broker.publish(close_envelope(rt, topics.user(user_id), room_id, notice, link))
 
 
 async def revoke_user(rt: Runtime, user_id: int) -> None:
-    await close_for(rt, user_id, 0, "You were signed out.", ("/login", "Sign in again"))
+    await close_for(rt, user_id, 0, lazy_gettext("You were signed out."), ("/login", lazy_gettext("Sign in again")))
 
 
 def read_markers_soon(rt: Runtime, room_id: int) -> None:
@@ -149,8 +160,10 @@ async def _flush_read_markers(rt: Runtime, room_id: int) -> None:
     except TimeoutError:
         pass
     rt.pending_reads.discard(room_id)
-    html = rt.renderer.fragment("live/_read.html", markers=await read_markers(room_id))
-    await rt.broker.publish(Envelope(topics.room(room_id), "read", sse.frame("read", html), room=room_id))
+    markers = await read_markers(room_id)
+    await rt.broker.publish(rt.renderer.in_every_language(lambda: Envelope(
+        topics.room(room_id), "read", sse.frame("read", rt.renderer.fragment("live/_read.html", markers=markers)),
+        room=room_id)))
 
 
 # The reader's list of rooms, live: one `rooms` event on their own topic (or, for what every
@@ -167,8 +180,9 @@ async def room_added(rt: Runtime, user_id: int, room_id: int) -> None:
     entry = await entry_for(user_id, room_id)
     if entry is None:
         return  # left again meanwhile
-    html = rt.renderer.fragment("rooms/_nav_entry.html", e=entry, current=False)
-    await rt.broker.publish(Envelope(topics.user(user_id), "room_added", sse.frame("rooms", html), room=room_id))
+    await rt.broker.publish(rt.renderer.in_every_language(lambda: Envelope(
+        topics.user(user_id), "room_added",
+        sse.frame("rooms", rt.renderer.fragment("rooms/_nav_entry.html", e=entry, current=False)), room=room_id)))
 
 
 def _gone(room_id: int) -> bytes:
@@ -182,8 +196,9 @@ async def room_removed(rt: Runtime, user_id: int, room_id: int) -> None:
 
 async def room_renamed(rt: Runtime, room_id: int, name: str) -> None:
     """A room (not a direct one) has a new name: one fragment for every member's list."""
-    html = rt.renderer.fragment("rooms/_nav_name.html", room_id=room_id, name=name)
-    await rt.broker.publish(Envelope(topics.unread(room_id), "room_updated", sse.frame("rooms", html), room=room_id))
+    await rt.broker.publish(rt.renderer.in_every_language(lambda: Envelope(
+        topics.unread(room_id), "room_updated",
+        sse.frame("rooms", rt.renderer.fragment("rooms/_nav_name.html", room_id=room_id, name=name)), room=room_id)))
 
 
 async def room_deleted(rt: Runtime, room_id: int) -> None:

@@ -13,8 +13,8 @@ from webchat import enforce, web
 from webchat.accounts.names import find_user, hidden_characters
 from webchat.admin import audit
 from webchat.admin import service as admin
+from webchat.i18n import lazy_gettext
 from webchat.live import topics
-from webchat.live.hub import Envelope
 from webchat.models import Ban, Membership, Message, Room, User
 from webchat.refusals import Refused
 from webchat.rooms import broadcasts, service
@@ -25,7 +25,8 @@ from webchat.streams import revoking
 bp = Blueprint("moderation", __name__)
 
 # How long a member may be muted for: the choices the form offers, in minutes.
-MUTE_CHOICES = {"10": "10 minutes", "60": "1 hour", "1440": "1 day", "10080": "1 week"}
+MUTE_CHOICES = {"10": lazy_gettext("10 minutes"), "60": lazy_gettext("1 hour"), "1440": lazy_gettext("1 day"),
+                "10080": lazy_gettext("1 week")}
 
 
 def _target(room: Room) -> str:
@@ -94,8 +95,9 @@ async def save_settings(room_id: str):
             if room.kind == "public" and values["visibility"] == "private":
                 # Readers who are not members may no longer read: every stream of the room ends
                 # and reopens (members' pages reload into a room their stream is guarded for).
-                frame = broadcasts.close_frame(rt, "This room is now private.", (f"/rooms/{room.id}", "Reload"))
-                await rt.broker.publish(Envelope(topics.room(room.id), "close", frame, room=room.id))
+                await rt.broker.publish(broadcasts.close_envelope(
+                    rt, topics.room(room.id), room.id, lazy_gettext("This room is now private."),
+                    (f"/rooms/{room.id}", lazy_gettext("Reload"))))
         if "name" in changes:
             await broadcasts.room_renamed(rt, room.id, values["name"])
         await flash("Room settings saved.")

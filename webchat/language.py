@@ -1,0 +1,50 @@
+"""The language each page is in, and the footer's language switch (works without JavaScript)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from quart import Blueprint, g, request
+
+from webchat import i18n, web
+from webchat.models import User
+from webchat.security import cookie_name, set_lasting_cookie
+
+bp = Blueprint("language", __name__)
+
+COOKIE = "webchat_language"
+
+
+async def choose_for_request() -> None:
+    """before_request (after the user is known): this request renders in the reader's language."""
+    user = g.get("user")
+    g.language = i18n.choose(
+        user.language if user else None,
+        request.cookies.get(cookie_name(COOKIE)),
+        [value for value, _quality in request.accept_languages],
+    )
+    i18n.use(g.language)
+
+
+def _back(target: str) -> str:
+    """Where the switch came from, if it is a path on this site; else the start page."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@bp.post("/language")
+@web.rate_limit("action", "changes", by_address=True)
+async def switch():
+    form = web.form()
+    chosen = i18n.supported(form.get("language"))
+    back = _back(form.get("next", "/"))
+    if chosen is None:
+        # Only a crafted form gets here: the switch offers the languages webchat speaks.
+        return web.see_other(back)
+    if g.get("user"):
+        await User.filter(id=g.user.id).update(language=chosen)
+    response = web.see_other(back)
+    set_lasting_cookie(response, COOKIE, chosen)
+    return response
