@@ -132,6 +132,10 @@ async def test_message_and_search_pages_in_thai(ana, ben):
              "นี่คือจุดเริ่มต้นของการสนทนา"],
             ["<summary>Formatting", "Line breaks stay", "This is the start of the conversation"])
 
+    await ana.say(room, "and goodbye")
+    in_thai(await ana.get(f"/rooms/{room}/messages?after={message}", headers=THAI),
+            ["ไปที่ข้อความล่าสุด", "and goodbye"], ["Go to the newest messages", "Show newer messages"])
+
     page = await ana.get("/search?q=harbour", headers=THAI)
     in_thai(page,
             ["<h1 id=\"search-title\">ค้นหาข้อความ</h1>", "1 ผลลัพธ์สำหรับ “harbour”", "คำที่ต้องการค้นหา",
