@@ -342,3 +342,14 @@ def test_registration_setting_is_checked_at_start(tmp_path):
     assert load_settings({**base, "WEBCHAT_REGISTRATION": "Invite"}).registration == "invite"
     with pytest.raises(ConfigError, match="WEBCHAT_REGISTRATION"):
         load_settings({**base, "WEBCHAT_REGISTRATION": "sometimes"})
+
+
+async def test_a_first_account_with_the_longest_names_is_logged_whole(browser_factory):
+    """The audit log's actor is "display name (@username)": with a 64-character display name and
+    a 32-character username the name is shortened, never the account refused (it was a 500)."""
+    first = browser_factory()
+    page = await first.post("/register", {"username": "u" * 32, "password": PASSWORD, "display_name": "W" * 64})
+    assert page.status == 303
+    [entry] = await AuditEntry.filter(action="admin.grant")
+    assert entry.actor_name.endswith(f" (@{'u' * 32})") and len(entry.actor_name) <= 64
+    assert entry.actor_name.startswith("WWW") and "…" in entry.actor_name

@@ -90,6 +90,7 @@ GOOD = {
 # Every POST route of the app (test_every_post_route_is_fuzzed keeps this list complete).
 FORM_ROUTES = {
     "/register": ["username", "password", "display_name"],
+    "/language": ["language", "next"],
     "/login": ["username", "password", "next"],
     "/logout": [],
     "/logout/everywhere": [],

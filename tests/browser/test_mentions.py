@@ -74,7 +74,7 @@ async def test_the_mention_count_changes_live_in_another_tab(session: Session):
         await screenshot(page, f"mentions-{width}", SHOTS)
     await expect(page.locator(".mention-item").first).to_contain_text("Ana Lima mentioned you in Counting")
     await page.locator(".mention-item a", has_text="Open in Counting").first.click()
-    await expect(page.locator("[aria-current='true']")).to_contain_text("soon")
+    await expect(page.locator("#messages > li[aria-current='true']")).to_contain_text("soon")
 
 
 async def test_the_composer_suggests_people_by_keyboard(session: Session):

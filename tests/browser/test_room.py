@@ -200,7 +200,9 @@ async def test_narrow_panels_fold_behind_controls(session: Session):
     await expect(nav).to_be_visible()
     await expect(rooms).to_have_attribute("aria-expanded", "true")
     await expect(page.locator("#your-rooms-title")).to_be_focused()
-    info = await press(page, "Tab", "into the rooms")
+    info = await press(page, "Tab", "into the rooms")  # the mentions first, then the rooms
+    assert info and info["href"] == "/mentions", info
+    info = await press(page, "Tab", "to the room")
     assert info and info["href"] == f"/rooms/{room}", info
     await page.keyboard.press("Escape")
     await expect(nav).to_be_hidden()

@@ -18,12 +18,24 @@ async def record(actor: User | None, action: str, target: str = "", detail: str 
     """Log one action. `actor` None: the command line."""
     return await AuditEntry.create(
         actor_id=actor.id if actor else None,
-        actor_name=f"{actor.display_name} (@{actor.username})" if actor else CLI,
+        actor_name=actor_name(actor) if actor else CLI,
         action=action,
         target=target[:200],
         detail=detail[:500],
         using_db=using_db,
     )
+
+
+NAME_MAX = 64  # AuditEntry.actor_name
+
+
+def actor_name(actor: User) -> str:
+    """"Ana Lima (@ana)": the username kept whole, a long display name shortened to fit."""
+    handle = f" (@{actor.username})"
+    name = actor.display_name
+    if len(name) + len(handle) > NAME_MAX:
+        name = name[:NAME_MAX - len(handle) - 1].rstrip() + "…"
+    return name + handle
 
 
 @dataclass
