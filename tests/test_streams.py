@@ -27,7 +27,7 @@ async def wait_for(predicate, timeout: float = 5) -> None:
 
 
 async def test_a_message_is_rendered_once_for_fifty_subscribers(app, browser_factory, monkeypatch):
-    """Once per language (webchat.i18n.LANGUAGES), however many streams take it."""
+    """Once per language (webchat.i18n.LANGUAGES) at most, however many streams take it."""
     monkeypatch.setattr(streams, "STREAMS_PER_USER", 100)
     ana = browser_factory()
     await ana.register("ana")
@@ -41,7 +41,8 @@ async def test_a_message_is_rendered_once_for_fifty_subscribers(app, browser_fac
         assert (await ana.say(room, "hello fifty")).status == 303
         for tab in tabs:
             await tab.read_until(b"hello fifty")
-        assert renderer.renders - before == len(i18n.LANGUAGES)
+        # Once per language at most; once, while the fragment has no translated words.
+        assert 1 <= renderer.renders - before <= len(i18n.LANGUAGES)
         assert all(tab.data.count(b"event: message\n") == 1 for tab in tabs)
     finally:
         for tab in tabs:

@@ -103,19 +103,31 @@ def translations(language: str) -> _gettext.NullTranslations:
     return _gettext.GNUTranslations(compiled)
 
 
+# How many translated strings were looked up: a render that looked up none reads the same in
+# every language (webchat.render caches and frames it once for all of them).
+lookups = 0
+
+
+def catalog() -> _gettext.NullTranslations:
+    """The current language's catalog, counted in `lookups`."""
+    global lookups
+    lookups += 1
+    return translations(_current.get())
+
+
 def gettext(message: str, **variables) -> str:
-    text = translations(_current.get()).gettext(message)
+    text = catalog().gettext(message)
     return text % variables if variables else text
 
 
 def ngettext(singular: str, plural: str, n: int, **variables) -> str:
-    text = translations(_current.get()).ngettext(singular, plural, n)
+    text = catalog().ngettext(singular, plural, n)
     variables.setdefault("num", n)
     return text % variables
 
 
 def pgettext(context: str, message: str) -> str:
-    return translations(_current.get()).pgettext(context, message)
+    return catalog().pgettext(context, message)
 
 
 def lazy_gettext(message: str, **variables) -> LazyProxy:

@@ -79,15 +79,15 @@ def _quote_key(message) -> tuple | None:
 
 
 def _gettext(message: str) -> str:
-    return i18n.translations(i18n.current()).gettext(message)
+    return i18n.catalog().gettext(message)
 
 
 def _ngettext(singular: str, plural: str, n: int) -> str:
-    return i18n.translations(i18n.current()).ngettext(singular, plural, n)
+    return i18n.catalog().ngettext(singular, plural, n)
 
 
 def _pgettext(context: str, message: str) -> str:
-    return i18n.translations(i18n.current()).pgettext(context, message)
+    return i18n.catalog().pgettext(context, message)
 
 
 def init_jinja(env: Environment) -> None:
@@ -150,18 +150,23 @@ class Renderer:
         link is to), never from a stream; so does `clock`, the reader's time on a page (UTC,
         labelled, in the stream)."""
         author = message.author
-        key = (i18n.current(), message.id, message.revision, message.deleted, message.edited_at, author.username,
-               author.display_name, author.bot_owner_id is not None, message.removed_by,
-               _quote_key(message), oob, replayed, day_heading, new_divider, current, clock.key, folded)
-        html = self._messages.get(key)
-        if html is None:
-            html = self._messages[key] = Markup(self.fragment(
-                "messages/_message.html", m=message, oob=oob, replayed=replayed, day_heading=day_heading,
-                new_divider=new_divider, current=current, clock=clock, folded=folded))
-            if len(self._messages) > self.CACHED_MESSAGES:
-                self._messages.popitem(last=False)
-        else:
-            self._messages.move_to_end(key)
+        shape = (message.id, message.revision, message.deleted, message.edited_at, author.username,
+                 author.display_name, author.bot_owner_id is not None, message.removed_by,
+                 _quote_key(message), oob, replayed, day_heading, new_divider, current, clock.key, folded)
+        # A render that looked up no translated string is the same in every language: kept once,
+        # under no language (and the other languages' publish finds it rendered already).
+        for key in ((None, *shape), (i18n.current(), *shape)):
+            html = self._messages.get(key)
+            if html is not None:
+                self._messages.move_to_end(key)
+                return html
+        before = i18n.lookups
+        html = Markup(self.fragment(
+            "messages/_message.html", m=message, oob=oob, replayed=replayed, day_heading=day_heading,
+            new_divider=new_divider, current=current, clock=clock, folded=folded))
+        self._messages[(i18n.current() if i18n.lookups != before else None, *shape)] = html
+        if len(self._messages) > self.CACHED_MESSAGES:
+            self._messages.popitem(last=False)
         return html
 
     def in_every_language(self, make: Callable[[], Envelope]) -> Envelope:
