@@ -4,8 +4,6 @@ language's clock."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 
 import pytest
 
@@ -29,12 +27,4 @@ async def _scenario(url: str) -> None:
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 def test_a_zone_chosen_before_stays_chosen(engine, tmp_path, request):
-    if engine == "sqlite":
-        asyncio.run(_scenario(f"sqlite://{tmp_path / 'old.sqlite3'}"))
-        return
-    server = request.getfixturevalue("postgres_server_url")
-    url = services.create_postgres_database(server, f"webchat_m_{uuid.uuid4().hex[:12]}")
-    try:
-        asyncio.run(_scenario(url))
-    finally:
-        services.drop_postgres_database(server, url)
+    services.run_on_fresh_database(engine, tmp_path, request, _scenario)

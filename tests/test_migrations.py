@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 from tortoise import connections
@@ -48,15 +47,7 @@ async def _scenario(url: str) -> None:
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 def test_messages_written_before_bodies_were_stored_as_html_get_it(engine, tmp_path, request):
-    if engine == "sqlite":
-        asyncio.run(_scenario(f"sqlite://{tmp_path / 'old.sqlite3'}"))
-        return
-    server = request.getfixturevalue("postgres_server_url")
-    url = services.create_postgres_database(server, f"webchat_m_{uuid.uuid4().hex[:12]}")
-    try:
-        asyncio.run(_scenario(url))
-    finally:
-        services.drop_postgres_database(server, url)
+    services.run_on_fresh_database(engine, tmp_path, request, _scenario)
 
 
 async def _search_scenario(url: str) -> None:
@@ -96,15 +87,7 @@ async def _search_scenario(url: str) -> None:
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 def test_messages_written_before_search_existed_are_found(engine, tmp_path, request):
-    if engine == "sqlite":
-        asyncio.run(_search_scenario(f"sqlite://{tmp_path / 'old.sqlite3'}"))
-        return
-    server = request.getfixturevalue("postgres_server_url")
-    url = services.create_postgres_database(server, f"webchat_m_{uuid.uuid4().hex[:12]}")
-    try:
-        asyncio.run(_search_scenario(url))
-    finally:
-        services.drop_postgres_database(server, url)
+    services.run_on_fresh_database(engine, tmp_path, request, _search_scenario)
 
 
 def test_the_search_triggers_survive_every_migration(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -56,3 +57,17 @@ def flush_redis(url: str) -> None:
         client.flushdb()
     finally:
         client.close()
+
+
+def run_on_fresh_database(engine: str, tmp_path, request, scenario) -> None:
+    """Run `scenario(url)` on a new SQLite file or a new PostgreSQL database (dropped after):
+    for tests that build an old schema themselves and migrate it."""
+    if engine == "sqlite":
+        asyncio.run(scenario(f"sqlite://{tmp_path / 'old.sqlite3'}"))
+        return
+    server = request.getfixturevalue("postgres_server_url")
+    url = create_postgres_database(server, f"webchat_m_{uuid.uuid4().hex[:12]}")
+    try:
+        asyncio.run(scenario(url))
+    finally:
+        drop_postgres_database(server, url)
