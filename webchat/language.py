@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from quart import Blueprint, g, request
 
 from webchat import i18n, web
@@ -26,20 +24,12 @@ async def choose_for_request() -> None:
     i18n.use(g.language)
 
 
-def _back(target: str) -> str:
-    """Where the switch came from, if it is a path on this site; else the start page."""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
-
-
 @bp.post("/language")
 @web.rate_limit("action", "changes", by_address=True)
 async def switch():
     form = web.form()
     chosen = i18n.supported(form.get("language"))
-    back = _back(form.get("next", "/"))
+    back = web.safe_next(form.get("next")) or "/"
     if chosen is None:
         # Only a crafted form gets here: the switch offers the languages webchat speaks.
         return web.see_other(back)

@@ -43,6 +43,17 @@ def done(location: str, htmx_status: int = 204) -> Response:
     return see_other(location)
 
 
+def safe_next(target: str | None) -> str | None:
+    """A local path only: '/rooms/3' yes; '//evil.example', 'https://…', '/\\evil' no."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    # Printable ASCII only (what our own sign-in redirect sends, percent-encoded): a control
+    # character or a non-ASCII one would not survive as a Location header.
+    if "\\" in target or len(target) > 512 or not all("!" <= ch <= "~" for ch in target):
+        return None
+    return target
+
+
 def composer(room_id: int, body: str = "", error: str | None = None, nonce: str | None = None,
              reply: dict | None = None) -> dict:
     """The composer's state; a fresh nonce each time, so a resubmitted form is recognised.
