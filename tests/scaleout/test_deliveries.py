@@ -22,14 +22,19 @@ pytestmark = pytest.mark.slow
 MESSAGES = 60
 
 
-def process_of(port: int, pids: list[int]) -> int | None:
-    """Which of these processes holds the local end of the TCP connection from `port`."""
+def process_of(port: int, receiver_port: int, pids: list[int]) -> int | None:
+    """Which of these processes holds the local end of the TCP connection from `port` to the
+    receiver. The same ephemeral port may be in use towards other destinations, or linger in
+    TIME_WAIT (inode 0), on a busy machine: only the open socket to the receiver counts."""
     inode = None
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+            local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
+            if (local, remote) == (port, receiver_port) and fields[9] != "0":
                 inode = fields[9]
+    if inode is None:
+        return None
     for pid in pids:
         for fd in Path(f"/proc/{pid}/fd").iterdir():
             try:
@@ -51,7 +56,9 @@ class WhoReceiver(Receiver):
         self.all_in = asyncio.Event()
 
     async def _handle(self, reader, writer) -> None:
-        self.senders.append(process_of(writer.get_extra_info("peername")[1], self.pids))
+        self.senders.append(
+            process_of(writer.get_extra_info("peername")[1], self.port, self.pids)
+        )
         await asyncio.sleep(0.03)
         await super()._handle(reader, writer)
         if len(self.got) >= MESSAGES:
