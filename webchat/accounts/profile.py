@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from quart import Blueprint, Response, flash, g, render_template, request
 from tortoise.expressions import F
 
-from webchat import enforce, web
+from webchat import enforce, i18n, web
 from webchat.accounts import people
 from webchat.accounts.names import find_user, hidden_characters
 from webchat.accounts.passwords import (
@@ -36,7 +36,8 @@ EXPORT_MESSAGES = 100_000
 async def _person(username: str) -> User:
     user = await find_user(username)
     if user is None or user.deleted:
-        raise Refused(404, f"There is nobody called “{username[:40]}”.", "No such person")
+        raise Refused(404, i18n.gettext("There is nobody called “%(name)s”.", name=username[:40]),
+                      i18n.gettext("No such person"))
     return user
 
 
@@ -53,14 +54,14 @@ async def profile(username: str):
 async def block(username: str):
     user = await _person(username)
     if user.id == g.user.id:
-        raise Refused(409, "You cannot block yourself.", "Not allowed")
+        raise Refused(409, i18n.gettext("You cannot block yourself."), i18n.gettext("Not allowed"))
     if request.path.endswith("/block"):
         await Block.get_or_create(blocker_id=g.user.id, blocked_id=user.id)
-        await flash(f"You blocked {user.display_name}: no direct messages from them, and their messages are "
-                    "folded away.")
+        await flash(i18n.gettext("You blocked %(name)s: no direct messages from them, and their messages are "
+                                 "folded away.", name=user.display_name))
     else:
         await Block.filter(blocker_id=g.user.id, blocked_id=user.id).delete()
-        await flash(f"You no longer block {user.display_name}.")
+        await flash(i18n.gettext("You no longer block %(name)s.", name=user.display_name))
     return web.see_other(f"/users/{user.username}")
 
 
@@ -76,17 +77,19 @@ async def edit_profile():
         if not values["display_name"]:
             values["display_name"] = me.username
         if len(values["display_name"]) > 64:
-            errors.add("profile-name", "Keep the display name to 64 characters or fewer.")
+            errors.add("profile-name", i18n.gettext("Keep the display name to %(most)s characters or fewer.",
+                                                    most=64))
         elif hidden_characters(values["display_name"]):
-            errors.add("profile-name", "The display name cannot contain invisible, control or "
-                                       "direction-changing characters.")
+            errors.add("profile-name", i18n.gettext("The display name cannot contain invisible, control or "
+                                                    "direction-changing characters."))
         if len(values["bio"]) > people.BIO_MAX:
-            errors.add("profile-bio", f"Keep the bio to {people.BIO_MAX} characters or fewer.")
+            errors.add("profile-bio", i18n.gettext("Keep the bio to %(most)s characters or fewer.",
+                                                   most=people.BIO_MAX))
         elif "\x00" in values["bio"]:
-            errors.add("profile-bio", "The bio contains a null character.")
+            errors.add("profile-bio", i18n.gettext("The bio contains a null character."))
         if not errors:
             await User.filter(id=me.id).update(**values)
-            await flash("Profile saved.")
+            await flash(i18n.gettext("Profile saved."))
             return web.see_other(f"/users/{me.username}")
     body = await render_template("accounts/edit_profile.html", values=values, errors=errors)
     return body, 422 if errors else 200
@@ -100,14 +103,16 @@ async def change_password():
         form = web.form()
         old, new = form.get("current_password", ""), form.get("new_password", "")
         if len(new) < MIN_PASSWORD:
-            errors.add("new-password", f"Choose a password of at least {MIN_PASSWORD} characters.")
+            errors.add("new-password", i18n.gettext("Choose a password of at least %(least)s characters.",
+                                                    least=MIN_PASSWORD))
         elif len(new) > MAX_PASSWORD:
-            errors.add("new-password", f"Choose a password of at most {MAX_PASSWORD} characters.")
+            errors.add("new-password", i18n.gettext("Choose a password of at most %(most)s characters.",
+                                                    most=MAX_PASSWORD))
         elif too_common(new, g.user.username):
-            errors.add("new-password", "That password is among the most common ones. Choose another.")
+            errors.add("new-password", i18n.gettext("That password is among the most common ones. Choose another."))
         try:
             if not old or not await verify_password(g.user.password_hash, old[:MAX_PASSWORD]):
-                errors.add("current-password", "That is not your current password.")
+                errors.add("current-password", i18n.gettext("That is not your current password."))
             if not errors:
                 hashed = await hash_password(new)
         except Busy:
@@ -118,7 +123,7 @@ async def change_password():
                 # Every other session (and its open streams) ends; this one carries on, re-signed.
                 await broadcasts.revoke_user(current(), g.user.id)
             sign_in(await User.get(id=g.user.id))
-            await flash("Password changed. Your other sessions were signed out.")
+            await flash(i18n.gettext("Password changed. Your other sessions were signed out."))
             return web.see_other("/settings")
     body = await render_template("accounts/password.html", errors=errors)
     return body, 422 if errors else 200
@@ -133,18 +138,19 @@ async def delete_account():
         form = web.form()
         values["messages"] = form.get("messages", "")
         if values["messages"] not in ("keep", "erase"):
-            errors.add("messages-keep", "Choose what happens to your messages.")
+            errors.add("messages-keep", i18n.gettext("Choose what happens to your messages."))
         try:
             if not await verify_password(g.user.password_hash, form.get("password", "")[:MAX_PASSWORD]):
-                errors.add("delete-password", "That is not your password.")
+                errors.add("delete-password", i18n.gettext("That is not your password."))
         except Busy:
             raise SlowDown(WAIT_SECONDS, "password checks at this moment") from None
         if g.user.is_admin and not await User.filter(is_admin=True, is_active=True).exclude(id=g.user.id).exists():
-            errors.add("delete-password", "You are the site's last administrator: make someone else one first.")
+            errors.add("delete-password", i18n.gettext("You are the site's last administrator: make someone else "
+                                                       "one first."))
         if not errors:
             await enforce.delete_account(current(), g.user, values["messages"] == "erase")
             sign_out()
-            await flash("Your account was deleted.")
+            await flash(i18n.gettext("Your account was deleted."))
             return web.see_other("/")
     body = await render_template("accounts/delete.html", errors=errors, values=values)
     return body, 422 if errors else 200

@@ -63,12 +63,13 @@ async def register():
 async def join_by_invitation(token: str):
     """An invitation link: the registration form, open whatever the registration mode."""
     if g.user is not None:
-        await flash("You already have an account: invitation links are for new people.")
+        await flash(i18n.gettext("You already have an account: invitation links are for new people."))
         return web.see_other("/rooms")
     invite = await admin.valid_invite(token)
     if invite is None:
-        raise Refused(404, "This invitation link does not work: it has expired, been used up or been "
-                           "revoked. Ask whoever sent it for a new one.", "Invitation not valid")
+        raise Refused(404, i18n.gettext("This invitation link does not work: it has expired, been used up or "
+                                        "been revoked. Ask whoever sent it for a new one."),
+                      i18n.gettext("Invitation not valid"))
     if request.method == "GET":
         return await _register_form({}, web.FormErrors(), status=200, invite=token)
     return await _new_account(invite, token)
@@ -83,15 +84,16 @@ async def _new_account(invite=None, token: str | None = None):
     password = form.get("password", "")
     errors = web.FormErrors()
     if not USERNAME.fullmatch(values["username"]):
-        errors.add("username", "Choose a username of 3 to 32 letters, digits, “_”, “-” or “.”.")
+        errors.add("username", i18n.gettext("Choose a username of 3 to 32 letters, digits, “_”, “-” or “.”."))
     if len(values["display_name"]) > MAX_DISPLAY_NAME:
-        errors.add("display_name", f"Keep the display name under {MAX_DISPLAY_NAME + 1} characters.")
+        errors.add("display_name", i18n.gettext("Keep the display name to %(most)s characters or fewer.",
+                                                most=MAX_DISPLAY_NAME))
     elif hidden_characters(values["display_name"]):
-        errors.add("display_name", "The display name cannot contain invisible, control or "
-                                   "direction-changing characters.")
+        errors.add("display_name", i18n.gettext("The display name cannot contain invisible, control or "
+                                                "direction-changing characters."))
     _check_new_password(password, values["username"], errors, "password")
     if not errors and await User.filter(username_key=values["username"].lower()).exists():
-        errors.add("username", "That username is taken. Choose another.")
+        errors.add("username", i18n.gettext("That username is taken. Choose another."))
     if errors:
         return await _register_form(values, errors, invite=token)
     try:
@@ -101,8 +103,8 @@ async def _new_account(invite=None, token: str | None = None):
     try:
         async with in_transaction() as conn:
             if invite is not None and not await admin.spend_invite(invite, conn):
-                raise Refused(410, "This invitation link was used up or revoked a moment ago. Ask for a new one.",
-                              "Invitation not valid")
+                raise Refused(410, i18n.gettext("This invitation link was used up or revoked a moment ago. Ask "
+                                                "for a new one."), i18n.gettext("Invitation not valid"))
             user = await User.create(
                 username=values["username"],
                 username_key=values["username"].lower(),
@@ -113,7 +115,7 @@ async def _new_account(invite=None, token: str | None = None):
             if invite is not None:
                 await audit.record(user, "invite.use", f"invite #{invite.id}", using_db=conn)
     except IntegrityError:  # lost a race for the same name
-        errors.add("username", "That username is taken. Choose another.")
+        errors.add("username", i18n.gettext("That username is taken. Choose another."))
         return await _register_form(values, errors, invite=token)
     await admin.first_account_becomes_admin(user)
     sign_in(user)
@@ -123,12 +125,12 @@ async def _new_account(invite=None, token: str | None = None):
 
 def _check_new_password(password: str, username: str, errors, field_id: str) -> None:
     if len(password) < MIN_PASSWORD:
-        errors.add(field_id, f"Choose a password of at least {MIN_PASSWORD} characters.")
+        errors.add(field_id, i18n.gettext("Choose a password of at least %(least)s characters.", least=MIN_PASSWORD))
     elif len(password) > MAX_PASSWORD:
-        errors.add(field_id, f"Choose a password of at most {MAX_PASSWORD} characters.")
+        errors.add(field_id, i18n.gettext("Choose a password of at most %(most)s characters.", most=MAX_PASSWORD))
     elif too_common(password, username):
-        errors.add(field_id, "That password is among the most common ones, which are guessed "
-                             "first. Choose another: a few unrelated words make a strong one.")
+        errors.add(field_id, i18n.gettext("That password is among the most common ones, which are guessed "
+                                          "first. Choose another: a few unrelated words make a strong one."))
 
 
 async def _register_form(values, errors, status=422, invite: str | None = None):
@@ -143,9 +145,9 @@ async def reset_password(token: str):
     """A password-reset link an administrator made: choose a new password, once."""
     reset = await admin.valid_reset(token)
     if reset is None:
-        raise Refused(404, "This password-reset link does not work: it has expired or was used already. "
-                           "Ask for a new one with “Forgot password?” on the sign-in page, or ask an "
-                           "administrator.", "Link not valid")
+        raise Refused(404, i18n.gettext("This password-reset link does not work: it has expired or was used "
+                                        "already. Ask for a new one with “Forgot password?” on the sign-in "
+                                        "page, or ask an administrator."), i18n.gettext("Link not valid"))
     errors = web.FormErrors()
     if request.method == "POST":
         password = web.form().get("password", "")
@@ -156,9 +158,11 @@ async def reset_password(token: str):
             except Busy:
                 raise SlowDown(WAIT_SECONDS, "people changing passwords at this moment") from None
             if not await enforce.reset_password(current(), reset, password_hash):
-                raise Refused(404, "This password-reset link was used a moment ago.", "Link not valid")
+                raise Refused(404, i18n.gettext("This password-reset link was used a moment ago."),
+                              i18n.gettext("Link not valid"))
             sign_out()
-            await flash("Your new password is set, and every old session is signed out. Sign in with it now.")
+            await flash(i18n.gettext("Your new password is set, and every old session is signed out. Sign in "
+                                     "with it now."))
             return web.see_other("/login")
     body = await render_template("accounts/reset.html", user=reset.user, token=token, errors=errors)
     return body, 422 if errors else 200
@@ -174,9 +178,9 @@ async def login():
     password = form.get("password", "")
     errors = web.FormErrors()
     if not values["username"]:
-        errors.add("username", "Enter your username.")
+        errors.add("username", i18n.gettext("Enter your username."))
     if not password:
-        errors.add("password", "Enter your password.")
+        errors.add("password", i18n.gettext("Enter your password."))
     if errors:
         body = await render_template("accounts/login.html", values=values, errors=errors)
         return body, 422
@@ -203,15 +207,15 @@ async def login():
             await limiter.undo(key)
         raise SlowDown(WAIT_SECONDS, "people signing in at this moment") from None
     if not right:
-        errors.add("username", "That username and password do not match. Try again.")
+        errors.add("username", i18n.gettext("That username and password do not match. Try again."))
         body = await render_template("accounts/login.html", values=values, errors=errors)
         return body, 401
     for key in counted:
         await limiter.undo(key)
     if not user.is_active:
         # Said only to someone who knows the password: it tells a stranger nothing.
-        raise Refused(403, "This account has been deactivated by an administrator. Ask them if you "
-                           "think this is a mistake.", "Account deactivated")
+        raise Refused(403, i18n.gettext("This account has been deactivated by an administrator. Ask them if "
+                                        "you think this is a mistake."), i18n.gettext("Account deactivated"))
     sign_in(user)
     remember_device(account)
     return web.see_other(web.safe_next(values["next"]) or "/rooms")
@@ -248,7 +252,7 @@ async def settings():
         if "announce" in form:
             choice = form.get("announce", "")
             if choice not in ANNOUNCE_CHOICES:
-                errors.add("announce-all", "Choose which new messages are announced.")
+                errors.add("announce-all", i18n.gettext("Choose which new messages are announced."))
             # A checkbox: sent when ticked, absent when not.
             changes.update(announce=choice, announce_typing=form.get("announce_typing", "") == "1",
                            # Do not disturb: no browser notification, no email (notices.should_notify).
@@ -260,25 +264,29 @@ async def settings():
             elif valid_zone(zone):
                 changes.update(time_zone=zone, time_zone_set=True)
             else:
-                errors.add("settings-zone", "Choose a time zone from the list, such as Europe/Berlin.")
+                errors.add("settings-zone", i18n.gettext("Choose a time zone from the list, such as "
+                                                         "Europe/Berlin."))
         if "clock" in form:
             if form.get("clock", "") not in CLOCK_CHOICES:
-                errors.add("clock-auto", "Choose a clock: automatic, 12-hour or 24-hour.")
+                errors.add("clock-auto", i18n.gettext("Choose a clock: automatic, 12-hour or 24-hour."))
             changes["clock"] = form.get("clock", "")
         if "language" in form:
             # Empty: the browser's language decides.
             language = form.get("language", "")
             if language and not i18n.supported(language):
-                errors.add("language-auto", "Choose a language from the list.")
+                errors.add("language-auto", i18n.gettext("Choose a language from the list."))
             changes["language"] = i18n.supported(language) or ""
         if not changes and not errors:
-            errors.add("announce-all", "Choose which new messages are announced.")
+            errors.add("announce-all", i18n.gettext("Choose which new messages are announced."))
         if errors:
             return await render_template("accounts/settings.html", errors=errors, values=form,
                                          zones=time_zones()), 422
         await User.filter(id=g.user.id).update(**changes)
-        await flash("Settings saved." if "time_zone" not in changes or "announce" in changes
-                    else f"Times are now shown in {changes['time_zone'] if changes['time_zone_set'] else 'UTC'}.")
+        # A changed language speaks from this answer on: the notice is in the language just chosen.
+        with i18n.speaking(changes.get("language") or i18n.current()):
+            await flash(i18n.gettext("Settings saved.") if "time_zone" not in changes or "announce" in changes
+                        else i18n.gettext("Times are now shown in %(zone)s.",
+                                          zone=changes["time_zone"] if changes["time_zone_set"] else "UTC"))
         return web.see_other(web.safe_next(form.get("next")) or "/settings")
     return await render_template("accounts/settings.html", errors=web.FormErrors(), values={},
                                  zones=time_zones())
