@@ -14,7 +14,8 @@ from jinja2 import Environment
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from webchat import dbqueue
+from webchat import dbqueue, i18n
+from webchat.clock import clock_for
 from webchat.mail import links, outbox
 from webchat.messages import notices
 from webchat.models import DigestedMessage, EmailAddress, Membership, Message, Notice
@@ -71,13 +72,17 @@ async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[
 
 
 def render(env: Environment, *, person, items: list[Item], base_url: str, unsubscribe: str) -> tuple[str, str, str]:
-    """(subject, text, html) of one digest."""
-    count = len(items)
-    subject = f"{count} message{'s' if count != 1 else ''} for you on webchat while you were away"
-    context = {"person": person, "items": items, "base_url": base_url, "unsubscribe": unsubscribe,
-               "subject": subject}
-    return (subject, env.get_template("mail/digest.txt").render(context),
-            env.get_template("mail/digest.html").render(context))
+    """(subject, text, html) of one digest, in the person's language (English when they left it to
+    the browser: no browser asks for an email), its times in their zone and clock."""
+    language = i18n.supported(person.language) or i18n.DEFAULT
+    with i18n.speaking(language):
+        subject = i18n.ngettext("%(num)d message for you on webchat while you were away",
+                                "%(num)d messages for you on webchat while you were away", len(items))
+        clock = clock_for(person.time_zone if person.time_zone_set else None, person.clock, language)
+        context = {"person": person, "items": items, "base_url": base_url, "unsubscribe": unsubscribe,
+                   "subject": subject, "clock": clock}
+        return (subject, env.get_template("mail/digest.txt").render(context),
+                env.get_template("mail/digest.html").render(context))
 
 
 async def run_round(env: Environment, *, secret: str, base_url: str, delay: float) -> int:

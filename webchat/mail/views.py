@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from quart import Blueprint, flash, g, render_template, request
 
-from webchat import web
+from webchat import i18n, web
 from webchat.accounts.names import find_user
 from webchat.admin import service as admin
 from webchat.mail import links, outbox
@@ -25,7 +25,8 @@ MAX_ADDRESS = 254
 # verification link proves the rest.
 ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+")
 RESET_MINUTES = 60
-NOT_CONFIGURED = "Email is not configured on this site: webchat sends no email here, so this page does nothing."
+NOT_CONFIGURED = i18n.lazy_gettext("Email is not configured on this site: webchat sends no email here, so this "
+                                   "page does nothing.")
 
 
 def _base_url() -> str:
@@ -33,20 +34,23 @@ def _base_url() -> str:
 
 
 def _render_mail(name: str, **context) -> str:
+    """An email's text, in the language being spoken (see `i18n.speaking`)."""
     return current().renderer.env.get_template(f"mail/{name}").render(context)
 
 
 def _configured() -> None:
     if not current().settings.email:
-        raise Refused(404, NOT_CONFIGURED, "Email not configured")
+        raise Refused(404, str(NOT_CONFIGURED), i18n.gettext("Email not configured"))
 
 
 async def _send_verification(user: User, address: str) -> None:
     token = links.verify_token(current().settings.secret_key, user.id, address)
     url = f"{_base_url()}/email/verify/{token}"
-    body = _render_mail("verify.txt", person=user, url=url, hours=links.VERIFY_SECONDS // 3600)
-    await outbox.enqueue(address, "verify", "Confirm your email address for webchat", body,
-                         dedupe_key=f"verify:{user.id}:{uuid.uuid4()}")
+    # In the recipient's language: the account's, else English.
+    with i18n.speaking(user.language or i18n.DEFAULT):
+        body = _render_mail("verify.txt", person=user, url=url, hours=links.VERIFY_SECONDS // 3600)
+        subject = i18n.gettext("Confirm your email address for webchat")
+    await outbox.enqueue(address, "verify", subject, body, dedupe_key=f"verify:{user.id}:{uuid.uuid4()}")
 
 
 @bp.route("/settings/email", methods=["GET", "POST"])
@@ -59,16 +63,17 @@ async def email_settings():
         _configured()
         value = web.form().get("email", "").strip()
         if not value:
-            errors.add("email", "Enter your email address, such as name@example.org.")
+            errors.add("email", i18n.gettext("Enter your email address, such as name@example.org."))
         elif len(value) > MAX_ADDRESS or not ADDRESS.fullmatch(value):
-            errors.add("email", "Enter an email address such as name@example.org.")
+            errors.add("email", i18n.gettext("Enter an email address such as name@example.org."))
         if not errors:
             if address is None:
                 address = await EmailAddress.create(user_id=g.user.id, address=value)
             elif address.address != value:
                 await EmailAddress.filter(id=address.id).update(address=value, verified_at=None, digests=True)
             await _send_verification(g.user, value)
-            await flash(f"We sent a link to {value}: open it to confirm the address. Until then it gets no other email.")
+            await flash(i18n.gettext("We sent a link to %(address)s: open it to confirm the address. Until then "
+                                     "it gets no other email.", address=value))
             return web.see_other("/settings/email")
     body = await render_template("mail/settings.html", address=address, value=value, errors=errors,
                                  configured=current().settings.email)
@@ -79,7 +84,7 @@ async def email_settings():
 @web.rate_limit("action", "changes")
 async def remove_email():
     await EmailAddress.filter(user_id=g.user.id).delete()
-    await flash("Your email address is removed: webchat sends you no email.")
+    await flash(i18n.gettext("Your email address is removed: webchat sends you no email."))
     return web.see_other("/settings/email")
 
 
@@ -88,7 +93,7 @@ async def remove_email():
 async def email_digests():
     on = web.form().get("digests", "") == "1"
     await EmailAddress.filter(user_id=g.user.id).update(digests=on)
-    await flash("Away digests are on." if on else "Away digests are off.")
+    await flash(i18n.gettext("Away digests are on.") if on else i18n.gettext("Away digests are off."))
     return web.see_other("/settings/email")
 
 
@@ -100,14 +105,14 @@ async def verify(token: str):
     try:
         found = links.read_verify_token(current().settings.secret_key, token)
     except links.LinkExpired:
-        raise Refused(410, "This confirmation link has expired. Enter your address again on your email "
-                           "settings to get a new one.", "Link expired") from None
+        raise Refused(410, i18n.gettext("This confirmation link has expired. Enter your address again on your "
+                                        "email settings to get a new one."), i18n.gettext("Link expired")) from None
     address = None
     if found is not None:
         address = await EmailAddress.get_or_none(user_id=found[0], address=found[1])
     if address is None:
-        raise Refused(404, "This confirmation link does not work: the address was changed or removed since, "
-                           "or the link is damaged.", "Link not valid")
+        raise Refused(404, i18n.gettext("This confirmation link does not work: the address was changed or "
+                                        "removed since, or the link is damaged."), i18n.gettext("Link not valid"))
     if request.method == "POST":
         if address.verified_at is None:
             await EmailAddress.filter(id=address.id).update(verified_at=datetime.now(UTC))
@@ -125,7 +130,8 @@ async def unsubscribe(token: str):
     if found is not None:
         address = await EmailAddress.get_or_none(user_id=found[0], address=found[1])
     if found is None:
-        raise Refused(404, "This unsubscribe link is damaged: copy the whole link from the email.", "Link not valid")
+        raise Refused(404, i18n.gettext("This unsubscribe link is damaged: copy the whole link from the email."),
+                      i18n.gettext("Link not valid"))
     if request.method == "POST":
         if address is not None:
             await EmailAddress.filter(id=address.id).update(digests=False)
@@ -144,7 +150,7 @@ async def forgot_password():
     if request.method == "POST":
         value = web.form().get("account", "").strip()[:MAX_ADDRESS]
         if not value:
-            errors.add("account", "Enter your username or your email address.")
+            errors.add("account", i18n.gettext("Enter your username or your email address."))
         else:
             await _mail_reset_link(value)
             return web.see_other("/forgot/sent")
@@ -174,6 +180,7 @@ async def _mail_reset_link(value: str) -> None:
     if await rt.limiter.hit(f"forgot_account:{user.id}", rt.limits["forgot_account"]):
         return
     token = await admin.create_reset(user, user, minutes=RESET_MINUTES)
+    # In the language of the page it was asked from (the one being spoken): whoever asked reads it.
     body = _render_mail("reset.txt", person=user, url=f"{_base_url()}/reset/{token}", minutes=RESET_MINUTES)
-    await outbox.enqueue(address.address, "reset", "Choose a new password for webchat", body,
+    await outbox.enqueue(address.address, "reset", i18n.gettext("Choose a new password for webchat"), body,
                          dedupe_key=f"reset:{user.id}:{uuid.uuid4()}")
