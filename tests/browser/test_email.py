@@ -15,6 +15,7 @@ from tests.browser.conftest import unique
 from tests.browser.support import Audit, Session, screenshot, tab_to
 from tests.helpers.mail import Inbox
 from webchat.mail import digest
+from webchat.render import init_jinja
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -63,8 +64,10 @@ async def test_email_settings_and_forgot_password_by_keyboard(session: Session, 
 
 
 async def test_digest_html_reads_well(session: Session):
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
-    person = SimpleNamespace(display_name="Ana", username="ana")
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    init_jinja(env)  # the app's: translations and filters
+    person = SimpleNamespace(display_name="Ana", username="ana", language="", time_zone="UTC", time_zone_set=False,
+                             clock="auto")
     ben = SimpleNamespace(display_name="<b>Ben</b> & co", username="ben", deleted=False)
     room = SimpleNamespace(id=3, name="General")
     when = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
