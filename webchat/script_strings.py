@@ -16,6 +16,7 @@ import json
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 from markupsafe import Markup
@@ -53,8 +54,6 @@ def _catalog(language: str):
 def plural_categories(language: str) -> list[str]:
     """The CLDR plural categories of the language's gettext forms, in order (English: one,
     other; Thai: other): the script picks a form with Intl.PluralRules."""
-    from babel import Locale
-
     tags = Locale.parse(language).plural_form.tags | {"other"}
     return [category for category in CATEGORIES if category in tags]
 
