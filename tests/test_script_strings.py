@@ -31,15 +31,18 @@ def test_every_script_string_is_extracted_and_in_thai(tmp_path):
     for msgid in singulars:
         assert msgid in extracted and any(path.startswith("static/js/") for path, _ in extracted[msgid].locations), msgid
     thai = script_strings.strings("th")["messages"]
-    assert set(thai) == singulars, sorted(singulars - set(thai))[:5]
-    assert thai["Today"] == "วันนี้"
+    keys = {script_strings.key(msgid): msgid for msgid in singulars}
+    assert len(keys) == len(singulars)  # no two strings share a key
+    assert set(thai) == set(keys), sorted(keys[k] for k in set(keys) - set(thai))[:5]
+    assert thai[script_strings.key("Today")] == "วันนี้"
 
 
 def test_the_json_holds_only_the_scripts_strings_in_the_pages_language():
     thai = script_strings.strings("th")
     assert thai["language"] == "th" and thai["plural"] == ["other"]
-    assert thai["messages"]["%(num)s unread"] == ["ยังไม่ได้อ่าน %(num)s"]
-    assert "Language" not in thai["messages"]  # a template's string: not the scripts'
+    assert thai["messages"][script_strings.key("%(num)s unread")] == ["ยังไม่ได้อ่าน %(num)s"]
+    assert script_strings.key("Language") not in thai["messages"]  # a template's string: not the scripts'
+    assert script_strings.key("Today") == "e7c0775e"  # FNV-1a, as static/js/i18n.js computes it
     english = script_strings.strings("en")
     assert english == {"language": "en", "plural": ["one", "other"], "messages": {}}  # the msgids are English
     # Safe inside <script>: no markup can end it.
@@ -55,7 +58,10 @@ async def test_a_thai_page_carries_thai_script_strings(ana):
     await ana.post("/settings", {"announce": "all", "language": "th"})
     page = await ana.get("/rooms")
     thai = _strings(page.text)
-    assert thai["messages"]["Connection lost. Trying to reconnect; wait before sending."].startswith("การเชื่อมต่อ")
+    lost = script_strings.key("Connection lost. Trying to reconnect; wait before sending.")
+    assert thai["messages"][lost].startswith("การเชื่อมต่อ")
+    # Keyed by hashes: a Thai page carries no English words, not even in its data.
+    assert "Connection lost" not in page.text and "blocked user" not in page.text
     # Data, not code: the page's policy allows no inline script, and needs none for this.
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in page.headers["Content-Security-Policy"]

@@ -5,7 +5,9 @@ The scripts mark their strings with `t("…")` and `nt("…", "…", n)` (static
 (webchat/catalogs.py, webchat/translations/babel.cfg). Each page carries the current language's
 translations of those strings only, as JSON in a data block (templates/_script_strings.html: a
 `<script type="application/json">`, which is data, not code, so the strict CSP has nothing to
-say); the scripts look their strings up there and fall back to the English msgid.
+say); the scripts look their strings up there and fall back to the English msgid. The JSON is
+keyed by a short hash of each msgid (`key`, the same in i18n.js), not the English itself: a
+Thai page carries no English words, not even in its data.
 
 The strings are found in static/js once per process, and each language's JSON made once.
 """
@@ -30,6 +32,15 @@ KEYWORDS = {"t": None, "nt": (1, 2)}
 BABEL_KEYWORDS = ["t", "nt:1,2"]
 # Gettext's plural forms are CLDR's categories in this order (those a language has).
 CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+
+def key(msgid: str) -> str:
+    """The JSON's key for a msgid: FNV-1a (32 bits) of its UTF-8, in hexadecimal, as
+    static/js/i18n.js computes it."""
+    value = 0x811C9DC5
+    for byte in msgid.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return format(value, "x")
 
 
 @cache
@@ -60,8 +71,8 @@ def plural_categories(language: str) -> list[str]:
 
 @cache
 def strings(language: str) -> dict:
-    """{"messages": {msgid: text, singular: [forms…]}, "plural": [categories]} for the
-    language: only the scripts' strings that have a translation (the rest fall back)."""
+    """{"messages": {key(msgid): text, key(singular): [forms…]}, "plural": [categories]} for
+    the language: only the scripts' strings that have a translation (the rest fall back)."""
     catalog = _catalog(language)
     messages: dict[str, str | list[str]] = {}
     if catalog is not None:
@@ -72,9 +83,9 @@ def strings(language: str) -> dict:
             if isinstance(msgid, tuple):
                 forms = list(found.string) if isinstance(found.string, (list, tuple)) else [found.string]
                 if all(forms):
-                    messages[msgid[0]] = forms
+                    messages[key(msgid[0])] = forms
             elif isinstance(found.string, str):
-                messages[msgid] = found.string
+                messages[key(msgid)] = found.string
     return {"language": language, "plural": plural_categories(language), "messages": messages}
 
 

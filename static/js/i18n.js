@@ -31,6 +31,21 @@ function strings() {
   return table;
 }
 
+/** The data's key for a msgid (webchat.script_strings.key): FNV-1a, 32 bits, of its UTF-8, in
+ * hexadecimal; the page carries no English, not even as keys. */
+const encoder = new TextEncoder();
+const keys = new Map();
+
+function key(msgid) {
+  let found = keys.get(msgid);
+  if (found !== undefined) return found;
+  let value = 0x811c9dc5;
+  for (const byte of encoder.encode(msgid)) value = Math.imul(value ^ byte, 0x01000193) >>> 0;
+  found = value.toString(16);
+  keys.set(msgid, found);
+  return found;
+}
+
 /** The page's language ("en", "th"): what Intl is asked to format in. */
 export function language() {
   return strings().language;
@@ -46,7 +61,7 @@ function fill(text, vars) {
 
 /** The translation of `msgid` with its `%(name)s` placeholders filled from `vars`. */
 export function t(msgid, vars) {
-  const found = strings().messages[msgid];
+  const found = strings().messages[key(msgid)];
   return fill(typeof found === 'string' && found ? found : msgid, vars);
 }
 
@@ -69,7 +84,7 @@ function formIndex(n) {
 /** The form of `singular`/`plural` for the count `n`, filled from `vars` (and `num`: n). */
 export function nt(singular, plural, n, vars) {
   const values = Object.assign({ num: n }, vars || {});
-  const forms = strings().messages[singular];
+  const forms = strings().messages[key(singular)];
   if (Array.isArray(forms) && forms.length) {
     return fill(forms[Math.min(formIndex(n), forms.length - 1)] || (n === 1 ? singular : plural), values);
   }
