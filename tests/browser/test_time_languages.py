@@ -34,6 +34,13 @@ def _backdate(live, bodies: dict[str, datetime]) -> None:
             db.execute("UPDATE messages SET created_at = ? WHERE body = ?", (new, body))
 
 
+# The page's own module, asked directly (an import from our origin: the page's policy allows it).
+PLURALS = """() => import('/static/js/i18n.js').then((m) => [
+  m.nt('%(num)s unread', '%(num)s unread', 1), m.nt('%(num)s unread', '%(num)s unread', 3),
+  m.t('Use %(zone)s', { zone: 'Asia/Bangkok' }), m.t('Today'),
+])"""
+
+
 async def _stream_open(page: Page) -> None:
     await expect(page.locator("html.stream-open")).to_have_count(1)
 
@@ -110,9 +117,15 @@ async def test_the_scripts_words_are_thai_on_a_thai_page(session: Session):
     back = "เชื่อมต่อได้อีกครั้งแล้ว ข้อความที่คุณพลาดไปอยู่ในประวัติการสนทนา"
     await expect(page.locator("#connection-status")).to_have_text(back, timeout=20_000)
     await expect(page.locator("#announcer")).to_have_text(back)
+    # Counts: Thai has one form for every number; placeholders are filled after translation.
+    assert await page.evaluate(PLURALS) == ["ยังไม่ได้อ่าน 1", "ยังไม่ได้อ่าน 3", "ใช้ Asia/Bangkok", "วันนี้"]
     assert not csp_problems(page), csp_problems(page)
-    # The same page in English: the msgids themselves.
+    # The same page in English: the msgids themselves, English's two forms.
     await ben.post("/settings", {"announce": "all", "language": "en"})
     await page.reload()
     await expect(page.locator("#composer-hint")).to_have_text("Enter sends. Shift+Enter starts a new line.")
+    assert await page.evaluate(PLURALS) == ["1 unread", "3 unread", "Use Asia/Bangkok", "Today"]
+    assert await page.evaluate("""() => import('/static/js/i18n.js').then((m) => [1, 2].map(
+      (n) => m.nt('%(num)s new message below', '%(num)s new messages below', n)))""") == [
+        "1 new message below", "2 new messages below"]
     await session.discard(page)
