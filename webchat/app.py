@@ -10,6 +10,7 @@ from quart import Quart
 from quart_auth import QuartAuth
 
 from webchat import db, errors, language, pages, security, streams, web
+from webchat import script_strings
 from webchat.accounts import people, sessions
 from webchat.accounts.profile import bp as profile_bp
 from webchat.accounts.views import bp as accounts_bp
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_env.globals.update(initials=people.initials, avatar_colour=people.avatar_colour,
                                  max_files=files_service.MAX_FILES, max_upload=settings.max_upload,
                                  email_configured=settings.email)
+    app.jinja_env.globals["script_strings"] = script_strings.for_page  # static/js's words in the page's language
 
     runtime = Runtime(settings, Renderer(app.jinja_env), app.config["RATE_LIMITS"])
     runtime.hooks = Hooks(

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
 
-from webchat import i18n
+from webchat import i18n, script_strings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = i18n.CATALOGS / f"{i18n.DOMAIN}.pot"
-KEYWORDS = ["_", "gettext", "ngettext:1,2", "pgettext:1c,2", "lazy_gettext"]
+# The code's and templates' gettext functions, and the scripts' (static/js/i18n.js: t, nt).
+KEYWORDS = ["_", "gettext", "ngettext:1,2", "pgettext:1c,2", "lazy_gettext", *script_strings.BABEL_KEYWORDS]
 
 
 def _babel(*arguments: str) -> None:

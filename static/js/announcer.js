@@ -12,6 +12,8 @@
  *   announcer.notice(() => stillTrue ? 'Ana Lima is typing' : '');
  */
 
+import { joinNames, nt, t } from './i18n.js';
+
 export function createAnnouncer(region, options = {}) {
   const interval = options.interval || 1000; // ms between two utterances, at least
   const most = options.most || 3;            // more messages than this waiting: one summary
@@ -21,10 +23,12 @@ export function createAnnouncer(region, options = {}) {
   let clearTimer = null;
   let lastSpoke = -Infinity;
 
-  function joinNames(names) {
-    if (names.length <= 1) return names.join('');
-    if (names.length > 3) return names.slice(0, 2).join(', ') + ' and ' + (names.length - 2) + ' others';
-    return names.slice(0, -1).join(', ') + ' and ' + names[names.length - 1];
+  function authorsOf(names) {
+    if (names.length > 3) {
+      return nt('%(first)s, %(second)s and %(num)s other', '%(first)s, %(second)s and %(num)s others',
+        names.length - 2, { first: names[0], second: names[1] });
+    }
+    return joinNames(names);
   }
 
   function summarize(messages) {
@@ -32,7 +36,7 @@ export function createAnnouncer(region, options = {}) {
     for (const item of messages) {
       if (!authors.includes(item.author)) authors.push(item.author);
     }
-    return messages.length + ' new messages from ' + joinNames(authors);
+    return t('%(count)s new messages from %(authors)s', { count: messages.length, authors: authorsOf(authors) });
   }
 
   function speak(text) {

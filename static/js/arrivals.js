@@ -7,6 +7,7 @@ import { announcer } from './announcer.js';
 import { byId, currentUser, messageIdIn, parseFirst, squash } from './dom.js';
 import { decorate } from './days.js';
 import { rememberFocus, restoreFocus } from './focus.js';
+import { t } from './i18n.js';
 import { afterArrival, beforeArrival } from './position.js';
 import { scheduleRead } from './read.js';
 import { localizeTimes } from './times.js';
@@ -33,7 +34,8 @@ function announce(li) {
   let text = squash(li.querySelector('.body')?.textContent);
   if (text.length > ANNOUNCE_MAX) text = text.slice(0, ANNOUNCE_MAX - 1).trim() + '…';
   // The @username always goes with the name: a display name alone can be anyone's.
-  announcer.message(name || username, (name ? name + ' @' : '@') + username + ': ' + text);
+  announcer.message(name || username, name ? t('%(name)s @%(username)s: %(text)s', { name, username, text })
+                                            : t('@%(username)s: %(text)s', { username, text }));
 }
 
 export function start() {

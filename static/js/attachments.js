@@ -5,7 +5,8 @@
  * server still decides what is an image (by content) and refuses an image with no description.
  */
 import { announcer } from './announcer.js';
-import { byId, requestElement } from './dom.js';
+import { byId, requestElement, withoutErrorWord } from './dom.js';
+import { nt, t } from './i18n.js';
 
 const previews = [];
 // A refused post's files and descriptions, put back into the composer that replaces it.
@@ -43,7 +44,7 @@ function renderFields() {
     preview.className = 'alt-preview';
     const label = document.createElement('label');
     label.htmlFor = 'composer-alt-' + n;
-    label.textContent = 'Description of image ' + n + ', ' + file.name;
+    label.textContent = t('Description of image %(number)s, %(name)s', { number: n, name: file.name });
     const text = document.createElement('input');
     text.type = 'text';
     text.id = 'composer-alt-' + n;
@@ -56,7 +57,7 @@ function renderFields() {
     box2.type = 'checkbox';
     box2.name = 'decorative-' + n;
     box2.value = '1';
-    check.append(box2, ' Image ' + n + ' is decorative (nothing to describe)');
+    check.append(box2, ' ' + t('Image %(number)s is decorative (nothing to describe)', { number: n }));
     field.append(preview, label, text, check);
     return field;
   });
@@ -75,8 +76,14 @@ function addFiles(files) {
   if (details) details.open = true;
   renderFields();
   const images = [...files].filter(isImage).length;
-  announcer.notice(files.length + (files.length === 1 ? ' file' : ' files') + ' added' +
-    (images ? '; describe ' + (images === 1 ? 'the image' : 'each image') + ' below the files.' : '.'), 'composer');
+  const n = files.length;
+  let said;
+  if (images > 1) said = t('%(num)s files added; describe each image below the files.', { num: n });
+  else if (images === 1) {
+    said = nt('%(num)s file added; describe the image below the files.',
+      '%(num)s files added; describe the image below the files.', n);
+  } else said = nt('%(num)s file added.', '%(num)s files added.', n);
+  announcer.notice(said, 'composer');
   return true;
 }
 
@@ -142,13 +149,17 @@ export function start() {
     if (stash && input && stash.files.length) {
       input.files = stash.files;
       const hint = byId('composer-files-error');
-      if (hint) hint.textContent = hint.textContent.replace(' Choose the files again.', '');
+      if (hint) {
+        for (const again of [t('Choose the files again.'), 'Choose the files again.']) {
+          hint.textContent = hint.textContent.replace(' ' + again, '');
+        }
+      }
     }
     const error = byId('composer-files-error');
     if (!error) { renderFields(); return; }
     renderFields();
     const field = event.target.querySelector('[aria-invalid="true"]') || byId('composer-files');
     if (field) field.focus();
-    announcer.notice('Your message was not sent. ' + error.textContent.replace(/^\s*Error:\s*/, ''), 'composer');
+    announcer.notice(t('Your message was not sent. %(reason)s', { reason: withoutErrorWord(error.textContent) }), 'composer');
   });
 }

@@ -3,6 +3,8 @@
  * from the page (<meta name="blocked-authors">), since messages are rendered once for every
  * reader. Pages fold the messages they render themselves (a <details>, which works without
  * script); this folds the rest: those the stream brings, and edited ones it replaces. */
+import { t } from './i18n.js';
+
 function blockedAuthors() {
   const meta = document.querySelector('meta[name="blocked-authors"]');
   return new Set(meta ? meta.content.split(' ').filter(Boolean) : []);
@@ -15,11 +17,11 @@ function fold(message, authors) {
   button.type = 'button';
   button.className = 'show-blocked';
   button.setAttribute('aria-expanded', 'false');
-  button.textContent = 'Show message from blocked user';
+  button.textContent = t('Show message from blocked user');
   button.addEventListener('click', () => {
     const shown = message.classList.toggle('revealed');
     button.setAttribute('aria-expanded', String(shown));
-    button.textContent = shown ? 'Hide message from blocked user' : 'Show message from blocked user';
+    button.textContent = shown ? t('Hide message from blocked user') : t('Show message from blocked user');
   });
   message.prepend(button);
 }

@@ -5,6 +5,7 @@
  * closes the list, leaving the field closes it. Without script the field is a plain text field,
  * and a name that means several people brings the form back with them to choose from. */
 import { announcer } from './announcer.js';
+import { nt, t } from './i18n.js';
 
 function enhance(input) {
   const list = document.getElementById(input.getAttribute('data-suggest'));
@@ -48,8 +49,8 @@ function enhance(input) {
     const count = options().length;
     show(document.activeElement === input);
     if (document.activeElement === input && input.value.trim()) {
-      announcer.notice(count ? count + (count === 1 ? ' suggestion' : ' suggestions') + ': use the arrow keys'
-                             : 'No suggestions', 'suggestions');
+      announcer.notice(count ? nt('%(num)s suggestion: use the arrow keys', '%(num)s suggestions: use the arrow keys', count)
+                             : t('No suggestions'), 'suggestions');
     }
   });
   // A click on an option must not take focus from the field first.

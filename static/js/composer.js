@@ -9,11 +9,12 @@
  * composer and said once, politely, with what to do; the text stays in the composer.
  */
 import { announcer } from './announcer.js';
-import { byId, coarsePointer, requestElement, sentence, squash, streamClosed, submit, caretToEnd } from './dom.js';
+import { byId, coarsePointer, requestElement, sentence, squash, streamClosed, submit, caretToEnd, withoutErrorWord } from './dom.js';
 import { closeComposer } from './connection.js';
+import { t } from './i18n.js';
 
-const HINT_KEYS = 'Enter sends. Shift+Enter starts a new line.';
-const HINT_TOUCH = 'Enter starts a new line. Use the Send button to send.';
+const HINT_KEYS = () => t('Enter sends. Shift+Enter starts a new line.');
+const HINT_TOUCH = () => t('Enter starts a new line. Use the Send button to send.');
 
 const state = { focused: false, sent: null, current: null };
 
@@ -26,7 +27,7 @@ function isComposerRequest(detail) {
 export function writeHint() {
   const hint = byId('composer-hint');
   if (!hint) return;
-  const text = coarsePointer() ? HINT_TOUCH : HINT_KEYS;
+  const text = coarsePointer() ? HINT_TOUCH() : HINT_KEYS();
   if (hint.textContent !== text) hint.textContent = text;
 }
 
@@ -62,7 +63,7 @@ function changed(field) {
 }
 
 function notSent(reason) {
-  return 'Your message was not sent. ' + sentence(String(reason).replace(/^\s*Error:\s*/, ''));
+  return t('Your message was not sent. %(reason)s', { reason: sentence(withoutErrorWord(reason)) });
 }
 
 export function start() {
@@ -153,20 +154,20 @@ export function start() {
     const heading = notice.querySelector('h2');
     const parts = [...notice.querySelectorAll('p')].map((p) => sentence(p.textContent));
     const reason = (heading ? sentence(heading.textContent) + ' ' : '') + parts.join(' ');
-    announcer.notice(notSent(squash(reason) || 'Something went wrong. Try again.'), 'composer');
+    announcer.notice(notSent(squash(reason) || t('Something went wrong. Try again.')), 'composer');
   });
 
   // No answer at all (offline, the server down): nothing was swapped, so say it here.
   main.addEventListener('htmx:sendError', (event) => {
     if (!isComposerRequest(event.detail)) return;
-    const reason = 'The server could not be reached. Check your connection, then press Enter to send it again.';
+    const reason = t('The server could not be reached. Check your connection, then press Enter to send it again.');
     const notice = byId('composer-notice');
     if (notice) {
       const box = document.createElement('div');
       const heading = document.createElement('h2');
       const text = document.createElement('p');
       box.className = 'error-summary';
-      heading.textContent = 'Your message was not sent';
+      heading.textContent = t('Your message was not sent');
       text.textContent = reason;
       box.append(heading, text);
       notice.replaceChildren(box);

@@ -4,11 +4,12 @@
  * notice that says why. A signed-out htmx request (401) sends the reader to sign in. */
 import { announcer } from './announcer.js';
 import { byId } from './dom.js';
+import { t } from './i18n.js';
 import { stopReading } from './read.js';
 
 const DOWN_NOTICE_MS = 5000;
-const LOST = 'Connection lost. Trying to reconnect; wait before sending.';
-const BACK = 'Connected again. Messages you missed are in the history.';
+const LOST = () => t('Connection lost. Trying to reconnect; wait before sending.');
+const BACK = () => t('Connected again. Messages you missed are in the history.');
 
 const root = document.documentElement;
 
@@ -55,8 +56,8 @@ export function start() {
     if (downShown) {
       downShown = false;
       if (statusTimer) clearTimeout(statusTimer);
-      setStatus(BACK);
-      announcer.notice(BACK, 'connection');
+      setStatus(BACK());
+      announcer.notice(BACK(), 'connection');
       statusTimer = setTimeout(() => { statusTimer = null; setStatus(''); }, 4000);
     }
   });
@@ -70,8 +71,8 @@ export function start() {
       if (connected || root.classList.contains('stream-closed')) return;
       downShown = true;
       if (statusTimer) { clearTimeout(statusTimer); statusTimer = null; }
-      setStatus(LOST);
-      announcer.notice(LOST, 'connection');
+      setStatus(LOST());
+      announcer.notice(LOST(), 'connection');
     }, DOWN_NOTICE_MS);
   });
 

@@ -1,13 +1,24 @@
 /* Small helpers without state, shared by the feature modules. */
+import { t } from './i18n.js';
 
 export const byId = (id) => document.getElementById(id);
 
 export const squash = (text) => (text || '').replace(/\s+/g, ' ').trim();
 
-/** The text as a sentence: squashed, ending with a full stop unless it ends with punctuation. */
+/** The text as a sentence: squashed, ending with a full stop unless it ends with punctuation
+ * (or in Thai, whose sentences end with none: a space parts them). */
 export function sentence(text) {
   text = squash(text);
-  return !text || /[.!?…:]$/.test(text) ? text : text + '.';
+  return !text || /[.!?…:\u0E00-\u0E7F]$/.test(text) ? text : text + '.';
+}
+
+/** A server's error text without the "Error:" before it (said already by what comes first). */
+export function withoutErrorWord(text) {
+  const trimmed = String(text || '').trimStart();
+  for (const word of [t('Error:'), 'Error:']) {
+    if (trimmed.startsWith(word)) return trimmed.slice(word.length).trimStart();
+  }
+  return trimmed;
 }
 
 export const isVisible = () => document.visibilityState !== 'hidden';

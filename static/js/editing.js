@@ -3,13 +3,14 @@
  * saving puts focus back on the message (focus.js). Deleting asks once, in place: Escape there
  * cancels too. On the edit page (no message to go back to) Escape follows its Cancel link. */
 import { coarsePointer, submit } from './dom.js';
+import { t } from './i18n.js';
 
-const HINT_KEYS = 'Enter saves. Shift+Enter starts a new line. Escape cancels.';
-const HINT_TOUCH = 'Enter starts a new line. Use Save changes to save.';
+const HINT_KEYS = () => t('Enter saves. Shift+Enter starts a new line. Escape cancels.');
+const HINT_TOUCH = () => t('Enter starts a new line. Use Save changes to save.');
 
 function writeHints(scope) {
   for (const hint of scope.querySelectorAll('#edit-hint')) {
-    const text = coarsePointer() ? HINT_TOUCH : HINT_KEYS;
+    const text = coarsePointer() ? HINT_TOUCH() : HINT_KEYS();
     if (hint.textContent !== text) hint.textContent = text;
   }
 }

@@ -3,6 +3,7 @@
  * opens the room around the message and can be copied like any link.
  */
 import { announcer } from './announcer.js';
+import { t } from './i18n.js';
 
 export function start() {
   document.addEventListener('click', (event) => {
@@ -11,7 +12,7 @@ export function start() {
     if (!navigator.clipboard || !window.isSecureContext) return; // follow the link instead
     event.preventDefault();
     navigator.clipboard.writeText(link.href).then(
-      () => announcer.notice('Link copied', 'copied'),
+      () => announcer.notice(t('Link copied'), 'copied'),
       () => { window.location.href = link.href; },
     );
   });

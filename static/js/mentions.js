@@ -6,6 +6,7 @@
  * composer does with it. Without script nothing changes: you type the name. */
 import { announcer } from './announcer.js';
 import { byId } from './dom.js';
+import { nt, t } from './i18n.js';
 
 const TYPED = /(^|[^\w@.\-])@([A-Za-z0-9_.\-]{0,32})$/;
 
@@ -24,7 +25,7 @@ export function start() {
   list.id = 'mention-options';
   list.className = 'suggestions mention-suggestions';
   list.setAttribute('role', 'listbox');
-  list.setAttribute('aria-label', 'People to mention');
+  list.setAttribute('aria-label', t('People to mention'));
   list.hidden = true;
   field.after(list);
   field.setAttribute('aria-autocomplete', 'list');
@@ -68,7 +69,7 @@ export function start() {
     field.setSelectionRange(caret, caret);
     close();
     field.focus();
-    announcer.notice('@' + name + ' inserted', 'suggestions');
+    announcer.notice(t('@%(username)s inserted', { username: name }), 'suggestions');
     field.dispatchEvent(new CustomEvent('webchat:composer-changed', { bubbles: true }));
   }
 
@@ -98,8 +99,9 @@ export function start() {
     const count = options().length;
     list.hidden = count === 0 || document.activeElement !== field;
     setActive(count ? 0 : -1);
-    announcer.notice(count ? count + (count === 1 ? ' person' : ' people') + ' to mention: Down and Up to choose, Enter or Tab to insert'
-                           : 'Nobody in this room by that name', 'suggestions');
+    announcer.notice(count ? nt('%(num)s person to mention: Down and Up to choose, Enter or Tab to insert',
+                                '%(num)s people to mention: Down and Up to choose, Enter or Tab to insert', count)
+                           : t('Nobody in this room by that name'), 'suggestions');
   }
 
   field.addEventListener('input', () => { suggest(); });

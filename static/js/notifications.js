@@ -9,6 +9,7 @@
  * What the page hears: the shared `latest-N` numbers (with the new message's id and author) and
  * the reader's own `notice-latest` (a message that mentions them or answers them). */
 import { byId, currentUser, isVisible } from './dom.js';
+import { t } from './i18n.js';
 
 const WINDOW_MS = 300;
 const tab = Math.random().toString(36).slice(2) + Date.now().toString(36);
@@ -78,8 +79,8 @@ function onNotice(el) {
   const kind = el.getAttribute('data-kind') || 'mention';
   if (!id || id === '0' || !room || !wanted(room, kind)) return;
   const from = el.getAttribute('data-from') || '';
-  const title = kind === 'reply' ? from + ' replied to you in ' + roomTitle(room)
-                                 : from + ' mentioned you in ' + roomTitle(room);
+  const title = kind === 'reply' ? t('%(name)s replied to you in %(room)s', { name: from, room: roomTitle(room) })
+                                 : t('%(name)s mentioned you in %(room)s', { name: from, room: roomTitle(room) });
   consider(id, { room, title, body: el.getAttribute('data-text') || '' });
 }
 
@@ -87,7 +88,11 @@ function onLatest(el) {
   const id = el.getAttribute('data-message');
   const room = el.id.slice('latest-'.length);
   if (!id || el.getAttribute('data-author') === currentUser() || !wanted(room, 'message')) return;
-  consider(id, { room, title: 'New message in ' + roomTitle(room), body: 'From ' + (el.getAttribute('data-from') || '') });
+  consider(id, {
+    room,
+    title: t('New message in %(room)s', { room: roomTitle(room) }),
+    body: t('From %(name)s', { name: el.getAttribute('data-from') || '' }),
+  });
 }
 
 function optIn(nav) {
@@ -105,19 +110,19 @@ function optIn(nav) {
   const text = document.createElement('p');
   text.className = 'hint';
   if (!supported()) {
-    text.textContent = 'This browser cannot show notifications.';
+    text.textContent = t('This browser cannot show notifications.');
     box.replaceChildren(text);
   } else if (window.Notification.permission === 'denied') {
-    text.textContent = 'Browser notifications are blocked for this site in your browser’s settings.';
+    text.textContent = t('Browser notifications are blocked for this site in your browser’s settings.');
     box.replaceChildren(text);
   } else if (window.Notification.permission === 'granted') {
-    text.textContent = 'Browser notifications are on while webchat is in the background.';
+    text.textContent = t('Browser notifications are on while webchat is in the background.');
     box.replaceChildren(text);
   } else {
     const button = document.createElement('button');
     button.type = 'button';
     button.className = 'secondary';
-    button.textContent = 'Turn on browser notifications';
+    button.textContent = t('Turn on browser notifications');
     button.addEventListener('click', async () => {
       try {
         await window.Notification.requestPermission();

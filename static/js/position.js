@@ -8,6 +8,7 @@
  */
 import { announcer } from './announcer.js';
 import { byId, currentUser, prefersReducedMotion } from './dom.js';
+import { nt } from './i18n.js';
 import { focusMessage } from './roving.js';
 
 const NEAR_END_PX = 64;
@@ -44,7 +45,7 @@ function toEnd(smooth) {
   box.scrollTo({ top: box.scrollHeight, behavior: smooth ? behavior() : 'auto' });
 }
 
-function pluralize(n) { return n === 1 ? '1 new message below' : n + ' new messages below'; }
+function pluralize(n) { return nt('%(num)s new message below', '%(num)s new messages below', n); }
 
 function showUnseen(quiet) {
   const button = byId('new-below');

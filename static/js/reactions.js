@@ -7,11 +7,7 @@
  */
 import { announcer } from './announcer.js';
 import { byId, currentUser, parseFirst, sentence, squash } from './dom.js';
-
-function names(list) {
-  if (list.length <= 1) return list.join('');
-  return list.slice(0, -1).join(', ') + ' and ' + list[list.length - 1];
-}
+import { joinNames, t } from './i18n.js';
 
 function resolve(button) {
   let people;
@@ -23,9 +19,10 @@ function resolve(button) {
   const me = currentUser().toLowerCase();
   const mine = people.some(([username]) => username.toLowerCase() === me);
   const others = people.filter(([username]) => username.toLowerCase() !== me).map(([, name]) => name);
-  if (mine) others.push('you');
+  if (mine) others.push(t('you'));
   button.setAttribute('aria-pressed', mine ? 'true' : 'false');
-  button.setAttribute('aria-label', (button.getAttribute('data-emoji-name') || '') + ': ' + names(others));
+  button.setAttribute('aria-label', t('%(reaction)s: %(people)s', {
+    reaction: button.getAttribute('data-emoji-name') || '', people: joinNames(others) }));
   button.setAttribute('data-resolved', '');
 }
 
@@ -51,6 +48,6 @@ export function start() {
     const text = box ? squash([...box.querySelectorAll('h2, p')].map((p) => sentence(p.textContent)).join(' ')) : '';
     const notice = byId('composer-notice');
     if (notice && box) notice.replaceChildren(box);
-    announcer.notice(text || 'The reaction was not given. Try again.', 'reaction');
+    announcer.notice(text || t('The reaction was not given. Try again.'), 'reaction');
   });
 }

@@ -3,27 +3,43 @@
  * message headers, read markers, search results and the edit and delete pages, and in the sentence a screen
  * reader says for a message ("Ana Lima @ana, 6:40 PM: …"). Also the words for a day ("Today",
  * "Yesterday", a date), for the day headings of the history (days.js).
+ *
+ * Always in the page's language, with Intl's own calendar for it: in Thai the Buddhist era
+ * ("30 พ.ย. 2569 18:40"), as webchat/clock.py writes it too, so that with a zone chosen the page
+ * reads exactly the same with and without script.
  */
+import { language, t } from './i18n.js';
 
 const TIME_SELECTOR = '.meta time[datetime], .read-list time[datetime], .message-source time[datetime], .result-meta time[datetime]';
 
 /* The reader's setting (on /settings), from <body data-time-zone data-clock>: with one, the page's
  * language and that zone and clock, which the server used for the page too (webchat/clock.py), so
- * both agree; without one, the browser's own zone, clock and language. */
+ * both agree; without one, the browser's own zone and clock, in the page's language (as the
+ * browser's own variant of it names it: "en-GB" on an English page, for its 24-hour clock). */
 let reader = null;
+
+function browserVariant(page) {
+  const wanted = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''])
+    .find((tag) => tag && tag.toLowerCase().split('-')[0] === page);
+  return wanted || page;
+}
 
 export function readerTime() {
   if (reader) return reader;
   const body = document.body;
   const zone = (body && body.getAttribute('data-time-zone')) || undefined;
   const clock = (body && body.getAttribute('data-clock')) || '';
+  const page = language();
   reader = {
     zone,
-    locale: zone || clock ? (document.documentElement.lang || 'en') : undefined,
+    locale: zone || clock ? page : browserVariant(page),
     hourCycle: clock === '12' ? 'h12' : clock === '24' ? 'h23' : undefined,
   };
   return reader;
 }
+
+// Some versions of Intl put a narrow no-break space before "AM"/"PM"; the server writes a space.
+const plain = (text) => text.replace(/[\u202f\u00a0]/g, ' ');
 
 let dayFormat = null;
 
@@ -70,7 +86,7 @@ export function formatLocal(date) {
     if (day.slice(0, 4) !== today.slice(0, 4)) options.year = 'numeric';
   }
   try {
-    return date.toLocaleString(readerTime().locale, withReader(options));
+    return plain(date.toLocaleString(readerTime().locale, withReader(options)));
   } catch (e) {
     return date.toLocaleString();
   }
@@ -80,25 +96,27 @@ export function formatLocal(date) {
 export function dayLabel(date) {
   const day = dayKey(date);
   const today = dayKey(new Date());
-  if (day === today) return 'Today';
-  if (day === dayBefore(today)) return 'Yesterday';
+  if (day === today) return t('Today');
+  if (day === dayBefore(today)) return t('Yesterday');
   const options = { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' };
   try {
-    return date.toLocaleDateString(readerTime().locale, withReader(options));
+    return plain(date.toLocaleDateString(readerTime().locale, withReader(options)));
   } catch (e) {
     return date.toDateString();
   }
 }
 
-// The server writes the sentence with the UTC time: "NAME @USERNAME, UTC…: TEXT".
+// The server writes the sentence with the time as the header shows it ("NAME @USERNAME, TIME: TEXT"
+// in English; each language orders its own): the first time of it there, after the name.
 function localizeSentence(li, utc, local) {
   const said = li.querySelector('.said');
   const author = li.querySelector('.meta .author');
-  if (!said || !author) return;
-  const head = author.textContent + ' @' + (li.getAttribute('data-author') || '') + ', ';
+  if (!said || !author || !utc) return;
   const text = said.textContent;
-  if (text.indexOf(head + utc) !== 0) return;
-  said.textContent = head + local + text.slice(head.length + utc.length);
+  const after = text.indexOf('@' + (li.getAttribute('data-author') || ''));
+  const at = text.indexOf(utc, Math.max(0, after));
+  if (after < 0 || at < 0) return;
+  said.textContent = text.slice(0, at) + local + text.slice(at + utc.length);
 }
 
 export function localizeTimes(scope) {

@@ -3,6 +3,7 @@
  * typing (they stay in the list), and not at all if they stopped before their turn. */
 import { announcer } from './announcer.js';
 import { byId, squash } from './dom.js';
+import { joinNames, nt } from './i18n.js';
 
 function readTypers(el) {
   const found = new Map();
@@ -14,8 +15,7 @@ function readTypers(el) {
 
 function sentence(names) {
   if (!names.length) return '';
-  if (names.length === 1) return names[0] + ' is typing';
-  return names.slice(0, -1).join(', ') + ' and ' + names[names.length - 1] + ' are typing';
+  return nt('%(names)s is typing', '%(names)s are typing', names.length, { names: joinNames(names) });
 }
 
 export function start() {

@@ -5,6 +5,7 @@
  * The document's title carries the total: "(3) General · webchat".
  */
 import { byId, currentRoom, isVisible } from './dom.js';
+import { nt } from './i18n.js';
 
 function dataValue(id) {
   const el = byId(id);
@@ -35,7 +36,7 @@ export function updateCounts() {
     if (latest === null || read === null) continue;
     let count = latest - read;
     if (room && id === room && isVisible()) count = 0;
-    const text = count > 0 ? count + ' unread' : '';
+    const text = count > 0 ? nt('%(num)s unread', '%(num)s unread', count) : '';
     if (badge.textContent !== text) badge.textContent = text;
     if (count > 0 && !badge.closest('[hidden]')) total += count;
     counted = true;

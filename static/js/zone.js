@@ -3,6 +3,8 @@
  * server renders hidden (#zone-offer) that posts the zone to /settings and comes back here.
  * Never changed silently; "Not now" is kept in this browser (for that zone). A browser in UTC is
  * offered nothing: pages already show UTC. */
+import { t } from './i18n.js';
+
 const DISMISSED = 'webchat.zoneOffer.dismissed';
 
 function browserZone() {
@@ -29,7 +31,7 @@ export function start() {
   form.elements.time_zone.value = zone;
   form.elements.next.value = location.pathname + location.search;
   form.querySelectorAll('.zone-offer-name').forEach((el) => { el.textContent = zone; });
-  form.querySelector('.zone-offer-use').textContent = 'Use ' + zone;
+  form.querySelector('.zone-offer-use').textContent = t('Use %(zone)s', { zone });
   form.querySelector('.zone-offer-dismiss').addEventListener('click', () => {
     try {
       localStorage.setItem(DISMISSED, zone);
