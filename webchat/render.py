@@ -87,9 +87,10 @@ def remover(removed_by: str) -> str:
     """Who removed a message, as kept on it ("the owner, Ana Lima", "a moderator, Ben Okafor",
     "an administrator": webchat.messages.views and webchat.admin write these), in the current
     language; anything else as it was kept."""
-    for role, sentence in (("the owner, ", "the owner, %(name)s"), ("a moderator, ", "a moderator, %(name)s")):
-        if removed_by.startswith(role):
-            return i18n.gettext(sentence, name=removed_by.removeprefix(role))
+    if removed_by.startswith("the owner, "):
+        return i18n.gettext("the owner, %(name)s", name=removed_by.removeprefix("the owner, "))
+    if removed_by.startswith("a moderator, "):
+        return i18n.gettext("a moderator, %(name)s", name=removed_by.removeprefix("a moderator, "))
     if removed_by == "an administrator":
         return i18n.gettext("an administrator")
     return removed_by
