@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 
-# Offered on every message; any other emoji can be given from the message's reactions page.
-QUICK = (("👍", "thumbs up"), ("❤️", "heart"), ("😂", "laughing"), ("🎉", "party"), ("😮", "surprised"),
-         ("😢", "sad"))
+from webchat import i18n
+from webchat.i18n import lazy_gettext
+
+# Offered on every message; any other emoji can be given from the message's reactions page. Their
+# names are the buttons' accessible names, in the language of the render.
+QUICK = (("👍", lazy_gettext("thumbs up")), ("❤️", lazy_gettext("heart")), ("😂", lazy_gettext("laughing")),
+         ("🎉", lazy_gettext("party")), ("😮", lazy_gettext("surprised")), ("😢", lazy_gettext("sad")))
 QUICK_NAMES = dict(QUICK)
 DISTINCT_MAX = 20
 EMOJI_MAX = 16  # code points: long enough for a family or a flag with its tags, not for text
@@ -25,13 +29,13 @@ def clean_emoji(raw: str) -> tuple[str, str | None]:
     """The emoji as it will be stored, and the problem with it if any."""
     emoji = unicodedata.normalize("NFC", raw.strip())
     if not emoji:
-        return emoji, "Choose an emoji."
+        return emoji, i18n.gettext("Choose an emoji.")
     if len(emoji) > EMOJI_MAX:
-        return emoji, "That is more than one emoji: give one at a time."
+        return emoji, i18n.gettext("That is more than one emoji: give one at a time.")
     if not all(_emoji_part(ch, emoji[i + 1:i + 2]) for i, ch in enumerate(emoji)):
-        return emoji, "Only an emoji can be a reaction (for words, write a message)."
+        return emoji, i18n.gettext("Only an emoji can be a reaction (for words, write a message).")
     if all(ord(ch) in _JOINERS or 0x1F3FB <= ord(ch) <= 0x1F3FF for ch in emoji):
-        return emoji, "Choose an emoji."
+        return emoji, i18n.gettext("Choose an emoji.")
     return emoji, None
 
 
@@ -44,12 +48,13 @@ def _emoji_part(ch: str, following: str) -> bool:
 
 
 def emoji_name(emoji: str) -> str:
-    """What a screen reader should call it: "thumbs up", else Unicode's name, in lower case."""
+    """What a screen reader should call it: "thumbs up" (in the current language), else Unicode's
+    name, in lower case (Unicode names are English only)."""
     if emoji in QUICK_NAMES:
-        return QUICK_NAMES[emoji]
+        return str(QUICK_NAMES[emoji])
     letters = [chr(ord(ch) - 0x1F1E6 + ord("A")) for ch in emoji if 0x1F1E6 <= ord(ch) <= 0x1F1FF]
     if len(letters) == 2:
-        return "flag " + "".join(letters)
+        return i18n.gettext("flag %(code)s", code="".join(letters))
     for ch in emoji:
         if ord(ch) not in _JOINERS:
             try:
@@ -62,13 +67,14 @@ def emoji_name(emoji: str) -> str:
 
 
 def names_text(names: list[str]) -> str:
-    """"Ana", "Ana and Ben", "Ana, Ben and Cleo"."""
+    """"Ana", "Ana and Ben", "Ana, Ben and Cleo", in the current language."""
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return i18n.gettext("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
 
 
 def reaction_label(emoji: str, people: list) -> str:
     """A reaction button's accessible name without knowing the reader: "thumbs up: Ana and Ben".
     (The page's script puts the reader last, as "you".)"""
-    return f"{emoji_name(emoji)}: {names_text([name for _, name in people])}"
+    return i18n.gettext("%(reaction)s: %(people)s", reaction=emoji_name(emoji),
+                        people=names_text([name for _, name in people]))

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
+from babel.dates import format_date
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
@@ -47,8 +48,12 @@ def isodate(value: datetime) -> str:
 
 
 def longdate(value: datetime) -> str:
-    """A day as words, in English whatever the locale: "Monday 30 November 2026"."""
-    return f"{value:%A} {value.day} {value:%B %Y}"
+    """A day as words in the current language: "Monday 30 November 2026", "วันจันทร์ที่ 30
+    พฤศจิกายน ค.ศ. 2026" (Thai as CLDR writes a full date)."""
+    language = i18n.current()
+    if language == i18n.DEFAULT:
+        return f"{value:%A} {value.day} {value:%B %Y}"
+    return format_date(value, format="full", locale=language)
 
 
 EXCERPT_MAX = 140
@@ -76,6 +81,51 @@ def _quote_key(message) -> tuple | None:
     if original is None:
         return (message.reply_to_id,)
     return (original.id, original.revision, original.deleted, original.author.display_name)
+
+
+def remover(removed_by: str) -> str:
+    """Who removed a message, as kept on it ("the owner, Ana Lima", "a moderator, Ben Okafor",
+    "an administrator": webchat.messages.views and webchat.admin write these), in the current
+    language; anything else as it was kept."""
+    if removed_by.startswith("the owner, "):
+        return i18n.gettext("the owner, %(name)s", name=removed_by.removeprefix("the owner, "))
+    if removed_by.startswith("a moderator, "):
+        return i18n.gettext("a moderator, %(name)s", name=removed_by.removeprefix("a moderator, "))
+    if removed_by == "an administrator":
+        return i18n.gettext("an administrator")
+    return removed_by
+
+
+def message_said(m, time: str, plain: bool) -> str:
+    """What a screen reader hears of a message, in one breath and one sentence per shape, so that
+    each language orders it its own way: "Ana Lima @ana, 6:40 PM, edited: Good morning, 1 image:
+    a cat". A body with links or formatting is not in it (it follows, readable): the sentence then
+    ends at the colon. (The page's script swaps the time for the reader's own where the sentence
+    starts "NAME @USERNAME, TIME", as it does in English and Thai.)"""
+    author = m.author
+    names = {"name": author.display_name, "username": author.username, "time": time}
+    bot = author.is_bot
+    if m.deleted:
+        if m.removed_by:
+            if bot:
+                return i18n.gettext("%(name)s (bot) @%(username)s, %(time)s: message deleted by %(remover)s",
+                                    remover=remover(m.removed_by), **names)
+            return i18n.gettext("%(name)s @%(username)s, %(time)s: message deleted by %(remover)s",
+                                remover=remover(m.removed_by), **names)
+        if bot:
+            return i18n.gettext("%(name)s (bot) @%(username)s, %(time)s: message deleted", **names)
+        return i18n.gettext("%(name)s @%(username)s, %(time)s: message deleted", **names)
+    text = m.body if plain else ""
+    if m.files:
+        files = present.attachments_said(m.files)
+        text = i18n.gettext("%(text)s, %(attachments)s", text=text, attachments=files) if text else files
+    if m.edited_at:
+        if bot:
+            return i18n.gettext("%(name)s (bot) @%(username)s, %(time)s, edited: %(text)s", text=text, **names)
+        return i18n.gettext("%(name)s @%(username)s, %(time)s, edited: %(text)s", text=text, **names)
+    if bot:
+        return i18n.gettext("%(name)s (bot) @%(username)s, %(time)s: %(text)s", text=text, **names)
+    return i18n.gettext("%(name)s @%(username)s, %(time)s: %(text)s", text=text, **names)
 
 
 def _gettext(message: str) -> str:
@@ -106,6 +156,8 @@ def init_jinja(env: Environment) -> None:
     env.globals["quick_reactions"] = QUICK
     env.globals["emoji_name"] = emoji_name
     env.globals["reaction_label"] = reaction_label
+    env.globals["message_said"] = message_said
+    env.globals["remover"] = remover
     present.init(env)
     env.globals["quoted"] = quoted
     env.filters["excerpt"] = excerpt

@@ -17,6 +17,8 @@ from typing import BinaryIO
 import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from webchat import i18n
+
 HEAD = 8192
 MAX_PIXELS = 40_000_000  # 8,000 x 5,000: any photo a phone takes; a bomb is far above
 THUMB = (480, 360)  # the largest thumbnail, in CSS pixels at 1x
@@ -27,7 +29,12 @@ OUTPUT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
 class Unusable(ValueError):
-    """The file cannot be taken; the message says why, for the person who sent it."""
+    """The file cannot be taken; the message says why, for the person who sent it (in their
+    language). `too_large`: an image with too many pixels (refused, not taken as a download)."""
+
+    def __init__(self, message: str, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
 
 
 def sniff(head: bytes) -> str:
@@ -74,18 +81,21 @@ def clean_image(source: BinaryIO) -> CleanImage:
             with Image.open(source) as opened:
                 width, height = opened.size
                 if width * height > MAX_PIXELS:
-                    raise Unusable(f"The image is too large: {width:,} × {height:,} pixels "
-                                   f"(at most {MAX_PIXELS // 1_000_000} million pixels).")
+                    wide, high = format(width, ","), format(height, ",")
+                    raise Unusable(i18n.gettext(
+                        "The image is too large: %(width)s × %(height)s pixels (at most %(millions)d million pixels).",
+                        width=wide, height=high, millions=MAX_PIXELS // 1_000_000), too_large=True)
                 fmt = "JPEG" if opened.format == "JPEG" else "PNG"
                 opened.seek(0)  # the first frame of an animation
                 image = ImageOps.exif_transpose(opened)
                 image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise Unusable(f"The image is too large (at most {MAX_PIXELS // 1_000_000} million pixels).") from None
+            raise Unusable(i18n.gettext("The image is too large (at most %(millions)d million pixels).",
+                                        millions=MAX_PIXELS // 1_000_000), too_large=True) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
             if isinstance(error, Unusable):
                 raise
-            raise Unusable("The image could not be read; it may be damaged.") from None
+            raise Unusable(i18n.gettext("The image could not be read; it may be damaged.")) from None
     image = _pixels(image, fmt)
     data = _encode(image, fmt)
     thumb = image.copy()

@@ -19,7 +19,9 @@ from typing import BinaryIO
 
 from tortoise.functions import Sum
 
+from webchat import i18n
 from webchat.files import content
+from webchat.i18n import lazy_gettext
 from webchat.files.storage import Storage
 from webchat.models import Attachment, Message, User
 
@@ -30,7 +32,7 @@ ORPHAN_AGE = timedelta(hours=1)
 SWEEP_FIRST = 60.0  # seconds after start-up
 SWEEP_EVERY = 6 * 3600.0
 log = logging.getLogger(__name__)
-NEEDS_ALT = "Describe the image for people who cannot see it"
+NEEDS_ALT = lazy_gettext("Describe the image for people who cannot see it.")
 
 
 class FileProblem(ValueError):
@@ -93,16 +95,18 @@ def descriptions(form, count: int) -> list[tuple[str, bool]]:
 async def prepare(user: User, files: list[Incoming], form, max_upload: int, quota: int) -> list[Prepared]:
     """Check every file and decide its type by its bytes; clean the images. Raises FileProblem."""
     if len(files) > MAX_FILES:
-        raise FileProblem(f"Send at most {MAX_FILES} files with one message; you chose {len(files)}.")
+        raise FileProblem(i18n.gettext("Send at most %(most)d files with one message; you chose %(chosen)d.",
+                                       most=MAX_FILES, chosen=len(files)))
     prepared: list[Prepared] = []
     total = 0
     for incoming in files:
         name = clean_name(incoming.name)
         size = _size(incoming.stream)
         if size == 0:
-            raise FileProblem(f"“{name}” is empty.")
+            raise FileProblem(i18n.gettext("“%(name)s” is empty.", name=name))
         if size > max_upload:
-            raise FileProblem(f"“{name}” is {_megabytes(size)}; files can be at most {_megabytes(max_upload)}.", 413)
+            raise FileProblem(i18n.gettext("“%(name)s” is %(size)s; files can be at most %(most)s.", name=name,
+                                           size=_megabytes(size), most=_megabytes(max_upload)), 413)
         total += size
         head = incoming.stream.read(content.HEAD)
         incoming.stream.seek(0)
@@ -112,26 +116,34 @@ async def prepare(user: User, files: list[Incoming], form, max_upload: int, quot
             try:
                 item.image = await asyncio.to_thread(content.clean_image, incoming.stream)
             except content.Unusable as error:
-                if "too large" in str(error):
-                    raise FileProblem(f"“{name}”: {error}") from None
+                if error.too_large:
+                    raise FileProblem(i18n.gettext("“%(name)s”: %(problem)s", name=name, problem=str(error))) from None
                 item.content_type = "application/octet-stream"  # not an image after all: a download
             else:
                 item.content_type, item.size, item.stream = item.image.content_type, len(item.image.data), None
         prepared.append(item)
     used = await used_bytes(user.id)
     if used + total > quota:
-        raise FileProblem(f"Your files would take {_megabytes(used + total)}, over your "
-                          f"{_megabytes(quota)} allowance. Delete some messages with files, or send a smaller file.")
+        raise FileProblem(i18n.gettext("Your files would take %(size)s, over your %(quota)s allowance. Delete some "
+                                       "messages with files, or send a smaller file.",
+                                       size=_megabytes(used + total), quota=_megabytes(quota)))
     images = [item for item in prepared if item.image is not None]
     for item, (alt, decorative) in zip(images, descriptions(form, len(images)), strict=True):
         if len(alt) > ALT_MAX:
-            raise FileProblem(f"Descriptions can be at most {ALT_MAX:,} characters.", field="composer-alt-1")
+            raise FileProblem(descriptions_too_long(), field="composer-alt-1")
         item.alt, item.decorative = ("", True) if decorative and not alt else (alt, decorative)
     missing = [n for n, item in enumerate(images, 1) if not item.alt and not item.decorative]
     if missing:
-        raise FileProblem(NEEDS_ALT + ("" if len(images) == 1 else f" (image {missing[0]})") + ".",
-                          field=f"composer-alt-{missing[0]}")
+        if len(images) == 1:
+            problem = str(NEEDS_ALT)
+        else:
+            problem = i18n.gettext("Describe the image for people who cannot see it (image %(n)d).", n=missing[0])
+        raise FileProblem(problem, field=f"composer-alt-{missing[0]}")
     return prepared
+
+
+def descriptions_too_long() -> str:
+    return i18n.gettext("Descriptions can be at most %(most)s characters.", most=format(ALT_MAX, ","))
 
 
 async def used_bytes(user_id: int) -> int:

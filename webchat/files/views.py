@@ -6,6 +6,7 @@ import asyncio
 
 from quart import Blueprint, g, redirect, send_file
 
+from webchat import i18n
 from webchat.files import content
 from webchat.files.storage import S3Storage, content_disposition
 from webchat.models import Attachment
@@ -37,7 +38,7 @@ async def _serve(room_id: str, file_id: str, *, thumbnail: bool):
                                               message_id__isnull=False)
     key = attachment and (attachment.thumb_key if thumbnail else attachment.key)
     if not key:
-        raise Refused(404, "There is no such file in this room.", "File not found")
+        raise Refused(404, i18n.gettext("There is no such file in this room."), i18n.gettext("File not found"))
     inline = content.inline_type(attachment.content_type)
     disposition = content_disposition("inline" if inline else "attachment", attachment.name)
     served_type = attachment.content_type if inline else _download_type(attachment.content_type)
@@ -48,7 +49,7 @@ async def _serve(room_id: str, file_id: str, *, thumbnail: bool):
     else:
         path = storage.path(key)
         if not path.is_file():
-            raise Refused(404, "This file is no longer stored.", "File not found")
+            raise Refused(404, i18n.gettext("This file is no longer stored."), i18n.gettext("File not found"))
         response = await send_file(path, mimetype=served_type, conditional=True, cache_timeout=0)
         response.headers["Accept-Ranges"] = "bytes"
         response.headers["Content-Disposition"] = disposition

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import Q
 
+from webchat.i18n import lazy_gettext
 from webchat.models import Ban, Membership, Message, Notice, Room, User
 from webchat.text import mentions
 
@@ -23,7 +24,8 @@ PAGE = 30
 KINDS = ("mention", "reply")
 # What notifies a member of a room (browser notifications, email): every message, only mentions of
 # them and replies to them, or nothing.
-LEVELS = {"all": "All messages", "mentions": "Mentions and replies only", "none": "Nothing"}
+LEVELS = {"all": lazy_gettext("All messages"), "mentions": lazy_gettext("Mentions and replies only"),
+          "none": lazy_gettext("Nothing")}
 
 
 def _may_concern(message: Message) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
+from webchat import i18n
 from webchat.emoji import DISTINCT_MAX
 from webchat.messages.service import allocate
 from webchat.models import Event, Message, Reaction, User
@@ -28,8 +29,9 @@ async def toggle(message: Message, user: User, emoji: str) -> Event:
         else:
             given = set(await Reaction.filter(message_id=message.id).using_db(conn).values_list("emoji", flat=True))
             if emoji not in given and len(given) >= DISTINCT_MAX:
-                raise ReactionRefused(f"A message can have at most {DISTINCT_MAX} different reactions; "
-                                      "add yours to one of them.")
+                raise ReactionRefused(i18n.gettext(
+                    "A message can have at most %(most)d different reactions; add yours to one of them.",
+                    most=DISTINCT_MAX))
             await Reaction.create(message_id=message.id, user_id=user.id, emoji=emoji, using_db=conn)
         message.reactions = await summary(message.id, conn)
         message.revision += 1

@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from webchat import i18n
 from webchat.api import outgoing
 from webchat.db import placeholder
 from webchat.files import service as files
@@ -47,12 +48,12 @@ async def reply_target(room: Room, raw: str | int | None) -> Message | None:
         return None
     text = str(raw).strip()
     if not text.isascii() or not text.isdigit() or len(text) > 12:
-        raise ReplyRefused("reply_to must be the number of a message in this room.")
+        raise ReplyRefused(i18n.gettext("reply_to must be the number of a message in this room."))
     original = await Message.get_or_none(id=int(text), room_id=room.id).select_related(*SHOWN)
     if original is None:
-        raise ReplyRefused("You can only reply to a message of this room; that one is not here.")
+        raise ReplyRefused(i18n.gettext("You can only reply to a message of this room; that one is not here."))
     if original.deleted:
-        raise ReplyRefused("That message was deleted; it can no longer be replied to.")
+        raise ReplyRefused(i18n.gettext("That message was deleted; it can no longer be replied to."))
     return original
 
 
@@ -60,11 +61,12 @@ def clean_body(raw: str) -> tuple[str, str | None]:
     """The body as it will be stored, and the problem with it if any."""
     body = raw.strip("\r\n\t ")
     if not body.strip():
-        return body, "Write a message before sending."
+        return body, i18n.gettext("Write a message before sending.")
     if len(body) > BODY_MAX:
-        return body, f"Messages can be at most {BODY_MAX:,} characters; this one has {len(body):,}."
+        return body, i18n.gettext("Messages can be at most %(most)s characters; this one has %(count)s.",
+                                  most=format(BODY_MAX, ","), count=format(len(body), ","))
     if "\x00" in body:
-        return body, "The message contains a null character."
+        return body, i18n.gettext("The message contains a null character.")
     return body, None
 
 
@@ -254,7 +256,7 @@ async def _insert(conn, post: _Post) -> tuple[Message, Event, tuple[int, ...]]:
         # Checked again under the room's row lock: a delete may have committed since.
         original = await Message.get_or_none(id=post.reply_to.id, room_id=room.id).using_db(conn)
         if original is None or original.deleted:
-            raise ReplyRefused("That message was deleted; it can no longer be replied to.")
+            raise ReplyRefused(i18n.gettext("That message was deleted; it can no longer be replied to."))
     message = await Message.create(
         room_id=room.id, author_id=author.id, seq=seq, body=post.body, html=post.html,
         nonce=post.nonce, reply_to_id=original.id if original else None, using_db=conn,

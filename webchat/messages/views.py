@@ -6,7 +6,7 @@ import re
 
 from quart import Blueprint, g, render_template, request
 
-from webchat import enforce, web
+from webchat import enforce, i18n, web
 from webchat.accounts.people import blocked_usernames
 from webchat.admin import audit
 from webchat.emoji import clean_emoji
@@ -118,7 +118,7 @@ async def history_page(room_id: str):
     if "date" in args:
         day = parse_day(args["date"].strip())
         if day is None:
-            errors.add("jump-date", "Give a date as YYYY-MM-DD, such as 2026-11-30.")
+            errors.add("jump-date", i18n.gettext("Give a date as YYYY-MM-DD, such as 2026-11-30."))
             history, more = await service.history(found.room)
         else:
             history, more, more_newer = await service.from_day(found.room, day, zone=web.reader_clock().tz)
@@ -152,7 +152,8 @@ def _message_number(args, name: str) -> int | None:
         return None
     number = rooms.whole_number(raw)
     if number is None:
-        raise Refused(400, f"{name} must be a message number.", "Bad message number")
+        raise Refused(400, i18n.gettext("%(name)s must be a message number.", name=name),
+                      i18n.gettext("Bad message number"))
     return number
 
 
@@ -160,7 +161,7 @@ async def _own_message(room_id: str, message_id: str):
     found = await rooms.access(parse_id(room_id), g.user)
     message = await service.get_message(found.room, parse_id(message_id))
     if message is None:
-        raise Refused(404, "There is no such message in this room.", "Message not found")
+        raise Refused(404, i18n.gettext("There is no such message in this room."), i18n.gettext("Message not found"))
     return found, message
 
 
@@ -181,7 +182,7 @@ async def replies(room_id: str, message_id: str):
     found, message = await _own_message(room_id, message_id)
     first = await service.first_reply(message)
     if first is None:
-        raise Refused(404, "This message has no replies.", "No replies")
+        raise Refused(404, i18n.gettext("This message has no replies."), i18n.gettext("No replies"))
     return web.see_other(f"/rooms/{found.room.id}/messages/{first}")
 
 
@@ -194,10 +195,11 @@ async def edit_page(room_id: str, message_id: str):
 async def _edit_form(found, message, body, problem, status, alt_problem=None, form=None):
     author = message.author_id == g.user.id
     if message.deleted:
-        raise Refused(410, "This message was deleted; it can no longer be changed.", "Message deleted")
+        raise Refused(410, i18n.gettext("This message was deleted; it can no longer be changed."),
+                      i18n.gettext("Message deleted"))
     if not author and not found.moderates(g.user):
-        raise Refused(403, "Only the author can edit a message, and the author or the room's owner or "
-                           "moderators delete it.")
+        raise Refused(403, i18n.gettext("Only the author can edit a message, and the author or the room's owner or "
+                                        "moderators delete it."))
     errors = web.FormErrors()
     if problem:
         errors.add("edit-body", problem)
@@ -216,9 +218,10 @@ async def delete_page(room_id: str, message_id: str):
     """Asks once before deleting: in place (htmx), or as a page of its own."""
     found, message = await _own_message(room_id, message_id)
     if message.deleted:
-        raise Refused(410, "This message was deleted already.", "Message deleted")
+        raise Refused(410, i18n.gettext("This message was deleted already."), i18n.gettext("Message deleted"))
     if message.author_id != g.user.id and not found.moderates(g.user):
-        raise Refused(403, "Only the author or the room's owner or moderators can delete a message.", "Not allowed")
+        raise Refused(403, i18n.gettext("Only the author or the room's owner or moderators can delete a message."),
+                      i18n.gettext("Not allowed"))
     template = "messages/_confirm_delete.html" if web.is_htmx() else "messages/delete.html"
     return await render_template(
         template, room=found.room, message=message, title=await rooms.display_name(found.room, g.user),
@@ -230,9 +233,10 @@ async def delete_page(room_id: str, message_id: str):
 async def edit(room_id: str, message_id: str):
     found, message = await _own_message(room_id, message_id)
     if message.author_id != g.user.id:
-        raise Refused(403, "Only the author can edit a message.", "Not your message")
+        raise Refused(403, i18n.gettext("Only the author can edit a message."), i18n.gettext("Not your message"))
     if message.deleted:
-        raise Refused(410, "This message was deleted; it can no longer be edited.", "Message deleted")
+        raise Refused(410, i18n.gettext("This message was deleted; it can no longer be edited."),
+                      i18n.gettext("Message deleted"))
     await rooms.require_member(found.room.id, g.user)  # an archived room, or a mute, stops edits too
     form = web.form()
     raw = form.get("body", "")
@@ -259,9 +263,10 @@ def _descriptions(message, form) -> tuple[dict[int, tuple[str, bool]], tuple[str
         alt = form.get(f"alt-{item['id']}", "").strip()
         decorative = form.get(f"decorative-{item['id']}") == "1" and not alt
         if len(alt) > files.ALT_MAX:
-            return {}, (f"edit-alt-{item['id']}", f"Descriptions can be at most {files.ALT_MAX:,} characters.")
+            return {}, (f"edit-alt-{item['id']}", files.descriptions_too_long())
         if not alt and not decorative:
-            return {}, (f"edit-alt-{item['id']}", files.NEEDS_ALT + ", or mark it decorative.")
+            return {}, (f"edit-alt-{item['id']}", i18n.gettext(
+                "Describe the image for people who cannot see it, or mark it decorative."))
         changes[item["id"]] = (alt, decorative)
     return changes, None
 
@@ -271,7 +276,8 @@ def _descriptions(message, form) -> tuple[dict[int, tuple[str, bool]], tuple[str
 async def delete(room_id: str, message_id: str):
     found, message = await _own_message(room_id, message_id)
     if message.author_id != g.user.id and not found.moderates(g.user):
-        raise Refused(403, "Only the author or the room's owner or moderators can delete a message.", "Not allowed")
+        raise Refused(403, i18n.gettext("Only the author or the room's owner or moderators can delete a message."),
+                      i18n.gettext("Not allowed"))
     if not message.deleted and message.author_id != g.user.id:
         # Moderation: the tombstone says who removed it, and the audit log keeps it.
         role = "the owner" if found.owner(g.user) else "a moderator"
@@ -295,7 +301,8 @@ async def reactions_page(room_id: str, message_id: str):
     """Any emoji, by a form of its own (every message offers the quick six in place)."""
     found, message = await _own_message(room_id, message_id)
     if message.deleted:
-        raise Refused(410, "This message was deleted; it can no longer get reactions.", "Message deleted")
+        raise Refused(410, i18n.gettext("This message was deleted; it can no longer get reactions."),
+                      i18n.gettext("Message deleted"))
     return await _reactions_form(found, message, "", None, 200)
 
 
@@ -317,7 +324,8 @@ async def react(room_id: str, message_id: str):
     change reaches every tab through the stream, the reader's too: htmx gets 204."""
     found, message = await _own_message(room_id, message_id)
     if message.deleted:
-        raise Refused(410, "This message was deleted; it can no longer get reactions.", "Message deleted")
+        raise Refused(410, i18n.gettext("This message was deleted; it can no longer get reactions."),
+                      i18n.gettext("Message deleted"))
     raw = web.form().get("emoji", "")
     emoji, problem = clean_emoji(raw)
     if problem is None:
@@ -331,5 +339,5 @@ async def react(room_id: str, message_id: str):
                 return "", 204
             return web.see_other(f"/rooms/{found.room.id}/messages/{message.id}")
     if web.is_htmx():
-        raise Refused(422, problem, "Reaction not given")
+        raise Refused(422, problem, i18n.gettext("Reaction not given"))
     return await _reactions_form(found, message, raw, problem, 422)
