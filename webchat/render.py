@@ -10,11 +10,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
-from babel.dates import format_date
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
-from webchat.clock import UTC_CLOCK, Clock
+from webchat.clock import UTC_CLOCK, Clock, long_date
 from webchat import i18n
 from webchat.emoji import QUICK, emoji_name, reaction_label
 from webchat.files import present
@@ -49,11 +48,10 @@ def isodate(value: datetime) -> str:
 
 def longdate(value: datetime) -> str:
     """A day as words in the current language: "Monday 30 November 2026", "วันจันทร์ที่ 30
-    พฤศจิกายน ค.ศ. 2026" (Thai as CLDR writes a full date)."""
-    language = i18n.current()
-    if language == i18n.DEFAULT:
+    พฤศจิกายน 2569" (Thai in the Buddhist era, as the day headings and the browser write it)."""
+    if i18n.current() == i18n.DEFAULT:
         return f"{value:%A} {value.day} {value:%B %Y}"
-    return format_date(value, format="full", locale=language)
+    return long_date(value)
 
 
 EXCERPT_MAX = 140
