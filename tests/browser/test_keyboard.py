@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import unique
@@ -23,6 +24,7 @@ from tests.browser.support import (
     tab_to,
     type_text,
 )
+from webchat import i18n
 
 SKIP_LINK = "a.skip-link"
 
@@ -41,9 +43,17 @@ async def active(page: Page, selector: str) -> bool:
     return await page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector)
 
 
-async def test_keyboard_journey(session: Session):
+def say(language: str, message: str, **variables) -> str:
+    """What the page says in `language` (the catalog's translation of the English `message`)."""
+    with i18n.speaking(language):
+        return i18n.gettext(message, **variables)
+
+
+@pytest.mark.parametrize("language", ["en", "th"])
+async def test_keyboard_journey(session: Session, language: str):
+    """The journey in English, and again in a browser whose language is Thai."""
     name = unique("kbd")
-    page = await session.page()
+    page = await session.page(locale="th-TH" if language == "th" else "en-US")
     await page.goto("/")
 
     # The first Tab reaches the skip link, which shows itself; it takes you to the main content.
@@ -122,7 +132,7 @@ async def test_keyboard_journey(session: Session):
     # button, then the message itself; the arrow keys move between messages.
     summary = page.locator(f"#{second_id} details.msg-actions > summary")
     await tab_to(page, f"#{second_id} details.msg-actions > summary", backwards=True, limit=1, where="room: Actions")
-    assert await summary.get_attribute("aria-label") == "Actions for Kay Board's message"
+    assert await summary.get_attribute("aria-label") == say(language, "Actions for %(name)s's message", name="Kay Board")
     # Enter opens the menu on its first action; the arrow keys move inside it; Escape closes it
     # and puts focus back on its button.
     await press(page, "Enter", "open the actions menu")
@@ -141,7 +151,7 @@ async def test_keyboard_journey(session: Session):
     await expect(page.locator(f"#{second_id} a.act-reply")).to_be_focused()
     await press(page, "Enter", "Reply")
     await expect(page.locator("#composer-body")).to_be_focused()
-    await expect(page.locator("#composer-reply-label")).to_have_text("Replying to Kay Board: Another one")
+    await expect(page.locator("#composer-reply-label")).to_have_text(say(language, "Replying to %(name)s: %(excerpt)s", name="Kay Board", excerpt="Another one"))
     await expect(page.locator("#composer-body")).to_have_attribute("aria-describedby", re.compile("^composer-reply-label "))
     await press(page, "Escape", "drop the reply")
     await expect(page.locator("#composer-reply")).to_be_hidden()
@@ -200,7 +210,7 @@ async def test_keyboard_journey(session: Session):
     await page.keyboard.press("Enter")
     confirm = page.locator(f"#{second_id} button.confirm-delete")
     await expect(confirm, "the question's button takes focus").to_be_focused()
-    await expect(page.locator(f"#{second_id} .confirm-question")).to_contain_text("Delete this message?")
+    await expect(page.locator(f"#{second_id} .confirm-question")).to_contain_text(say(language, "Delete this message?"))
     # Escape leaves the message as it was.
     await page.keyboard.press("Escape")
     await expect(page.locator(f"#{second_id}")).to_be_focused()
@@ -211,7 +221,7 @@ async def test_keyboard_journey(session: Session):
     await page.keyboard.press("Enter")
     await expect(confirm).to_be_focused()
     await page.keyboard.press("Space")
-    await expect(page.locator(f"#{second_id} .tombstone")).to_have_text("Message deleted")
+    await expect(page.locator(f"#{second_id} .tombstone")).to_have_text(say(language, "Message deleted"))
     await expect(page.locator(f"#{second_id}"), "after deleting, focus is on the deleted message").to_be_focused()
     assert_focus_visible(await focused(page), "after deleting")
     # From there, Tab goes on to the composer: the place in the page was kept.
@@ -231,7 +241,7 @@ async def test_keyboard_journey(session: Session):
     await expect(page.locator("#older a")).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator("#messages > li")).to_have_count(62)
-    await expect(page.locator("#older")).to_have_text("This is the start of the conversation.")
+    await expect(page.locator("#older")).to_have_text(say(language, "This is the start of the conversation."))
     await expect(page.locator("#older"), "after loading older messages, focus is where the link was").to_be_focused()
     assert_focus_visible(await focused(page), "after loading older messages")
     # Tab goes into the log (one stop), Home to its oldest message, Tab to that message's action
