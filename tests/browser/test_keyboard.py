@@ -151,7 +151,7 @@ async def test_keyboard_journey(session: Session, language: str):
     await expect(page.locator(f"#{second_id} a.act-reply")).to_be_focused()
     await press(page, "Enter", "Reply")
     await expect(page.locator("#composer-body")).to_be_focused()
-    await expect(page.locator("#composer-reply-label")).to_have_text(say(language, "Replying to %(name)s: %(excerpt)s", name="Kay Board", excerpt="Another one"))
+    await expect(page.locator("#composer-reply-label")).to_have_text(say(language, "Replying to %(name)s: %(text)s", name="Kay Board", text="Another one"))
     await expect(page.locator("#composer-body")).to_have_attribute("aria-describedby", re.compile("^composer-reply-label "))
     await press(page, "Escape", "drop the reply")
     await expect(page.locator("#composer-reply")).to_be_hidden()
