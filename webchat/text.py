@@ -12,9 +12,14 @@ Rendered once when a message is written (Message.html), never per page, replay o
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 
 try:  # what markdown-it strips from a paragraph's ends (its JavaScript original's String.trim)
     from markdown_it.common.utils import MD_TRIM_CHARS as _TRIM
@@ -114,7 +119,7 @@ def _paragraph(state, startLine: int, endLine: int, silent: bool) -> bool:
         if sCount[nextLine] - state.blkIndent > 3 or sCount[nextLine] < 0:
             nextLine += 1
             continue
-        if src[first] in _BLOCK_MARKS and any(rule(state, nextLine, endLine, True) for rule in terminatorRules):
+        if _TERMINATOR.match(src, first) and any(rule(state, nextLine, endLine, True) for rule in terminatorRules):
             break
         nextLine += 1
     content = state.getLines(startLine, nextLine, state.blkIndent, False).strip(_TRIM)
@@ -130,37 +135,44 @@ def _paragraph(state, startLine: int, endLine: int, silent: bool) -> bool:
     return True
 
 
-def _newline(state, silent: bool) -> bool:
-    """A line break stays in the text as "\n" (shown as `<br>`), trailing spaces before it and
-    leading ones after it dropped as markdown-it's own rule does, without a token of its own: a
-    body of many short lines is then a few text tokens, not thousands."""
+def _text(state, silent: bool) -> bool:
+    """markdown-it's text rule, with line breaks in the text: a run up to the next mark an
+    enabled rule starts at, line breaks included, is taken in one step. What markdown-it's own
+    newline rule does at a break (drop the spaces before it and the spaces and tabs after it) is
+    done to the run, and the break stays in the text ("\n", shown as `<br>`), so a body of many
+    short lines is a few text tokens, not thousands. Spaces before a break are always in the
+    same run as the break: a run only ends at a mark, and a mark is never a space."""
     pos = state.pos
-    if state.src[pos] != "\n":
+    found = state.md.inline.terminator_re.search(state.src, pos, state.posMax)
+    end = found.start() if found else state.posMax
+    if end == pos:
         return False
     if not silent:
-        pending = state.pending
-        if pending.endswith(" "):
-            state.pending = pending.rstrip(" ") if pending.endswith("  ") else pending[:-1]
-        del pending
-        state.append_pending("\n")
-    pos += 1
-    maximum = state.posMax
-    src = state.src
-    while pos < maximum and src[pos] in " \t":
-        pos += 1
-    state.pos = pos
+        run = state.src[pos:end]
+        if "\n" in run:
+            run = _LINE_BREAK.sub("\n", run)
+        _append_pending(state, run)
+    state.pos = end
     return True
+
+
+if hasattr(StateInline, "append_pending"):  # markdown-it-py's amortised O(1) append
+    def _append_pending(state, run: str) -> None:
+        state.append_pending(run)
+else:
+    def _append_pending(state, run: str) -> None:
+        state.pending += run
 
 
 def _text_render(self, tokens, idx, options, env):
     return escapeHtml(tokens[idx].content).replace("\n", "<br>\n")
 
 
-# The first character of a line that may start a fenced code block, a quote or a list item.
-_BLOCK_MARKS = frozenset("`~>-+*0123456789")
-# The characters an enabled inline rule starts at ("]" ends a link's text); any other run of
-# characters is text, taken in one step.
-_INLINE_MARKS = {"linkify": ":", "escape": "\\", "backticks": "`", "strikethrough": "~", "emphasis": "*_",
+# How a line that may start a fenced code block, a quote or a list item begins.
+_TERMINATOR = re.compile(r"[-+*](?:[ \t\n]|\Z)|[0-9]{1,9}[.)](?:[ \t\n]|\Z)|>|```|~~~")
+# Where an enabled inline rule may start ("]" ends a link's text, "://" is where a bare link is
+# found); any other run of characters is text, taken in one step (see _text).
+_INLINE_MARKS = {"linkify": "://", "escape": "\\", "backticks": "`", "strikethrough": "~", "emphasis": "*_",
                  "link": "[]", "autolink": "<", "mention": "@"}
 
 
@@ -227,7 +239,7 @@ def _build(disabled: frozenset[str] = frozenset()) -> MarkdownIt:
     md.linkify = _Linkify(md.linkify).set({"fuzzy_link": False, "fuzzy_email": True})
     md.validateLink = _valid_link
     md.inline.ruler.before("emphasis", "mention", _mention)
-    md.inline.ruler.at("newline", _newline)
+    md.inline.ruler.at("text", _text)
     md.block.ruler.at("paragraph", _paragraph)
     md.core.ruler.push("block_direction", _block_direction)
     md.add_render_rule("link_open", _link_open)
@@ -237,8 +249,19 @@ def _build(disabled: frozenset[str] = frozenset()) -> MarkdownIt:
     md.add_render_rule("text", _text_render)
     if disabled:
         md.disable(sorted(disabled))
-    marks = "\n" + "".join(chars for rule, chars in _INLINE_MARKS.items() if rule not in disabled)
-    md.inline.terminator_re = re.compile("[" + re.escape(marks) + "]")
+    marks = [re.escape(chars) if len(chars) > 1 and rule == "linkify" else f"[{re.escape(chars)}]"
+             for rule, chars in _INLINE_MARKS.items() if rule not in disabled]
+    md.inline.terminator_re = re.compile("|".join(marks)) if marks else re.compile(r"(?!)")
+    # What makes a paragraph more than its text: a mark, or an "@" (an e-mail address).
+    md.paragraph_marks = re.compile("|".join(marks + ["@"] if "linkify" not in disabled else marks) or r"(?!)")
+    # The core rules after the block parser's, for a body that is paragraphs only (_paragraphs).
+    md.after_blocks = [rule.fn for rule in md.core.ruler.__rules__
+                       if rule.enabled and rule.name not in ("normalize", "block")]
+    # A line that starts a block other than a paragraph, for the block rules enabled.
+    starts = {"list": r"[ \t]*(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)", "blockquote": r"[ \t]*>",
+              "fence": r"[ \t]*(?:```|~~~)", "code": r" {0,3}\t| {4}"}
+    starts = [pattern for rule, pattern in starts.items() if rule not in disabled]
+    md.block_start = re.compile("^(?:" + "|".join(starts) + ")", re.MULTILINE) if starts else None
     return md
 
 
@@ -246,15 +269,56 @@ _md = _build()
 
 # markdown-it looks ahead to the end of the text for what closes a "[", a "<" or an emphasis run,
 # so a body crowded with unclosed ones costs time quadratic in its length (4,000 "[" took 41 ms).
-# No message people write has this many; beyond it, that construct is shown as typed.
+# No message people write has this many; beyond it, that construct is shown as typed. Each group
+# of marks counts on its own ("[" and "]" apart, "*" and "_" together).
 CROWDED = 32
-_CROWDABLE = {"link": ("[",), "autolink": ("<",), "emphasis": ("*", "_"), "strikethrough": ("~",),
-              "backticks": ("`",), "linkify": ("://", "@")}
+_CROWDABLE = {"link": (("[",), ("]",)), "autolink": (("<",),), "emphasis": (("*", "_"),),
+              "strikethrough": (("~",),), "backticks": (("`",),), "linkify": (("://", "@"),),
+              "escape": (("\\",),), "mention": (("@",),)}
+_BLOCK_RULES = ("list", "blockquote", "fence", "code")
+# What a render may cost, in microseconds, as estimated below from what the body holds; beyond
+# it the costliest constructs are shown as typed, one after another, until it fits. Measured
+# (bench/formatting.py) on a 2-core machine shared with others; the estimate errs high.
+BUDGET = 600
+# Microseconds for each list item, quoted line, fence, line the block parser reads (when a body
+# has any block but paragraphs), and each mark of an inline construct.
+_COSTS = {"list": 12.0, "blockquote": 4.0, "fence": 6.0, "lines": 2.0, "link": 6.0, "autolink": 3.0,
+          "emphasis": 4.0, "strikethrough": 4.0, "backticks": 4.0, "linkify": 12.0, "escape": 3.0, "mention": 4.0}
+_LIST_ITEM = re.compile(r"^[ \t>]*(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)", re.MULTILINE)
+_QUOTED = re.compile(r"^[ \t]*>", re.MULTILINE)
+_FENCE = re.compile(r"```|~~~")
+# A line that may start a block but a paragraph (a quick look: _build makes the exact pattern).
+_MAYBE_BLOCK = re.compile(r"(?:^|\n)(?:[ \t]*[-+*>0-9`~]| {0,3}\t| {4})")
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 _variants: dict[frozenset[str], MarkdownIt] = {frozenset(): _md}
 
 
 def _crowded(text: str) -> frozenset[str]:
-    return frozenset(rule for rule, marks in _CROWDABLE.items() if sum(text.count(mark) for mark in marks) > CROWDED)
+    """The constructs shown as typed in this body: those crowded past CROWDED marks, then the
+    costliest ones until the estimated cost fits BUDGET."""
+    counts = {rule: max(sum(text.count(mark) for mark in group) for group in groups)
+              for rule, groups in _CROWDABLE.items()}
+    crowded = {rule for rule, count in counts.items() if count > CROWDED}
+    costs = {rule: _COSTS[rule] * count for rule, count in counts.items() if rule not in crowded and count}
+    if "linkify" in costs:
+        # linkify-it reads every character of a word that may hold a link (see _Linkify).
+        costs["linkify"] += 0.3 * sum(end - start for start, end in _link_words(text))
+    if _MAYBE_BLOCK.search(text):
+        for rule, pattern in (("list", _LIST_ITEM), ("blockquote", _QUOTED), ("fence", _FENCE)):
+            if count := len(pattern.findall(text)):
+                costs[rule] = _COSTS[rule] * count
+        # The block parser's look at every line, and at every space or tab that indents one.
+        costs["lines"] = _COSTS["lines"] * text.count("\n") + 0.3 * sum(map(len, _INDENT.findall(text)))
+    while sum(costs.values()) > BUDGET:
+        costliest = max(costs, key=costs.get)
+        del costs[costliest]
+        if costliest == "lines":
+            crowded.update(_BLOCK_RULES)
+            for rule in _BLOCK_RULES:
+                costs.pop(rule, None)
+        else:
+            crowded.add(costliest)
+    return frozenset(crowded)
 
 
 def _renderer_for(crowded: frozenset[str]) -> MarkdownIt:
@@ -265,37 +329,60 @@ def _renderer_for(crowded: frozenset[str]) -> MarkdownIt:
 
 
 _NEWLINES = re.compile(r"\r\n?")
-# A line that may start a block other than a paragraph: a list item, a quote, a fence or (indented
-# by four columns) a code block.
-_BLOCK_START = re.compile(r"^(?:[ \t]*(?:[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|>|```|~~~)| {0,3}\t| {4})", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
-_LINE_BREAK = re.compile(r" *\n[ \t]*")
+# The spaces before a line break and the spaces and tabs after it (each run matched from its
+# start only, so a long run of spaces is read once, not once for each of its characters).
+_LINE_BREAK = re.compile(r"(?<! ) *\n[ \t]*")
 
 
-def _plain(text: str, crowded: frozenset[str]) -> str | None:
-    """The HTML of a body with nothing for Markdown to do (no mark of an enabled rule, no block but
-    paragraphs, nothing a link could be made of), made directly: what markdown-it would make of
-    it, without its cost per line (a body of 2,000 one-letter lines took it 10 ms). None if the
-    body needs markdown-it."""
-    marks = "".join(chars for rule, chars in _INLINE_MARKS.items() if rule not in crowded and rule != "linkify")
-    if "@" in text or "://" in text or any(mark in text for mark in marks) or _BLOCK_START.search(text):
-        return None
-    paragraphs = [part.strip(_TRIM) for part in _BLANK_LINES.split(text) if part.strip(" \t\n")]
-    html = [escapeHtml(_LINE_BREAK.sub("\n", part)).replace("\n", "<br>\n") for part in paragraphs]
+def _line_breaks(html: str) -> str:
+    if " \n" in html or "\n " in html or "\n\t" in html:
+        html = _LINE_BREAK.sub("\n", html)
+    return html.replace("\n", "<br>\n")
+
+
+def _paragraphs(text: str, md: MarkdownIt) -> str:
+    """The HTML of a body that is paragraphs only (no line starts another block), without
+    markdown-it's block parser and its cost for every line (a body of 2,000 one-letter lines took
+    it 10 ms): the paragraphs are the runs of lines between empty ones, each trimmed, as the block
+    parser makes them. A paragraph with no mark an enabled rule reacts to (most of them) is its
+    text, escaped, its line breaks made `<br>`: what markdown-it makes of it, in a few passes over
+    the whole text. The others go through markdown-it's inline and core rules, all in one go."""
+    body = text.strip(" \t\n")
+    if not body:
+        return ""
+    parts = [part.strip(_TRIM) for part in _BLANK_LINES.split(body)]
+    # "\0" (never in a body: render_body replaced it) stands between paragraphs.
+    joined = "\0".join(parts)
+    html = _line_breaks(escapeHtml(joined)).split("\0")
+    marked = None
+    for found in md.paragraph_marks.finditer(joined):
+        if marked is None:
+            ends = list(accumulate(len(part) + 1 for part in parts))
+            marked = {}
+        index = bisect_right(ends, found.start())
+        if index not in marked:
+            token = marked[index] = Token("inline", "", 0)
+            token.content, token.children, token.block, token.level = parts[index], [], True, 1
+    if marked:
+        state = StateCore(joined, md, {})
+        state.tokens = list(marked.values())
+        for rule in md.after_blocks:
+            rule(state)
+        for index, token in marked.items():
+            html[index] = md.renderer.render([token], md.options, {})
     if len(html) == 1:
         return html[0]
-    return "".join(f'<p dir="auto">{part}</p>\n' for part in html).rstrip("\n")
+    return '<p dir="auto">' + '</p>\n<p dir="auto">'.join(html) + "</p>"
 
 
 def render_body(text: str) -> Markup:
     """The body as HTML. One paragraph (most messages) is its inline content alone: the message's
     own `<div class="body" dir="auto">` is its block."""
     text = _NEWLINES.sub("\n", text).replace("\0", "\ufffd")
-    crowded = _crowded(text)
-    html = _plain(text, crowded)
-    if html is not None:
-        return Markup(html)
-    md = _renderer_for(crowded)
+    md = _renderer_for(_crowded(text))
+    if md.block_start is None or not md.block_start.search(text):
+        return Markup(_paragraphs(text, md))
     tokens = md.parse(text)
     if len(tokens) == 3 and tokens[0].type == "paragraph_open":
         tokens = tokens[1:2]
