@@ -300,6 +300,10 @@ def _crowded(text: str) -> frozenset[str]:
               for rule, groups in _CROWDABLE.items()}
     crowded = {rule for rule, count in counts.items() if count > CROWDED}
     costs = {rule: _COSTS[rule] * count for rule, count in counts.items() if rule not in crowded and count}
+    if "link" in costs:
+        # markdown-it reads a link's destination and title character by character (up to twice:
+        # once more when an outer "[" looks for its end): a long one without an end is costly.
+        costs["link"] += 0.2 * _link_tails(text)
     if "linkify" in costs:
         # linkify-it reads every character of a word that may hold a link (see _Linkify).
         costs["linkify"] += 0.3 * sum(end - start for start, end in _link_words(text))
@@ -319,6 +323,33 @@ def _crowded(text: str) -> frozenset[str]:
         else:
             crowded.add(costliest)
     return frozenset(crowded)
+
+
+_DESTINATION_END = re.compile(r"[\x00-\x20\x7f]")
+_ANGLED_END = re.compile(r"[\n<>]")
+_TITLE_ENDS = {'"': re.compile('"'), "'": re.compile("'"), "(": re.compile(r"\)")}
+
+
+def _link_tails(text: str) -> int:
+    """How many characters markdown-it may read after a "](" (a destination, then a title) at
+    most, summed over them: up to what ends a destination, then up to the end of a title."""
+    total = 0
+    at = text.find("](")
+    while at >= 0:
+        start = at + 2
+        while start < len(text) and text[start] in " \t\n":
+            start += 1
+        ending = _ANGLED_END if text.startswith("<", start) else _DESTINATION_END
+        found = ending.search(text, start + 1)
+        end = found.start() if found else len(text)
+        while end < len(text) and text[end] in " \t\n":
+            end += 1
+        if end < len(text) and text[end] in _TITLE_ENDS:
+            found = _TITLE_ENDS[text[end]].search(text, end + 1)
+            end = found.start() if found else len(text)
+        total += end - at
+        at = text.find("](", at + 2)
+    return total
 
 
 def _renderer_for(crowded: frozenset[str]) -> MarkdownIt:
