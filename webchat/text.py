@@ -11,6 +11,7 @@ Rendered once when a message is written (Message.html), never per page, replay o
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from itertools import accumulate
@@ -143,7 +144,7 @@ def _text(state, silent: bool) -> bool:
     short lines is a few text tokens, not thousands. Spaces before a break are always in the
     same run as the break: a run only ends at a mark, and a mark is never a space."""
     pos = state.pos
-    found = state.md.inline.terminator_re.search(state.src, pos, state.posMax)
+    found = state.env["marks"].search(state.src, pos, state.posMax)
     end = found.start() if found else state.posMax
     if end == pos:
         return False
@@ -174,6 +175,8 @@ _TERMINATOR = re.compile(r"[-+*](?:[ \t\n]|\Z)|[0-9]{1,9}[.)](?:[ \t\n]|\Z)|>|``
 # found); any other run of characters is text, taken in one step (see _text).
 _INLINE_MARKS = {"linkify": "://", "escape": "\\", "backticks": "`", "strikethrough": "~", "emphasis": "*_",
                  "link": "[]", "autolink": "<", "mention": "@"}
+# The rules a render may leave out (_crowded): inline ones, then block ones.
+_LEAVABLE = frozenset(_INLINE_MARKS) | {"list", "blockquote", "fence", "code"}
 
 
 class _Linkify:
@@ -231,7 +234,10 @@ def _link_words(text: str) -> list[tuple[int, int]]:
     return merged
 
 
-def _build(disabled: frozenset[str] = frozenset()) -> MarkdownIt:
+def _build(leaving_out: bool = False) -> MarkdownIt:
+    """The parser. With `leaving_out`, each rule _crowded may leave out first asks whether this
+    render leaves it out (`env["off"]`): one parser for every combination, not one for each (an
+    instance holds some 200 kB)."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True, "xhtmlOut": False})
     md.enable(["linkify", "strikethrough"])
     md.disable(["heading", "lheading", "hr", "image", "reference", "entity", "html_block", "html_inline"])
@@ -247,25 +253,54 @@ def _build(disabled: frozenset[str] = frozenset()) -> MarkdownIt:
     md.add_render_rule("fence", _fence)
     md.add_render_rule("code_block", _code_block)
     md.add_render_rule("text", _text_render)
-    if disabled:
-        md.disable(sorted(disabled))
-    marks = [re.escape(chars) if len(chars) > 1 and rule == "linkify" else f"[{re.escape(chars)}]"
-             for rule, chars in _INLINE_MARKS.items() if rule not in disabled]
-    md.inline.terminator_re = re.compile("|".join(marks)) if marks else re.compile(r"(?!)")
-    # What makes a paragraph more than its text: a mark, or an "@" (an e-mail address).
-    md.paragraph_marks = re.compile("|".join(marks + ["@"] if "linkify" not in disabled else marks) or r"(?!)")
+    if leaving_out:
+        for ruler, wrap in ((md.inline.ruler, _inline_rule), (md.block.ruler, _block_rule), (md.core.ruler, _core_rule)):
+            for rule in ruler.__rules__:
+                if rule.name in _LEAVABLE:
+                    rule.fn = wrap(rule.name, rule.fn)
+            ruler.__cache__ = None
     # The core rules after the block parser's, for a body that is paragraphs only (_paragraphs).
     md.after_blocks = [rule.fn for rule in md.core.ruler.__rules__
                        if rule.enabled and rule.name not in ("normalize", "block")]
-    # A line that starts a block other than a paragraph, for the block rules enabled.
-    starts = {"list": r"[ \t]*(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)", "blockquote": r"[ \t]*>",
-              "fence": r"[ \t]*(?:```|~~~)", "code": r" {0,3}\t| {4}"}
-    starts = [pattern for rule, pattern in starts.items() if rule not in disabled]
-    md.block_start = re.compile("^(?:" + "|".join(starts) + ")", re.MULTILINE) if starts else None
     return md
 
 
+def _inline_rule(name, rule):
+    return lambda state, silent: name not in state.env["off"] and rule(state, silent)
+
+
+def _block_rule(name, rule):
+    return lambda state, start, end, silent: name not in state.env["off"] and rule(state, start, end, silent)
+
+
+def _core_rule(name, rule):
+    def core(state) -> None:
+        if name not in state.env["off"]:
+            rule(state)
+    return core
+
+
+@functools.cache
+def _marks(off: frozenset[str]) -> tuple[re.Pattern, re.Pattern]:
+    """Where the text rule stops (the marks of the inline rules left in), and what makes a
+    paragraph more than its text (those, or an "@": an e-mail address)."""
+    marks = [re.escape(chars) if rule == "linkify" else f"[{re.escape(chars)}]"
+             for rule, chars in _INLINE_MARKS.items() if rule not in off]
+    linked = marks + ["@"] if "linkify" not in off else marks
+    return re.compile("|".join(marks) or r"(?!)"), re.compile("|".join(linked) or r"(?!)")
+
+
+@functools.cache
+def _block_start(off: frozenset[str]) -> re.Pattern | None:
+    """A line that starts a block but a paragraph, for the block rules left in."""
+    starts = {"list": r"[ \t]*(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)", "blockquote": r"[ \t]*>",
+              "fence": r"[ \t]*(?:```|~~~)", "code": r" {0,3}\t| {4}"}
+    starts = [pattern for rule, pattern in starts.items() if rule not in off]
+    return re.compile("^(?:" + "|".join(starts) + ")", re.MULTILINE) if starts else None
+
+
 _md = _build()
+_md_leaving_out = _build(leaving_out=True)
 
 # markdown-it looks ahead to the end of the text for what closes a "[", a "<" or an emphasis run,
 # so a body crowded with unclosed ones costs time quadratic in its length (4,000 "[" took 41 ms).
@@ -276,6 +311,7 @@ _CROWDABLE = {"link": (("[",), ("]",)), "autolink": (("<",),), "emphasis": (("*"
               "strikethrough": (("~",),), "backticks": (("`",),), "linkify": (("://", "@"),),
               "escape": (("\\",),), "mention": (("@",),)}
 _BLOCK_RULES = ("list", "blockquote", "fence", "code")
+_BLOCK_RULES_SET = frozenset(_BLOCK_RULES)
 # What a render may cost, in microseconds, as estimated below from what the body holds; beyond
 # it the costliest constructs are shown as typed, one after another, until it fits. Measured
 # (bench/formatting.py) on a 2-core machine shared with others; the estimate errs high.
@@ -290,7 +326,6 @@ _FENCE = re.compile(r"```|~~~")
 # A line that may start a block but a paragraph (a quick look: _build makes the exact pattern).
 _MAYBE_BLOCK = re.compile(r"(?:^|\n)(?:[ \t]*[-+*>0-9`~]| {0,3}\t| {4})")
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
-_variants: dict[frozenset[str], MarkdownIt] = {frozenset(): _md}
 
 
 def _crowded(text: str) -> frozenset[str]:
@@ -352,13 +387,6 @@ def _link_tails(text: str) -> int:
     return total
 
 
-def _renderer_for(crowded: frozenset[str]) -> MarkdownIt:
-    md = _variants.get(crowded)
-    if md is None:
-        md = _variants[crowded] = _build(crowded)
-    return md
-
-
 _NEWLINES = re.compile(r"\r\n?")
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
 # The spaces before a line break and the spaces and tabs after it (each run matched from its
@@ -372,7 +400,7 @@ def _line_breaks(html: str) -> str:
     return html.replace("\n", "<br>\n")
 
 
-def _paragraphs(text: str, md: MarkdownIt) -> str:
+def _paragraphs(text: str, md: MarkdownIt, env: dict) -> str:
     """The HTML of a body that is paragraphs only (no line starts another block), without
     markdown-it's block parser and its cost for every line (a body of 2,000 one-letter lines took
     it 10 ms): the paragraphs are the runs of lines between empty ones, each trimmed, as the block
@@ -387,7 +415,7 @@ def _paragraphs(text: str, md: MarkdownIt) -> str:
     joined = "\0".join(parts)
     html = _line_breaks(escapeHtml(joined)).split("\0")
     marked = None
-    for found in md.paragraph_marks.finditer(joined):
+    for found in env["paragraph_marks"].finditer(joined):
         if marked is None:
             ends = list(accumulate(len(part) + 1 for part in parts))
             marked = {}
@@ -396,12 +424,12 @@ def _paragraphs(text: str, md: MarkdownIt) -> str:
             token = marked[index] = Token("inline", "", 0)
             token.content, token.children, token.block, token.level = parts[index], [], True, 1
     if marked:
-        state = StateCore(joined, md, {})
+        state = StateCore(joined, md, env)
         state.tokens = list(marked.values())
         for rule in md.after_blocks:
             rule(state)
         for index, token in marked.items():
-            html[index] = md.renderer.render([token], md.options, {})
+            html[index] = md.renderer.render([token], md.options, env)
     if len(html) == 1:
         return html[0]
     return '<p dir="auto">' + '</p>\n<p dir="auto">'.join(html) + "</p>"
@@ -411,13 +439,17 @@ def render_body(text: str) -> Markup:
     """The body as HTML. One paragraph (most messages) is its inline content alone: the message's
     own `<div class="body" dir="auto">` is its block."""
     text = _NEWLINES.sub("\n", text).replace("\0", "\ufffd")
-    md = _renderer_for(_crowded(text))
-    if md.block_start is None or not md.block_start.search(text):
-        return Markup(_paragraphs(text, md))
-    tokens = md.parse(text)
+    off = _crowded(text)
+    md = _md_leaving_out if off else _md
+    marks, paragraph_marks = _marks(off - _BLOCK_RULES_SET)
+    env = {"off": off, "marks": marks, "paragraph_marks": paragraph_marks}
+    block_start = _block_start(off & _BLOCK_RULES_SET)
+    if block_start is None or not block_start.search(text):
+        return Markup(_paragraphs(text, md, env))
+    tokens = md.parse(text, env)
     if len(tokens) == 3 and tokens[0].type == "paragraph_open":
         tokens = tokens[1:2]
-    return Markup(md.renderer.render(tokens, md.options, {}).rstrip("\n"))
+    return Markup(md.renderer.render(tokens, md.options, env).rstrip("\n"))
 
 
 _RICH = re.compile(r"<(?!/?p[ >]|br>)")  # any tag but a paragraph's or a line break
