@@ -315,13 +315,14 @@ _BLOCK_RULES_SET = frozenset(_BLOCK_RULES)
 # What a render may cost, in microseconds, as estimated below from what the body holds; beyond
 # it the costliest constructs are shown as typed, one after another, until it fits. Measured
 # (bench/formatting.py) on a 2-core machine shared with others; the estimate errs high.
-BUDGET = 600
+BUDGET = 450
 # Microseconds for each list item, quoted line, fence, line the block parser reads (when a body
 # has any block but paragraphs), and each mark of an inline construct.
 _COSTS = {"list": 12.0, "blockquote": 4.0, "fence": 6.0, "lines": 2.0, "link": 6.0, "autolink": 3.0,
           "emphasis": 4.0, "strikethrough": 4.0, "backticks": 4.0, "linkify": 12.0, "escape": 3.0, "mention": 4.0}
-_LIST_ITEM = re.compile(r"^[ \t>]*(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)", re.MULTILINE)
-_QUOTED = re.compile(r"^[ \t]*>", re.MULTILINE)
+# The list items and quotes that open a line, and each list item among them.
+_CONTAINERS = re.compile(r"^(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))+", re.MULTILINE)
+_ITEM_MARK = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)", re.MULTILINE)
 _FENCE = re.compile(r"```|~~~")
 # A line that may start a block but a paragraph (a quick look: _build makes the exact pattern).
 _MAYBE_BLOCK = re.compile(r"(?:^|\n)(?:[ \t]*[-+*>0-9`~]| {0,3}\t| {4})")
@@ -343,8 +344,11 @@ def _crowded(text: str) -> frozenset[str]:
         # linkify-it reads every character of a word that may hold a link (see _Linkify).
         costs["linkify"] += 0.3 * sum(end - start for start, end in _link_words(text))
     if _MAYBE_BLOCK.search(text):
-        for rule, pattern in (("list", _LIST_ITEM), ("blockquote", _QUOTED), ("fence", _FENCE)):
-            if count := len(pattern.findall(text)):
+        # Every list item and quote a line opens, nested ones too ("> - > - a" opens four).
+        prefixes = "\n".join(_CONTAINERS.findall(text))
+        for rule, count in (("list", len(_ITEM_MARK.findall(prefixes))), ("blockquote", prefixes.count(">")),
+                            ("fence", len(_FENCE.findall(text)))):
+            if count:
                 costs[rule] = _COSTS[rule] * count
         # The block parser's look at every line, and at every space or tab that indents one.
         costs["lines"] = _COSTS["lines"] * text.count("\n") + 0.3 * sum(map(len, _INDENT.findall(text)))
