@@ -125,6 +125,12 @@ def test_links_are_web_and_mail_links_only_and_say_they_are_user_content():
         assert "<a " not in render(hostile), hostile
 
 
+def test_a_link_with_no_destination_is_its_text():
+    assert render("[a]() and [b]( ) and [c](https://x.org)") == (
+        f'a and b and <a href="https://x.org" rel="{LINK_REL}">c</a>')
+    assert render("[]()") == ""
+
+
 def test_headings_rules_images_raw_html_and_entities_show_as_typed():
     assert render("# Not a heading") == "# Not a heading"
     assert render("Title\n===") == "Title<br>\n==="

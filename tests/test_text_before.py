@@ -172,7 +172,9 @@ def _old_crowded(body: str) -> set[str]:
 @given(BODIES)
 def test_bodies_render_as_they_did_before(body):
     assume(not _left_out_today_only(body))
-    assert str(text.render_body(body)) == str(render_before(body))
+    before = str(render_before(body))
+    assume('href=""' not in before)  # "[a]()": a link to nowhere then, its text now
+    assert str(text.render_body(body)) == before
 
 
 @settings(max_examples=500, deadline=None)

@@ -57,6 +57,23 @@ def _block_direction(state) -> None:
             token.attrSet("dir", "auto")
 
 
+def _empty_links(state) -> None:
+    """A core rule: a link with no destination ("[a]()", which markdown-it makes a link to "" without
+    asking validateLink) is its text alone."""
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        closing = False
+        for child in token.children:
+            if child.type == "link_open" and not child.attrs.get("href"):
+                closing = True
+            elif child.type == "link_close" and closing:
+                closing = False
+            else:
+                continue
+            child.type, child.tag, child.nesting, child.content, child.attrs = "text", "", 0, "", {}
+
+
 def _link_open(self, tokens, idx, options, env):
     token = tokens[idx]
     token.attrs = {"href": token.attrs["href"], "rel": LINK_REL}  # no title: only what ALLOWED names
@@ -248,6 +265,7 @@ def _build(leaving_out: bool = False) -> MarkdownIt:
     md.inline.ruler.at("text", _text)
     md.block.ruler.at("paragraph", _paragraph)
     md.core.ruler.push("block_direction", _block_direction)
+    md.core.ruler.push("empty_links", _empty_links)
     md.add_render_rule("link_open", _link_open)
     md.add_render_rule("mention", _mention_render)
     md.add_render_rule("fence", _fence)
