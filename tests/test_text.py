@@ -129,6 +129,8 @@ def test_a_link_with_no_destination_is_its_text():
     assert render("[a]() and [b]( ) and [c](https://x.org)") == (
         f'a and b and <a href="https://x.org" rel="{LINK_REL}">c</a>')
     assert render("[]()") == ""
+    # The link left out ends where it ends, not at the end of a link inside it.
+    assert render("[x <http://a.bc> y]() z") == f'x <a href="http://a.bc" rel="{LINK_REL}">http://a.bc</a> y z'
 
 
 def test_headings_rules_images_raw_html_and_entities_show_as_typed():

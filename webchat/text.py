@@ -76,12 +76,12 @@ def _empty_links(state) -> None:
     for token in state.tokens:
         if token.type != "inline" or not token.children:
             continue
-        closing = False
+        closing = None  # the level of the link_close that ends the link left out
         for child in token.children:
-            if child.type == "link_open" and not child.attrs.get("href"):
-                closing = True
-            elif child.type == "link_close" and closing:
-                closing = False
+            if child.type == "link_open" and closing is None and not child.attrs.get("href"):
+                closing = child.level
+            elif child.type == "link_close" and child.level == closing:
+                closing = None
             else:
                 continue
             child.type, child.tag, child.nesting, child.content, child.attrs = "text", "", 0, "", {}
@@ -187,6 +187,42 @@ def _text(state, silent: bool) -> bool:
     return True
 
 
+_SCHEME = re.compile(r"(?:^|[^a-z0-9.+-])([a-z][a-z0-9.+-]*)$", re.IGNORECASE)
+_SCHEME_TAIL = 64  # longer than any scheme linkify-it knows (http, https, ftp, mailto)
+
+
+def _linkify(state, silent: bool) -> bool:
+    """markdown-it's inline linkify rule (a bare link at its "://"), looking for the scheme before
+    it in the end of the text so far, not all of it: with line breaks kept in the text (_text),
+    that text may be the whole paragraph, and reading it all again at every "://" was costly."""
+    pos = state.pos
+    if state.linkLevel > 0 or pos + 3 > state.posMax or not state.src.startswith("://", pos):
+        return False
+    pending = state.pending
+    found = _SCHEME.search(pending, max(0, len(pending) - _SCHEME_TAIL))
+    if not found or (found.start(1) == len(pending) - _SCHEME_TAIL and len(pending) > _SCHEME_TAIL):
+        return False  # none, or a run of scheme characters longer than any scheme
+    proto = found.group(1)
+    link = state.md.linkify.match_at_start(state.src[pos - len(proto):])
+    if not link:
+        return False
+    url = link.url.rstrip("*")  # a "*" after a link is emphasis
+    full_url = state.md.normalizeLink(url)
+    if not state.md.validateLink(full_url):
+        return False
+    if not silent:
+        state.pending = pending[:-len(proto)]
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": full_url}
+        token.markup, token.info = "linkify", "auto"
+        token = state.push("text", "", 0)
+        token.content = state.md.normalizeLinkText(url)
+        token = state.push("link_close", "a", -1)
+        token.markup, token.info = "linkify", "auto"
+    state.pos += len(url) - len(proto)
+    return True
+
+
 if hasattr(StateInline, "append_pending"):  # markdown-it-py's amortised O(1) append
     def _append_pending(state, run: str) -> None:
         state.append_pending(run)
@@ -276,6 +312,7 @@ def _build(leaving_out: bool = False) -> MarkdownIt:
     md.validateLink = _valid_link
     md.inline.ruler.before("emphasis", "mention", _mention)
     md.inline.ruler.at("text", _text)
+    md.inline.ruler.at("linkify", _linkify)
     md.block.ruler.at("paragraph", _paragraph)
     md.core.ruler.push("block_direction", _block_direction)
     md.core.ruler.push("empty_links", _empty_links)
