@@ -381,13 +381,14 @@ _CROWDABLE = {"link": (("[",), ("]",)), "autolink": (("<",),), "emphasis": (("*"
 _BLOCK_RULES = ("list", "blockquote", "fence", "code")
 _BLOCK_RULES_SET = frozenset(_BLOCK_RULES)
 # What a render may cost, in microseconds, as estimated below from what the body holds; beyond
-# it the costliest constructs are shown as typed, one after another, until it fits. Measured
-# (bench/formatting.py) on a 2-core machine shared with others; the estimate errs high.
-BUDGET = 450
-# Microseconds for each list item, quoted line, fence, line the block parser reads (when a body
-# has any block but paragraphs), and each mark of an inline construct.
-_COSTS = {"list": 12.0, "blockquote": 4.0, "fence": 6.0, "lines": 2.0, "link": 6.0, "autolink": 3.0,
-          "emphasis": 4.0, "strikethrough": 4.0, "backticks": 4.0, "linkify": 12.0, "escape": 3.0, "mention": 4.0}
+# it the costliest constructs are shown as typed, one after another, until it fits.
+BUDGET = 600
+# Microseconds of CPU for each list item, quoted line, fence mark, line the block parser reads
+# (when a body has any block but paragraphs), and each mark of an inline construct: measured on
+# the 2-core machine while others loaded it (a quiet one takes about half). A link costs most:
+# markdown-it parses and encodes its address (mdurl) and its text.
+_COSTS = {"list": 18.0, "blockquote": 7.0, "fence": 10.0, "lines": 2.0, "link": 20.0, "autolink": 20.0,
+          "emphasis": 5.0, "strikethrough": 4.0, "backticks": 4.0, "linkify": 20.0, "escape": 5.0, "mention": 7.0}
 # The list items and quotes that open a line, and each list item among them.
 _CONTAINERS = re.compile(r"^(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))+", re.MULTILINE)
 _ITEM_MARK = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)", re.MULTILINE)
