@@ -3,7 +3,8 @@ bodies we know how to build (and ordinary prose, for scale).
 
 Bodies are rendered once, when a message is written (webchat/text.py, stored in Message.html);
 this is that one render, in milliseconds. Each round times every body several times (the median
-of those runs); the figure is the median over the rounds.
+of those runs); the figure is the median over the rounds. Wall-clock time, and today's renderer's
+CPU time too (what a render costs, without the turns other processes take on a shared machine).
 
     .venv/bin/python -m bench formatting [--rounds 5] [--runs 9] [--search 300]
     .venv/bin/python -m bench formatting --before 1609c7c   # the same run, the old renderer too
@@ -110,14 +111,14 @@ def old_renderer(revision: str):
     return module.render_body
 
 
-def measure(render, body: str, runs: int) -> float:
+def measure(render, body: str, runs: int, clock=time.perf_counter) -> float:
     """Milliseconds for one render: the median of `runs` (after one not counted)."""
     render(body)
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = clock()
         render(body)
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times) * 1e3
 
 
@@ -150,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     renderers = {"after": render_body}
     if args.before:
         renderers = {"before": old_renderer(args.before), "after": render_body}
-    figures: dict[str, dict[str, list[float]]] = {name: {label: [] for label in renderers} for name in bodies}
+    columns = [*renderers, "after, CPU"]
+    figures: dict[str, dict[str, list[float]]] = {name: {label: [] for label in columns} for name in bodies}
     for round_ in range(args.rounds):
         order = list(renderers.items())
         if round_ % 2:
@@ -158,14 +160,16 @@ def main(argv: list[str] | None = None) -> int:
         for name, body in bodies.items():
             for label, render in order:
                 figures[name][label].append(measure(render, body, args.runs))
+            # The process's CPU time: what the render costs, less what other processes' turns add.
+            figures[name]["after, CPU"].append(measure(render_body, body, args.runs, time.process_time))
 
     results = {name: {label: statistics.median(values) for label, values in by.items()} for name, by in figures.items()}
     width = max(map(len, results))
-    header = "".join(f"{label:>12}" for label in renderers)
+    header = "".join(f"{label:>13}" for label in columns)
     print(f"\n{'body (4,000 characters)':<{width}}{header}   (median of {args.rounds} rounds, each the median of {args.runs} renders)")
     for name, by in sorted(results.items(), key=lambda item: -item[1]["after"]):
-        print(f"{name:<{width}}" + "".join(f"{by[label]:9.3f} ms" for label in renderers))
-    for label in renderers:
+        print(f"{name:<{width}}" + "".join(f"{by[label]:10.3f} ms" for label in columns))
+    for label in columns:
         worst = max(results, key=lambda name: results[name][label])
         print(f"\nworst {label}: {worst} ({results[worst][label]:.3f} ms for {len(bodies[worst]):,} characters)", end="")
     print(f"\n\nload average (1, 5, 15 min) at end: {_load()}")

@@ -382,13 +382,13 @@ _BLOCK_RULES = ("list", "blockquote", "fence", "code")
 _BLOCK_RULES_SET = frozenset(_BLOCK_RULES)
 # What a render may cost, in microseconds, as estimated below from what the body holds; beyond
 # it the costliest constructs are shown as typed, one after another, until it fits.
-BUDGET = 600
+BUDGET = 450
 # Microseconds of CPU for each list item, quoted line, fence mark, line the block parser reads
 # (when a body has any block but paragraphs), and each mark of an inline construct: measured on
-# the 2-core machine while others loaded it (a quiet one takes about half). A link costs most:
+# the 2-core machine while others loaded it (a quiet one takes about half). A link costs most (some 25 µs):
 # markdown-it parses and encodes its address (mdurl) and its text.
-_COSTS = {"list": 18.0, "blockquote": 7.0, "fence": 10.0, "lines": 2.0, "link": 20.0, "autolink": 20.0,
-          "emphasis": 5.0, "strikethrough": 4.0, "backticks": 4.0, "linkify": 20.0, "escape": 5.0, "mention": 7.0}
+_COSTS = {"list": 18.0, "blockquote": 7.0, "fence": 10.0, "lines": 2.0, "link": 25.0, "autolink": 25.0,
+          "emphasis": 5.0, "strikethrough": 4.0, "backticks": 4.0, "linkify": 25.0, "escape": 5.0, "mention": 7.0}
 # The list items and quotes that open a line, and each list item among them.
 _CONTAINERS = re.compile(r"^(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))+", re.MULTILINE)
 _ITEM_MARK = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)", re.MULTILINE)
@@ -404,6 +404,7 @@ def _crowded(text: str) -> frozenset[str]:
     counts = {rule: max(sum(text.count(mark) for mark in group) for group in groups)
               for rule, groups in _CROWDABLE.items()}
     crowded = {rule for rule, count in counts.items() if count > CROWDED}
+    counts["link"] = text.count("[")  # each "[" may open a link; a "]" alone costs little
     costs = {rule: _COSTS[rule] * count for rule, count in counts.items() if rule not in crowded and count}
     if "link" in costs:
         # markdown-it reads a link's destination and title character by character (up to twice:
@@ -413,14 +414,20 @@ def _crowded(text: str) -> frozenset[str]:
         # linkify-it reads every character of a word that may hold a link (see _Linkify).
         costs["linkify"] += 0.3 * sum(end - start for start, end in _link_words(text))
     if _MAYBE_BLOCK.search(text):
-        # Every list item and quote a line opens, nested ones too ("> - > - a" opens four).
-        prefixes = "\n".join(_CONTAINERS.findall(text))
-        for rule, count in (("list", len(_ITEM_MARK.findall(prefixes))), ("blockquote", prefixes.count(">")),
-                            ("fence", len(_FENCE.findall(text)))):
-            if count:
-                costs[rule] = _COSTS[rule] * count
-        # The block parser's look at every line, and at every space or tab that indents one.
-        costs["lines"] = _COSTS["lines"] * text.count("\n") + 0.3 * sum(map(len, _INDENT.findall(text)))
+        # The block parser's look at every line, at every space or tab that indents one, and its
+        # tokens for every paragraph (some 8 µs each).
+        lines = (_COSTS["lines"] * text.count("\n") + 0.3 * sum(map(len, _INDENT.findall(text)))
+                 + 8.0 * len(_BLANK_LINES.findall(text)))
+        if lines > BUDGET:  # no block but paragraphs, whatever else the body holds
+            crowded.update(_BLOCK_RULES)
+        else:
+            costs["lines"] = lines
+            # Every list item and quote a line opens, nested ones too ("> - > - a" opens four).
+            prefixes = "\n".join(_CONTAINERS.findall(text))
+            for rule, count in (("list", len(_ITEM_MARK.findall(prefixes))), ("blockquote", prefixes.count(">")),
+                                ("fence", len(_FENCE.findall(text)))):
+                if count:
+                    costs[rule] = _COSTS[rule] * count
     while sum(costs.values()) > BUDGET:
         costliest = max(costs, key=costs.get)
         del costs[costliest]
