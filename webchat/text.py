@@ -382,7 +382,7 @@ _BLOCK_RULES = ("list", "blockquote", "fence", "code")
 _BLOCK_RULES_SET = frozenset(_BLOCK_RULES)
 # What a render may cost, in microseconds, as estimated below from what the body holds; beyond
 # it the costliest constructs are shown as typed, one after another, until it fits.
-BUDGET = 450
+BUDGET = 600
 # Microseconds of CPU for each list item, quoted line, fence mark, line the block parser reads
 # (when a body has any block but paragraphs), and each mark of an inline construct: measured on
 # the 2-core machine while others loaded it (a quiet one takes about half). A link costs most (some 25 µs):
@@ -405,6 +405,8 @@ def _crowded(text: str) -> frozenset[str]:
               for rule, groups in _CROWDABLE.items()}
     crowded = {rule for rule, count in counts.items() if count > CROWDED}
     counts["link"] = text.count("[")  # each "[" may open a link; a "]" alone costs little
+    # The "://" of a link's destination is read by the link rule, not linkify's.
+    counts["linkify"] = max(0, text.count("://") - text.count("](")) + text.count("@")
     costs = {rule: _COSTS[rule] * count for rule, count in counts.items() if rule not in crowded and count}
     if "link" in costs:
         # markdown-it reads a link's destination and title character by character (up to twice:
