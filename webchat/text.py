@@ -277,12 +277,12 @@ class _Linkify:
         return found
 
 
-def _link_words(text: str) -> list[tuple[int, int]]:
+def _link_words(text: str, marks: tuple[str, ...] = ("@", "://")) -> list[tuple[int, int]]:
     """The spans of the words holding "@" or "://", each with the white space before and after
     it (what linkify-it looks at to decide where a link may start and end), overlapping ones
     merged."""
     spans: list[tuple[int, int]] = []
-    for mark in ("@", "://"):
+    for mark in marks:
         at = text.find(mark)
         while at >= 0:
             start = max(0, text.rfind(" ", 0, at), text.rfind("\n", 0, at), text.rfind("\t", 0, at))
@@ -385,10 +385,10 @@ _BLOCK_RULES_SET = frozenset(_BLOCK_RULES)
 BUDGET = 600
 # Microseconds of CPU for each list item, quoted line, fence mark, line the block parser reads
 # (when a body has any block but paragraphs), and each mark of an inline construct: measured on
-# the 2-core machine while others loaded it (a quiet one takes about half). A link costs most (some 25 µs):
+# the 2-core machine while others loaded it (a quiet one takes about half). A link costs most (25 to 35 µs):
 # markdown-it parses and encodes its address (mdurl) and its text.
-_COSTS = {"list": 18.0, "blockquote": 7.0, "fence": 10.0, "lines": 2.0, "link": 25.0, "autolink": 25.0,
-          "emphasis": 5.0, "strikethrough": 4.0, "backticks": 4.0, "linkify": 25.0, "escape": 5.0, "mention": 7.0}
+_COSTS = {"list": 18.0, "blockquote": 7.0, "fence": 10.0, "lines": 2.0, "link": 25.0, "autolink": 30.0,
+          "emphasis": 5.0, "strikethrough": 4.0, "backticks": 4.0, "linkify": 35.0, "escape": 5.0, "mention": 7.0}
 # The list items and quotes that open a line, and each list item among them.
 _CONTAINERS = re.compile(r"^(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))+", re.MULTILINE)
 _ITEM_MARK = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)", re.MULTILINE)
@@ -405,16 +405,20 @@ def _crowded(text: str) -> frozenset[str]:
               for rule, groups in _CROWDABLE.items()}
     crowded = {rule for rule, count in counts.items() if count > CROWDED}
     counts["link"] = text.count("[")  # each "[" may open a link; a "]" alone costs little
-    # The "://" of a link's destination is read by the link rule, not linkify's.
-    counts["linkify"] = max(0, text.count("://") - text.count("](")) + text.count("@")
+    # The "://" of a link's destination is read by the link rule, not linkify's (while links are in).
+    in_links = min(text.count("://"), text.count("](")) if "link" not in crowded else 0
+    counts["linkify"] -= in_links
     costs = {rule: _COSTS[rule] * count for rule, count in counts.items() if rule not in crowded and count}
     if "link" in costs:
         # markdown-it reads a link's destination and title character by character (up to twice:
         # once more when an outer "[" looks for its end): a long one without an end is costly.
         costs["link"] += 0.2 * _link_tails(text)
+    if in_links and "linkify" not in crowded:
+        costs.setdefault("linkify", 0.0)
     if "linkify" in costs:
-        # linkify-it reads every character of a word that may hold a link (see _Linkify).
-        costs["linkify"] += 0.3 * sum(end - start for start, end in _link_words(text))
+        # linkify-it reads every character of a word that may hold an address (see _Linkify; a
+        # bare link at its "://" is read from there on only).
+        costs["linkify"] += 0.3 * sum(end - start for start, end in _link_words(text, ("@",)))
     if _MAYBE_BLOCK.search(text):
         # The block parser's look at every line, at every space or tab that indents one, and its
         # tokens for every paragraph (some 8 µs each).
@@ -439,6 +443,8 @@ def _crowded(text: str) -> frozenset[str]:
                 costs.pop(rule, None)
         else:
             crowded.add(costliest)
+            if costliest == "link" and "linkify" in costs:  # the links' addresses become bare links
+                costs["linkify"] += _COSTS["linkify"] * in_links
     return frozenset(crowded)
 
 
