@@ -234,3 +234,14 @@ def test_paragraphs_without_marks_are_their_text():
     assert render_body("*x*\n\nplain\n\n`y`") == (
         '<p dir="auto"><em>x</em></p>\n<p dir="auto">plain</p>\n<p dir="auto"><code>y</code></p>')
     assert render_body("") == "" and render_body(" \n\t\n") == ""
+
+
+def test_a_bare_link_after_a_long_run_of_text_is_found_as_before():
+    """The scheme before a "://" is looked for in the end of the text so far (webchat.text._linkify):
+    a long paragraph before it changes nothing, and a scheme glued to a word is still no scheme."""
+    rel = f'rel="{LINK_REL}"'
+    lines = "a line of text\n" * 200
+    assert render(lines + "see https://example.org/x") == (
+        lines.replace("\n", "<br>\n") + f'see <a href="https://example.org/x" {rel}>https://example.org/x</a>')
+    assert "<a " not in render("x" * 100 + "http://example.org/x")
+    assert "<a " not in render("xhttp://example.org/x")
