@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from html import escape as _html_escape
 from html.parser import HTMLParser
 
 import pytest
@@ -124,6 +125,14 @@ def test_links_are_web_and_mail_links_only_and_say_they_are_user_content():
         assert "<a " not in render(hostile), hostile
 
 
+def test_a_link_with_no_destination_is_its_text():
+    assert render("[a]() and [b]( ) and [c](https://x.org)") == (
+        f'a and b and <a href="https://x.org" rel="{LINK_REL}">c</a>')
+    assert render("[]()") == ""
+    # The link left out ends where it ends, not at the end of a link inside it.
+    assert render("[x <http://a.bc> y]() z") == f'x <a href="http://a.bc" rel="{LINK_REL}">http://a.bc</a> y z'
+
+
 def test_headings_rules_images_raw_html_and_entities_show_as_typed():
     assert render("# Not a heading") == "# Not a heading"
     assert render("Title\n===") == "Title<br>\n==="
@@ -190,3 +199,49 @@ def test_a_mention_links_to_the_profile_outside_code_and_links():
     assert "mention" not in render_body("ana@example.org https://x.org/@ben a@@ben @ab x.@ben")
     # mentions() finds the same names (lower-cased), for notices and the "mentions you" mark.
     assert mentions("thanks @Ben. and @ana, @ana") == ["ana", "ben"]
+
+
+def test_crowded_escapes_mentions_and_closing_brackets_are_shown_as_typed():
+    """Past a few dozen backslashes, "@" or "]", that construct is text too: markdown-it would make
+    a token of each (a render of 4,000 of them took milliseconds)."""
+    assert render_body("\\*" * 3) == "***" and render_body("\\*" * 40) == "\\*" * 40
+    assert render_body("@ben " * 3).count('class="mention"') == 3
+    assert "mention" not in render_body("@ben " * 40)
+    assert ">x</a>" not in render_body("]" * 40 + " [x](https://a.example)")
+    assert ">x</a>" in render_body("]" * 20 + " [x](https://a.example)")
+    # mentions() still names everyone, for the notices.
+    assert mentions("@ben " * 40) == ["ben"]
+
+
+def test_a_body_past_the_cost_budget_shows_its_costliest_construct_as_typed():
+    """Each construct has a cost (webchat.text._COSTS, measured); past BUDGET the costliest are
+    shown as typed until the rest fits: a list of twenty is a list, one of a hundred is text."""
+    assert render_body("- item\n" * 20).count("<li") == 20
+    assert "<li" not in render_body("- item\n" * 100) and "- item<br>" in render_body("- item\n" * 100)
+    # A long link destination or title with no end would be read again for every link before it.
+    hostile = "[x](" * 25 + "x" * 3900
+    assert render_body(hostile) == _html_escape(hostile, quote=False)
+    assert render_body("[x](https://a.example) " * 5).count("<a ") == 5
+    # Hundreds of lines are read by markdown-it's block parser only in paragraphs: the list
+    # item of a body with 1,500 more lines is shown as typed.
+    assert "<li" in render_body("- item\n" + "line\n" * 100)
+    assert "<li" not in render_body("- item\n" + "line\n" * 1500)
+
+
+def test_paragraphs_without_marks_are_their_text():
+    assert render_body("one\n\n  two  \n three\n\n\n") == '<p dir="auto">one</p>\n<p dir="auto">two<br>\nthree</p>'
+    assert render_body("a < b & c\n\nd") == '<p dir="auto">a &lt; b &amp; c</p>\n<p dir="auto">d</p>'
+    assert render_body("*x*\n\nplain\n\n`y`") == (
+        '<p dir="auto"><em>x</em></p>\n<p dir="auto">plain</p>\n<p dir="auto"><code>y</code></p>')
+    assert render_body("") == "" and render_body(" \n\t\n") == ""
+
+
+def test_a_bare_link_after_a_long_run_of_text_is_found_as_before():
+    """The scheme before a "://" is looked for in the end of the text so far (webchat.text._linkify):
+    a long paragraph before it changes nothing, and a scheme glued to a word is still no scheme."""
+    rel = f'rel="{LINK_REL}"'
+    lines = "a line of text\n" * 200
+    assert render(lines + "see https://example.org/x") == (
+        lines.replace("\n", "<br>\n") + f'see <a href="https://example.org/x" {rel}>https://example.org/x</a>')
+    assert "<a " not in render("x" * 100 + "http://example.org/x")
+    assert "<a " not in render("xhttp://example.org/x")
