@@ -90,6 +90,13 @@ async def test_problem_details_follow_the_token_accounts_language(app, ana, ben)
     bad_en = await english.get(f"/api/v1/rooms/{public}/messages?limit=0")
     assert bad_en.json["errors"] == [{"field": "limit", "detail": "limit is a number from 1 to 100."}]
     assert (bad.json["type"], bad.json["status"]) == (bad_en.json["type"], bad_en.json["status"])
+    # A body that fails the schema: pydantic's kinds of error, worded in the account's language.
+    missing = await thai.post(f"/api/v1/rooms/{public}/messages", {"nonce": "has space"})
+    assert missing.status == 422
+    assert {(e["field"], e["detail"]) for e in missing.json["errors"]} == {
+        ("body", "ต้องระบุฟิลด์นี้"), ("nonce", "โปรดใช้เฉพาะอักขระ ASCII ที่มองเห็นได้ และไม่มีช่องว่าง")}
+    missing_en = await english.post(f"/api/v1/rooms/{public}/messages", {"body": 5})
+    assert missing_en.json["errors"] == [{"field": "body", "detail": "Give a string."}]
 
 
 async def test_problem_details_language_without_an_account_setting(app, ana):

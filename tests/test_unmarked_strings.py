@@ -59,6 +59,7 @@ ALLOWED_TEXT = {
 }
 # Whole texts made only of these are not language: Jinja left-overs, URLs, handles, symbols, emoji.
 NOT_LANGUAGE = [
+    re.compile(r"""[\w:-]+=("[^"]*"|'[^']*')"""),  # attributes a block puts into a tag (body_attrs)
     re.compile(r"https?://\S+"),  # URLs
     re.compile(r"(?<![\w.])/[\w./?=&%#:{}-]*"),  # paths such as /settings/tokens
     re.compile(r"@[\w.-]+"),  # @handles
@@ -212,11 +213,12 @@ def python_findings(root: Path = CODE) -> list[str]:
             continue
         name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        found: list[tuple[int, str]] = []
 
         def note(node: ast.AST, expression: ast.AST | None, least: int = 1) -> None:
             for text in _literals(expression):
                 if _words(text, least):
-                    findings.append(f"{name}:{node.lineno}: {' '.join(text.split())}")
+                    found.append((node.lineno, " ".join(text.split())))
 
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
@@ -242,6 +244,7 @@ def python_findings(root: Path = CODE) -> list[str]:
                 for target in node.targets:
                     if isinstance(target, ast.Subscript) and ERROR_NAMES.search(_name(target.value)):
                         note(node, node.value)
+        findings += [f"{name}:{line}: {text}" for line, text in sorted(found, key=lambda item: item[0])]
     return findings
 
 

@@ -57,6 +57,31 @@ def problem(status: int, detail: str, title: str | None = None, headers: dict[st
     return Response(json.dumps(body, ensure_ascii=False), status, headers)
 
 
+def _field_detail(error: dict) -> str:
+    """What is wrong with a field, in the request's language: pydantic's kinds of error that
+    webchat's schemas can raise; pydantic's own (English) words for any other."""
+    kind, context = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return i18n.gettext("This field is required.")
+    if kind == "string_type":
+        return i18n.gettext("Give a string.")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return i18n.gettext("Give a whole number.")
+    if kind == "string_too_short":
+        return i18n.gettext("Give at least %(min)s characters.", min=context.get("min_length", 1))
+    if kind == "string_too_long":
+        return i18n.gettext("Give at most %(max)s characters.", max=context.get("max_length", ""))
+    if kind == "string_pattern_mismatch":
+        return i18n.gettext("Use visible ASCII characters only, with no spaces.")
+    if kind == "greater_than_equal":
+        return i18n.gettext("Give a number of at least %(min)s.", min=context.get("ge", ""))
+    if kind == "less_than_equal":
+        return i18n.gettext("Give a number of at most %(max)s.", max=context.get("le", ""))
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return i18n.gettext("The body must be a JSON object.")
+    return str(error.get("msg", "is not valid"))
+
+
 def field_errors(validation_error: Exception | None) -> list[dict[str, str]]:
     """The fields at fault in a failed schema validation (pydantic's errors), as name and detail."""
     errors = getattr(validation_error, "errors", None)
@@ -65,5 +90,5 @@ def field_errors(validation_error: Exception | None) -> list[dict[str, str]]:
     found = []
     for error in errors():
         location = ".".join(str(part) for part in error.get("loc", ())) or "(body)"
-        found.append({"field": location, "detail": str(error.get("msg", "is not valid"))})
+        found.append({"field": location, "detail": _field_detail(error)})
     return found or [{"field": "(body)", "detail": i18n.gettext("The body must be a JSON object.")}]

@@ -108,13 +108,14 @@ async def require_member(room_id: int, user: User) -> Access:
 
 
 def direct_title(others: list[str]) -> str:
-    """A direct room is named by the people in it besides the reader."""
+    """A direct room is named by the people in it besides the reader: in the language it is shown
+    in, so lazily (a room list entry may be rendered for every language, webchat.rooms.broadcasts)."""
     others = sorted(others, key=str.lower)
     if not others:
-        return i18n.gettext("Direct: just you")
+        return i18n.lazy_gettext("Direct: just you")
     if len(others) == 1:
-        return i18n.gettext("Direct: %(name)s", name=others[0])
-    return i18n.gettext("Group: %(names)s and %(last)s", names=", ".join(others[:-1]), last=others[-1])
+        return i18n.lazy_gettext("Direct: %(name)s", name=others[0])
+    return i18n.lazy_gettext("Group: %(names)s and %(last)s", names=", ".join(others[:-1]), last=others[-1])
 
 
 async def display_name(room: Room, viewer: User) -> str:
