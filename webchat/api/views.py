@@ -83,7 +83,7 @@ async def authenticate() -> None:
         has_body = bool(length) or "Transfer-Encoding" in request.headers
         if (has_body or request.mimetype) and request.mimetype != "application/json":
             raise Refused(415, i18n.gettext("Send JSON (Content-Type: application/json), not “%(type)s”.",
-                                            type=request.mimetype or i18n.gettext("nothing")),
+                                            type=request.mimetype or i18n.gettext("no content type")),
                           i18n.gettext("Unsupported Media Type"))
         if has_body or request.mimetype:
             raw = await request.get_data(as_text=False)
