@@ -42,20 +42,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 CODE = ROOT / "webchat"
 
-# Template text that is not language, exactly as it appears (stripped), with the reason.
+# Words that are not language, with the reason: a text that is only these (and what NOT_LANGUAGE
+# takes out) is not a finding.
 ALLOWED_TEXT = {
-    "webchat": "the product's name, the same in every language",
-    "API": "a technical abbreviation, written the same in Thai software",
-    "JSON": "a format's name",
-    "HTTPS": "a protocol's name",
-    "SSE": "a protocol's name",
-    "htmx": "a library's name",
-    "UTC": "a time zone's name",
-    "GitHub": "a product name",
-    "Slack": "a product name",
-    "English": "a language's own name in the language menu (i18n.LANGUAGES)",
-    "ไทย": "a language's own name in the language menu (i18n.LANGUAGES)",
-    "Noto Sans Thai": "a font's name",
+    "webchat": "the product's name, the same in every language (the page title's suffix)",
+    "JSON": "a format's name (the data download's label)",
+    "UTC": "a time zone's name, written so in Thai too (a digest's times)",
 }
 # Whole texts made only of these are not language: Jinja left-overs, URLs, handles, symbols, emoji.
 NOT_LANGUAGE = [
