@@ -74,7 +74,8 @@ async def test_problem_details_follow_the_token_accounts_language(app, ana, ben)
     # Ben (Thai) may not read Ana's private room; Ana (no language set) is refused elsewhere.
     th = await thai.get(path)
     assert th.status == 403 and th.headers["Content-Type"] == PROBLEM
-    assert th.json["title"] == "ไม่มีสิทธิ์" and th.json["detail"] == "ห้องนี้เป็นห้องส่วนตัว เฉพาะสมาชิกเท่านั้นที่เห็นได้"
+    assert th.json["title"] == "ไม่มีสิทธิ์"
+    assert th.json["detail"] == "ห้องนี้เป็นห้องส่วนตัว เฉพาะสมาชิกเท่านั้นที่เห็นได้"
     en = await english.get("/api/v1/rooms/999999/messages")
     assert en.status == 404 and en.json["title"] == "Not Found"
     assert en.json["detail"] == "There is no such room. It may have been removed."
@@ -85,7 +86,8 @@ async def test_problem_details_follow_the_token_accounts_language(app, ana, ben)
     # A field error: the field's name stays as the API names it, its detail is in Thai.
     public = await ana.create_room("Lobby")
     bad = await thai.get(f"/api/v1/rooms/{public}/messages?limit=0")
-    assert bad.status == 422 and bad.json["errors"] == [{"field": "limit", "detail": "limit เป็นตัวเลขตั้งแต่ 1 ถึง 100"}]
+    assert bad.status == 422
+    assert bad.json["errors"] == [{"field": "limit", "detail": "limit เป็นตัวเลขตั้งแต่ 1 ถึง 100"}]
     assert bad.json["title"] == "เนื้อหาที่ประมวลผลไม่ได้"
     bad_en = await english.get(f"/api/v1/rooms/{public}/messages?limit=0")
     assert bad_en.json["errors"] == [{"field": "limit", "detail": "limit is a number from 1 to 100."}]

@@ -57,22 +57,27 @@ def _too_many(what: str, seconds: int) -> str:
     SlowDown and web.rate_limit name: a key, not text), so every language can word it its own way."""
     n = seconds
     sentences: dict[str, Callable[[], str]] = {
-        "changes": lambda: i18n.ngettext("Too many changes in a short time. Try again in %(num)d second.",
-                              "Too many changes in a short time. Try again in %(num)d seconds.", n),
-        "messages": lambda: i18n.ngettext("Too many messages in a short time. Try again in %(num)d second.",
-                               "Too many messages in a short time. Try again in %(num)d seconds.", n),
-        "read markers": lambda: i18n.ngettext("Too many read markers in a short time. Try again in %(num)d second.",
-                                   "Too many read markers in a short time. Try again in %(num)d seconds.", n),
-        "typing signals": lambda: i18n.ngettext("Too many typing signals in a short time. Try again in %(num)d second.",
-                                     "Too many typing signals in a short time. Try again in %(num)d seconds.", n),
-        "suggestions": lambda: i18n.ngettext("Too many suggestions asked for in a short time. Try again in %(num)d second.",
-                                  "Too many suggestions asked for in a short time. Try again in %(num)d seconds.",
-                                  n),
+        "changes": lambda: i18n.ngettext(
+            "Too many changes in a short time. Try again in %(num)d second.",
+            "Too many changes in a short time. Try again in %(num)d seconds.", n),
+        "messages": lambda: i18n.ngettext(
+            "Too many messages in a short time. Try again in %(num)d second.",
+            "Too many messages in a short time. Try again in %(num)d seconds.", n),
+        "read markers": lambda: i18n.ngettext(
+            "Too many read markers in a short time. Try again in %(num)d second.",
+            "Too many read markers in a short time. Try again in %(num)d seconds.", n),
+        "typing signals": lambda: i18n.ngettext(
+            "Too many typing signals in a short time. Try again in %(num)d second.",
+            "Too many typing signals in a short time. Try again in %(num)d seconds.", n),
+        "suggestions": lambda: i18n.ngettext(
+            "Too many suggestions asked for in a short time. Try again in %(num)d second.",
+            "Too many suggestions asked for in a short time. Try again in %(num)d seconds.", n),
         "posts to this webhook": lambda: i18n.ngettext(
             "Too many posts to this webhook in a short time. Try again in %(num)d second.",
             "Too many posts to this webhook in a short time. Try again in %(num)d seconds.", n),
-        "streams opened": lambda: i18n.ngettext("Too many streams opened in a short time. Try again in %(num)d second.",
-                                     "Too many streams opened in a short time. Try again in %(num)d seconds.", n),
+        "streams opened": lambda: i18n.ngettext(
+            "Too many streams opened in a short time. Try again in %(num)d second.",
+            "Too many streams opened in a short time. Try again in %(num)d seconds.", n),
         "emails sent for you": lambda: i18n.ngettext(
             "Too many emails sent for you in a short time. Try again in %(num)d second.",
             "Too many emails sent for you in a short time. Try again in %(num)d seconds.", n),
@@ -84,15 +89,13 @@ def _too_many(what: str, seconds: int) -> str:
             "Too many unsubscribe requests from your address in a short time. Try again in %(num)d seconds.", n),
         "password-reset requests from your address": lambda: i18n.ngettext(
             "Too many password-reset requests from your address in a short time. Try again in %(num)d second.",
-            "Too many password-reset requests from your address in a short time. Try again in %(num)d seconds.",
-            n),
+            "Too many password-reset requests from your address in a short time. Try again in %(num)d seconds.", n),
         "password checks at this moment": lambda: i18n.ngettext(
             "Too many password checks at this moment. Try again in %(num)d second.",
             "Too many password checks at this moment. Try again in %(num)d seconds.", n),
         "registration attempts from your address": lambda: i18n.ngettext(
             "Too many registration attempts from your address in a short time. Try again in %(num)d second.",
-            "Too many registration attempts from your address in a short time. Try again in %(num)d seconds.",
-            n),
+            "Too many registration attempts from your address in a short time. Try again in %(num)d seconds.", n),
         "password changes from your address": lambda: i18n.ngettext(
             "Too many password changes from your address in a short time. Try again in %(num)d second.",
             "Too many password changes from your address in a short time. Try again in %(num)d seconds.", n),

@@ -157,7 +157,8 @@ async def user_action(username: str, action: str):
 async def _room(room_id: str) -> Room:
     room = await Room.get_or_none(id=parse_id(room_id))
     if room is None or room.kind == "direct":
-        raise Refused(404, i18n.gettext("There is no such room. It may have been removed."), i18n.gettext("Room not found"))
+        raise Refused(404, i18n.gettext("There is no such room. It may have been removed."),
+                      i18n.gettext("Room not found"))
     return room
 
 

@@ -114,7 +114,8 @@ async def register_outgoing(room_id: str):
     """The room's owner registers a URL that every new message is POSTed to."""
     found = await rooms.require_member(parse_id(room_id), g.user)
     if not found.owner(g.user):
-        raise Refused(403, i18n.gettext("Only the room's owner can add outgoing webhooks."), i18n.gettext("Owners only"))
+        raise Refused(403, i18n.gettext("Only the room's owner can add outgoing webhooks."),
+                      i18n.gettext("Owners only"))
     url = web.form().get("url", "")
     settings = current().settings
     try:

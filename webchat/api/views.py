@@ -92,7 +92,8 @@ async def authenticate() -> None:
                 # the parser's recursion, would otherwise escape as errors (a 500).
                 jsonlib.loads(raw.decode("utf-8")) if raw else None
             except (UnicodeDecodeError, ValueError, RecursionError):
-                raise Refused(400, i18n.gettext("The body is not valid JSON (UTF-8)."), i18n.gettext("Bad Request")) from None
+                raise Refused(400, i18n.gettext("The body is not valid JSON (UTF-8)."),
+                              i18n.gettext("Bad Request")) from None
 
 
 def needs(scope: str, limit: str | None = None, what: str = "requests"):
@@ -102,7 +103,8 @@ def needs(scope: str, limit: str | None = None, what: str = "requests"):
         @wraps(view)
         async def checked(*args, **kwargs):
             if scope not in g.token.scope_set:
-                raise Refused(403, i18n.gettext("This token lacks the “%(scope)s” scope.", scope=scope), i18n.gettext("Forbidden"))
+                raise Refused(403, i18n.gettext("This token lacks the “%(scope)s” scope.", scope=scope),
+                              i18n.gettext("Forbidden"))
             if limit is not None:
                 rt = current()
                 if wait := await rt.limiter.hit(f"{limit}:{g.user.id}", rt.limits[limit]):

@@ -222,8 +222,9 @@ async def moderate(room_id: str, username: str, action: str):
         await flash(i18n.gettext("%(name)s was removed from the room.", name=user.display_name))
     elif action == "ban":
         if room.kind != "public":
-            raise Refused(409, i18n.gettext("Bans are for public rooms; remove the member from a private room instead."),
-                          i18n.gettext("Public rooms only"))
+            raise Refused(409, i18n.gettext(
+                "Bans are for public rooms; remove the member from a private room instead."),
+                i18n.gettext("Public rooms only"))
         if await enforce.ban(rt, g.user, room, user):
             await flash(i18n.gettext("%(name)s is banned from the room.", name=user.display_name))
     else:
@@ -301,7 +302,8 @@ async def report(room_id: str, message_id: str):
     if not reason:
         errors.add("report-reason", i18n.gettext("Say what is wrong with the message."))
     elif len(reason) > admin.REASON_MAX:
-        errors.add("report-reason", i18n.gettext("Keep the reason to %(max)s characters or fewer.", max=admin.REASON_MAX))
+        errors.add("report-reason",
+                   i18n.gettext("Keep the reason to %(max)s characters or fewer.", max=admin.REASON_MAX))
     elif "\x00" in reason:
         errors.add("report-reason", i18n.gettext("The reason contains a null character."))
     if errors:

@@ -21,8 +21,9 @@ def reply_state(original) -> dict | None:
     """The composer's "Replying to Ana: …" for an original message (None: not a reply)."""
     if original is None:
         return None
-    return {"id": original.id, "label": i18n.gettext("Replying to %(name)s: %(excerpt)s", name=original.author.display_name,
-                                                     excerpt=excerpt(original.body))}
+    label = i18n.gettext("Replying to %(name)s: %(excerpt)s", name=original.author.display_name,
+                         excerpt=excerpt(original.body))
+    return {"id": original.id, "label": label}
 
 
 async def reply_composer(found: Access, raw: str | None) -> dict | None:

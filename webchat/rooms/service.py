@@ -76,7 +76,8 @@ async def access(room_id: int, user: User) -> Access:
     membership = await Membership.get_or_none(room_id=room_id, user_id=user.id).select_related("room")
     room = membership.room if membership is not None else await Room.get_or_none(id=room_id)
     if room is None:
-        raise Refused(404, i18n.gettext("There is no such room. It may have been removed."), i18n.gettext("Room not found"))
+        raise Refused(404, i18n.gettext("There is no such room. It may have been removed."),
+                      i18n.gettext("Room not found"))
     if membership is None and room.kind != "public":
         raise Refused(403, i18n.gettext("This room is private: only its members can see it."),
                       i18n.gettext("Private room"))

@@ -234,7 +234,8 @@ async def read(room_id: str):
         raise Refused(403, i18n.gettext("Only members have read markers."), i18n.gettext("Not a member"))
     message_id = service.whole_number(web.form().get("last_message_id", ""))
     if message_id is None:
-        raise Refused(422, i18n.gettext("last_message_id must be a message number."), i18n.gettext("Bad message number"))
+        raise Refused(422, i18n.gettext("last_message_id must be a message number."),
+                      i18n.gettext("Bad message number"))
     if await service.mark_read(found.membership, message_id):
         await broadcasts.own_read(current(), g.user.id, found.room.id, found.membership.read_seq)
         broadcasts.read_markers_soon(current(), found.room.id)

@@ -122,8 +122,8 @@ async def _room(reader: User, raw: str, errors: list) -> int | None:
     if not named:
         named = await Room.filter(kind="public", name__iexact=raw[:80]).order_by("id").values_list("id", flat=True)
     if not named:
-        errors.append(("search-room", i18n.gettext("You are in no room called “%(name)s”, and no public room has that name.",
-                                                   name=raw)))
+        errors.append(("search-room", i18n.gettext(
+            "You are in no room called “%(name)s”, and no public room has that name.", name=raw)))
         return None
     return named[0]
 
