@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from tests.helpers.api import ApiClient, token_for
 from tests.test_thai_pages_th1 import THAI, shows
+from webchat import i18n
 from webchat.models import User
 from webchat.ratelimit import Limit
+from webchat.rooms.service import direct_title
 
 PROBLEM = "application/problem+json"
 
@@ -117,3 +119,15 @@ async def test_problem_details_language_without_an_account_setting(app, ana):
     answer = await ApiClient(app, None).get("/api/v1/me", headers=THAI)
     assert answer.status == 401 and answer.json["title"] == "ไม่ได้ยืนยันตัวตน"
     assert answer.json["detail"].startswith("โปรดส่งส่วนหัว Authorization: Bearer TOKEN")
+
+
+def test_a_direct_rooms_title_is_worded_where_it_is_shown():
+    """A room list entry may be made during one reader's request and rendered for every language
+    (webchat.rooms.broadcasts.room_added): its title is translated when shown, not when made."""
+    with i18n.speaking("th"):
+        title = direct_title(["Ana Lima"])
+        group = direct_title(["Ben", "ana", "Cleo"])
+    with i18n.speaking("en"):
+        assert str(title) == "Direct: Ana Lima" and f"{group}" == "Group: ana, Ben and Cleo"
+    with i18n.speaking("th"):
+        assert str(title) == "สนทนาส่วนตัว: Ana Lima" and str(group) == "กลุ่ม: ana, Ben และ Cleo"
