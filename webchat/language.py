@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, g, request
 
 from webchat import i18n, web
+from webchat.api.problems import is_api_request
 from webchat.models import User
 from webchat.security import cookie_name, set_lasting_cookie
 
@@ -14,11 +15,15 @@ COOKIE = "webchat_language"
 
 
 async def choose_for_request() -> None:
-    """before_request (after the user is known): this request renders in the reader's language."""
+    """before_request (after the user is known): this request renders in the reader's language.
+
+    The API and webhooks take no cookie: Accept-Language only, until webchat.api.views knows the
+    token's account (whose language then decides)."""
     user = g.get("user")
+    api = is_api_request()
     g.language = i18n.choose(
-        user.language if user else None,
-        request.cookies.get(cookie_name(COOKIE)),
+        None if api or not user else user.language,
+        None if api else request.cookies.get(cookie_name(COOKIE)),
         [value for value, _quality in request.accept_languages],
     )
     i18n.use(g.language)

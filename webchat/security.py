@@ -14,6 +14,7 @@ from quart import Quart, current_app, g, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webchat import i18n
 from webchat.refusals import FormExpired, Refused, SignInRequired, TooLarge
 
 CSRF_COOKIE = "webchat_csrf"
@@ -172,15 +173,17 @@ async def gate() -> None:
     if length is not None and length > limit:
         if limit == MAX_BODY:
             raise TooLarge()
-        raise TooLarge(f"What you sent is larger than {limit // (1024 * 1024)} MB in all, so it could not "
-                       "be kept. Go back and send fewer or smaller files.", "Files too large")
+        raise TooLarge(i18n.gettext("What you sent is larger than %(size)s MB in all, so it could not be kept. "
+                                    "Go back and send fewer or smaller files.", size=limit // (1024 * 1024)),
+                       i18n.gettext("Files too large"))
     has_body = bool(length) or "Transfer-Encoding" in request.headers
     if (has_body or request.mimetype) and request.mimetype not in FORM_TYPES:
-        raise Refused(415, "This address takes an HTML form post, not "
-                           f"“{request.mimetype or 'no content type'}”.", "Unsupported form")
+        raise Refused(415, i18n.gettext("This address takes an HTML form post, not “%(type)s”.",
+                                        type=request.mimetype or i18n.gettext("no content type")),
+                      i18n.gettext("Unsupported form"))
     form = await read_form()
     if form is None:
-        raise Refused(400, "The form's text was not valid UTF-8.", "Unreadable form")
+        raise Refused(400, i18n.gettext("The form's text was not valid UTF-8."), i18n.gettext("Unreadable form"))
     g.form = form
     if header_token is None and not token_valid(form.get("csrf_token")) and not signed_link:
         raise FormExpired()

@@ -13,6 +13,7 @@ from tortoise.expressions import F, Q
 from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
+from webchat import i18n
 from webchat.admin import audit
 from webchat.models import (
     Invite,
@@ -71,7 +72,7 @@ async def set_admin(actor: User | None, user: User, on: bool) -> bool:
     if user.is_admin == on:
         return False
     if not on and not await User.filter(is_admin=True, is_active=True).exclude(id=user.id).exists():
-        raise NotAllowed("This is the last administrator: promote someone else first.")
+        raise NotAllowed(i18n.gettext("This is the last administrator: promote someone else first."))
     async with in_transaction() as conn:
         await User.filter(id=user.id).using_db(conn).update(is_admin=on)
         await audit.record(actor, "admin.grant" if on else "admin.revoke", who(user), using_db=conn)
@@ -106,9 +107,9 @@ async def deactivate(actor: User, user: User, conn) -> None:
     """Inside the caller's transaction (webchat.streams.revoking): no sign-in, every session
     ended (the version in every cookie is stale now). Messages stay, under the person's name."""
     if user.id == actor.id:
-        raise NotAllowed("You cannot deactivate your own account here.")
+        raise NotAllowed(i18n.gettext("You cannot deactivate your own account here."))
     if user.is_admin and not await User.filter(is_admin=True, is_active=True).exclude(id=user.id).exists():
-        raise NotAllowed("This is the last administrator: promote someone else first.")
+        raise NotAllowed(i18n.gettext("This is the last administrator: promote someone else first."))
     await User.filter(id=user.id).using_db(conn).update(is_active=False, session_version=F("session_version") + 1)
     await audit.record(actor, "user.deactivate", who(user), using_db=conn)
     user.is_active = False

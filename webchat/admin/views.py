@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from quart import Blueprint, flash, g, render_template, request, session
 
-from webchat import enforce, web
+from webchat import enforce, i18n, web
 from webchat.accounts.names import find_user
 from webchat.admin import audit, service, site
 from webchat.admin.service import INVITE_MAX_DAYS, INVITE_MAX_USES, NotAllowed
@@ -23,7 +23,8 @@ members_bp = Blueprint("invites", __name__)
 async def administrators_only() -> None:
     # The request gate has already sent the signed-out to sign in.
     if g.user is None or not g.user.is_admin:
-        raise Refused(403, "This page is for the site's administrators.", "Administrators only")
+        raise Refused(403, i18n.gettext("This page is for the site's administrators."),
+                      i18n.gettext("Administrators only"))
 
 
 def _arg(name: str, limit: int) -> str:
@@ -38,7 +39,8 @@ def _page_number() -> int:
 async def _person(username: str) -> User:
     user = await find_user(username)
     if user is None or user.deleted:
-        raise Refused(404, f"There is no account “{username[:40]}”.", "No such account")
+        raise Refused(404, i18n.gettext("There is no account “%(username)s”.", username=username[:40]),
+                      i18n.gettext("No such account"))
     return user
 
 
@@ -77,15 +79,16 @@ async def save_site():
     }
     errors = web.FormErrors()
     if not values["name"]:
-        errors.add("site-name", "Give the site a name.")
+        errors.add("site-name", i18n.gettext("Give the site a name."))
     elif len(values["name"]) > site.NAME_MAX:
-        errors.add("site-name", f"Keep the name to {site.NAME_MAX} characters or fewer.")
+        errors.add("site-name", i18n.gettext("Keep the name to %(max)s characters or fewer.", max=site.NAME_MAX))
     if len(values["welcome"]) > site.WELCOME_MAX:
-        errors.add("site-welcome", f"Keep the welcome message to {site.WELCOME_MAX:,} characters or fewer.")
+        most = f"{site.WELCOME_MAX:,}"
+        errors.add("site-welcome", i18n.gettext("Keep the welcome message to %(max)s characters or fewer.", max=most))
     if values["registration"] not in site.REGISTRATION_MODES:
-        errors.add("registration-open", "Choose how people may create accounts.")
+        errors.add("registration-open", i18n.gettext("Choose how people may create accounts."))
     if "\x00" in values["name"] + values["welcome"]:
-        errors.add("site-name", "The text contains a null character.")
+        errors.add("site-name", i18n.gettext("The text contains a null character."))
     if errors:
         return await _overview_page(errors, values, 422)
     before = await _site()
@@ -95,7 +98,7 @@ async def save_site():
                if getattr(before, key) != values[key]]
     await audit.record(g.user, "site.update", "site settings", ", ".join(changed) or "nothing changed")
     await current().site_changed()  # every process's pages show the change at once
-    await flash("Site settings saved.")
+    await flash(i18n.gettext("Site settings saved."))
     return web.see_other("/admin")
 
 
@@ -118,30 +121,34 @@ async def users_page():
 @web.rate_limit("action", "changes")
 async def user_action(username: str, action: str):
     if action not in ("deactivate", "reactivate", "promote", "demote", "reset"):
-        raise Refused(404, "There is no such action.", "Not found")
+        raise Refused(404, i18n.gettext("There is no such action."), i18n.gettext("Not found"))
     user = await _person(username)
     rt = current()
     try:
         if action == "deactivate":
             if not user.is_active:
-                await flash(f"@{user.username} is already deactivated.")
+                await flash(i18n.gettext("@%(username)s is already deactivated.", username=user.username))
             else:
                 await enforce.deactivate(rt, g.user, user)
-                await flash(f"@{user.username} was deactivated: signed out everywhere, their messages kept.")
+                await flash(i18n.gettext("@%(username)s was deactivated: signed out everywhere, their messages kept.",
+                                         username=user.username))
         elif action == "reactivate":
             if await service.reactivate(g.user, user):
-                await flash(f"@{user.username} can sign in again.")
+                await flash(i18n.gettext("@%(username)s can sign in again.", username=user.username))
         elif action in ("promote", "demote"):
             if await service.set_admin(g.user, user, action == "promote"):
-                await flash(f"@{user.username} is {'now' if action == 'promote' else 'no longer'} an administrator.")
+                if action == "promote":
+                    await flash(i18n.gettext("@%(username)s is now an administrator.", username=user.username))
+                else:
+                    await flash(i18n.gettext("@%(username)s is no longer an administrator.", username=user.username))
         else:
             if not user.is_active:
-                raise Refused(409, "Reactivate the account before making a password-reset link for it.",
-                              "Account deactivated")
+                raise Refused(409, i18n.gettext("Reactivate the account before making a password-reset link for it."),
+                              i18n.gettext("Account deactivated"))
             token = await service.create_reset(g.user, user)
             _show_once(f"{request.host_url.rstrip('/')}/reset/{token}")
     except NotAllowed as refusal:
-        raise Refused(409, str(refusal), "Not allowed") from None
+        raise Refused(409, str(refusal), i18n.gettext("Not allowed")) from None
     return web.see_other(f"/admin/users?q={user.username}")
 
 
@@ -150,7 +157,8 @@ async def user_action(username: str, action: str):
 async def _room(room_id: str) -> Room:
     room = await Room.get_or_none(id=parse_id(room_id))
     if room is None or room.kind == "direct":
-        raise Refused(404, "There is no such room. It may have been removed.", "Room not found")
+        raise Refused(404, i18n.gettext("There is no such room. It may have been removed."),
+                      i18n.gettext("Room not found"))
     return room
 
 
@@ -170,7 +178,10 @@ async def archive_room(room_id: str):
     if room.archived != archive:
         await Room.filter(id=room.id).update(archived=archive)
         await audit.record(g.user, "room.archive" if archive else "room.unarchive", f"room #{room.id} ({room.name})")
-        await flash(f"“{room.name}” is {'archived: read-only' if archive else 'open for posting again'}.")
+        if archive:
+            await flash(i18n.gettext("“%(name)s” is archived: read-only.", name=room.name))
+        else:
+            await flash(i18n.gettext("“%(name)s” is open for posting again.", name=room.name))
     return web.see_other("/admin/rooms")
 
 
@@ -188,11 +199,11 @@ async def delete_room(room_id: str):
     typed = web.form().get("confirm", "")
     if typed.strip() != room.name:
         errors = web.FormErrors()
-        errors.add("confirm-name", "Type the room's name exactly as shown to delete it.")
+        errors.add("confirm-name", i18n.gettext("Type the room's name exactly as shown to delete it."))
         return await render_template("admin/delete_room.html", room=room, errors=errors, typed=typed[:200],
                                      action=f"/admin/rooms/{room.id}/delete"), 422
     await enforce.delete_room(current(), g.user, room)
-    await flash(f"“{room.name}” was deleted.")
+    await flash(i18n.gettext("“%(name)s” was deleted.", name=room.name))
     return web.see_other("/admin/rooms")
 
 
@@ -240,13 +251,14 @@ async def member_create_invite():
 async def member_revoke_invite(invite_id: str):
     await _members_may_invite()
     if await service.revoke_invite(g.user, parse_id(invite_id), made_by=g.user.id):
-        await flash("The invitation was revoked: its link no longer works.")
+        await flash(i18n.gettext("The invitation was revoked: its link no longer works."))
     return web.see_other("/invites")
 
 
 async def _members_may_invite() -> None:
     if not g.user.is_admin and not (await _site()).member_invites:
-        raise Refused(403, "Only the site's administrators make invitation links here.", "Administrators only")
+        raise Refused(403, i18n.gettext("Only the site's administrators make invitation links here."),
+                      i18n.gettext("Administrators only"))
 
 
 @bp.post("/invites")
@@ -261,9 +273,9 @@ async def _make_invite():
     days, uses = whole_number(values["days"], INVITE_MAX_DAYS), whole_number(values["uses"], INVITE_MAX_USES)
     errors = web.FormErrors()
     if not days:
-        errors.add("invite-days", f"Enter a number of days from 1 to {INVITE_MAX_DAYS}.")
+        errors.add("invite-days", i18n.gettext("Enter a number of days from 1 to %(max)s.", max=INVITE_MAX_DAYS))
     if not uses:
-        errors.add("invite-uses", f"Enter a number of uses from 1 to {INVITE_MAX_USES}.")
+        errors.add("invite-uses", i18n.gettext("Enter a number of uses from 1 to %(max)s.", max=INVITE_MAX_USES))
     if errors:
         return await _invites(errors, values, status=422)
     token = await service.create_invite(g.user, days, uses)
@@ -275,7 +287,7 @@ async def _make_invite():
 @web.rate_limit("action", "changes")
 async def revoke_invite(invite_id: str):
     if await service.revoke_invite(g.user, parse_id(invite_id)):
-        await flash("The invitation was revoked: its link no longer works.")
+        await flash(i18n.gettext("The invitation was revoked: its link no longer works."))
     return web.see_other("/admin/invites")
 
 
@@ -293,18 +305,19 @@ async def reports_page():
 @web.rate_limit("action", "changes")
 async def close_report(report_id: str, outcome: str):
     if outcome not in ("resolve", "dismiss"):
-        raise Refused(404, "There is no such action.", "Not found")
+        raise Refused(404, i18n.gettext("There is no such action."), i18n.gettext("Not found"))
     closed = await service.close_report(g.user, parse_id(report_id), "resolved" if outcome == "resolve" else "dismissed")
     if closed is None:
-        raise Refused(409, "That report is not open: someone handled it already.", "Already handled")
+        raise Refused(409, i18n.gettext("That report is not open: someone handled it already."),
+                      i18n.gettext("Already handled"))
     if outcome == "resolve":
         # Resolving removes the reported message (the tombstone names the administrators).
         message = await Message.get(id=closed.message_id).select_related("author")
         if not message.deleted:
             await enforce.remove_message(current(), message, "an administrator")
-        await flash("The report was resolved and the message removed.")
+        await flash(i18n.gettext("The report was resolved and the message removed."))
     else:
-        await flash("The report was dismissed; the message stays.")
+        await flash(i18n.gettext("The report was dismissed; the message stays."))
     return web.see_other("/admin/reports")
 
 

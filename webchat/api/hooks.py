@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, flash, g, render_template, request
 
-from webchat import web
+from webchat import i18n, web
 from webchat.api import incoming, outgoing
 from webchat.messages import broadcasts, service
 from webchat.messages.service import clean_body
@@ -55,11 +55,12 @@ async def revoke_hook(room_id: str, hook_id: str):
     hooks = {hook.id: hook for hook in await incoming.of_room(found.room)}
     hook = hooks.get(parse_id(hook_id))
     if hook is None:
-        raise Refused(404, "This room has no such webhook.", "Webhook not found")
+        raise Refused(404, i18n.gettext("This room has no such webhook."), i18n.gettext("Webhook not found"))
     if hook.creator_id != g.user.id and not found.owner(g.user):
-        raise Refused(403, "Only the webhook's maker or the room's owner can revoke it.", "Not allowed")
+        raise Refused(403, i18n.gettext("Only the webhook's maker or the room's owner can revoke it."),
+                      i18n.gettext("Not allowed"))
     await incoming.revoke(hook)
-    await flash(f"The webhook “{hook.name}” was revoked: its URL no longer works.")
+    await flash(i18n.gettext("The webhook “%(name)s” was revoked: its URL no longer works.", name=hook.name))
     return web.see_other(f"/rooms/{found.room.id}/hooks")
 
 
@@ -68,12 +69,14 @@ async def receive(secret: str):
     """A Slack-style post: JSON {"text": "…"} or a form with payload={"text": "…"}; 200 "ok"."""
     hook = await incoming.find(secret)
     if hook is None:
-        raise Refused(404, "There is no webhook at this address (it may have been revoked).", "Not Found")
+        raise Refused(404, i18n.gettext("There is no webhook at this address (it may have been revoked)."),
+                      i18n.gettext("Not Found"))
     rt = current()
     if wait := await rt.limiter.hit(f"hook:{hook.id}", rt.limits["post"]):
         raise SlowDown(wait, "posts to this webhook")
     if request.mimetype not in HOOK_TYPES:
-        raise Refused(415, "Send application/json, or a form with payload=.", "Unsupported Media Type")
+        raise Refused(415, i18n.gettext("Send application/json, or a form with payload=."),
+                      i18n.gettext("Unsupported Media Type"))
     payload = None
     if request.mimetype == "application/x-www-form-urlencoded":
         form = await _form()
@@ -95,12 +98,12 @@ async def receive(secret: str):
 async def _form() -> dict:
     form = await read_form()
     if form is None:
-        raise Refused(400, "The form is not valid UTF-8.", "Bad Request")
+        raise Refused(400, i18n.gettext("The form is not valid UTF-8."), i18n.gettext("Bad Request"))
     return form
 
 
 def _invalid(message: str) -> Refused:
-    refused = Refused(422, message, "Unprocessable Content")
+    refused = Refused(422, message, i18n.gettext("Unprocessable Content"))
     refused.field = "text"
     return refused
 
@@ -111,7 +114,8 @@ async def register_outgoing(room_id: str):
     """The room's owner registers a URL that every new message is POSTed to."""
     found = await rooms.require_member(parse_id(room_id), g.user)
     if not found.owner(g.user):
-        raise Refused(403, "Only the room's owner can add outgoing webhooks.", "Owners only")
+        raise Refused(403, i18n.gettext("Only the room's owner can add outgoing webhooks."),
+                      i18n.gettext("Owners only"))
     url = web.form().get("url", "")
     settings = current().settings
     try:
@@ -127,10 +131,11 @@ async def register_outgoing(room_id: str):
 async def _outgoing(room_id: str, hook_id: str):
     found = await rooms.require_member(parse_id(room_id), g.user)
     if not found.owner(g.user):
-        raise Refused(403, "Only the room's owner can see and change its outgoing webhooks.", "Owners only")
+        raise Refused(403, i18n.gettext("Only the room's owner can see and change its outgoing webhooks."),
+                      i18n.gettext("Owners only"))
     hook = {h.id: h for h in await outgoing.of_room(found.room)}.get(parse_id(hook_id))
     if hook is None:
-        raise Refused(404, "This room has no such outgoing webhook.", "Webhook not found")
+        raise Refused(404, i18n.gettext("This room has no such outgoing webhook."), i18n.gettext("Webhook not found"))
     return found, hook
 
 
@@ -139,7 +144,7 @@ async def _outgoing(room_id: str, hook_id: str):
 async def revoke_outgoing(room_id: str, hook_id: str):
     found, hook = await _outgoing(room_id, hook_id)
     await outgoing.revoke(hook)
-    await flash("The outgoing webhook was removed: nothing more is sent to it.")
+    await flash(i18n.gettext("The outgoing webhook was removed: nothing more is sent to it."))
     return web.see_other(f"/rooms/{found.room.id}/hooks")
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from webchat import i18n
 from webchat.accounts.names import hidden_characters
 from webchat.api.tokens import NO_PASSWORD, digest, new_secret
 from webchat.models import IncomingHook, Membership, Room, User
@@ -33,7 +34,8 @@ class MadeHook:
 def check_name(raw: str) -> str:
     name = (raw or "").strip()
     if not name or len(name) > NAME_MAX or hidden_characters(name):
-        raise HookError(f"Give the webhook a name of 1 to {NAME_MAX} visible characters, such as “CI”.")
+        raise HookError(i18n.gettext("Give the webhook a name of 1 to %(max)s visible characters, such as “CI”.",
+                                     max=NAME_MAX))
     return name
 
 
@@ -77,10 +79,10 @@ def slack_text(content_type: str, raw: bytes, form_payload: str | None) -> str:
         elif form_payload is not None:
             data = json.loads(form_payload)
         else:
-            raise HookError("Send JSON {\"text\": \"…\"}, or a form with payload={\"text\": \"…\"}.")
+            raise HookError(i18n.gettext("Send JSON {\"text\": \"…\"}, or a form with payload={\"text\": \"…\"}."))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise HookError("The body is not valid JSON.") from None
+        raise HookError(i18n.gettext("The body is not valid JSON.")) from None
     text = data.get("text") if isinstance(data, dict) else None
     if not isinstance(text, str):
-        raise HookError("The JSON needs a \"text\" field holding the message.")
+        raise HookError(i18n.gettext("The JSON needs a \"text\" field holding the message."))
     return text

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from webchat import dbqueue
+from webchat import dbqueue, i18n
 from webchat.models import Delivery, OutgoingHook, Room
 
 log = logging.getLogger("webchat.webhooks")
@@ -62,21 +62,22 @@ async def check_url(url: str, *, production: bool, allow_private: bool) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise HookUrlError("That is not a URL.") from None
+        raise HookUrlError(i18n.gettext("That is not a URL.")) from None
     if len(url) > URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
-        raise HookUrlError("Give an http:// or https:// URL, without a user name or password.")
+        raise HookUrlError(i18n.gettext("Give an http:// or https:// URL, without a user name or password."))
     if production and parts.scheme != "https":
-        raise HookUrlError("Webhook URLs must use https.")
+        raise HookUrlError(i18n.gettext("Webhook URLs must use https."))
     if allow_private:
         return url
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise HookUrlError(f"The name {parts.hostname} does not resolve.") from None
+        raise HookUrlError(i18n.gettext("The name %(host)s does not resolve.", host=parts.hostname)) from None
     for info in infos:
         if _refused_address(info[4][0]):
-            raise HookUrlError(f"{parts.hostname} resolves to {info[4][0]}, a loopback, private, link-local "
-                               "or otherwise internal address: refused.")
+            raise HookUrlError(i18n.gettext("%(host)s resolves to %(address)s, a loopback, private, link-local or "
+                                            "otherwise internal address: refused.",
+                                            host=parts.hostname, address=info[4][0]))
     return url
 
 

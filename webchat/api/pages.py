@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from quart import Blueprint, current_app, flash, g, render_template
 
-from webchat import web
+from webchat import i18n, web
 from webchat.api import tokens
 from webchat.api.reference import OPENAPI_PATH, document
 from webchat.api.streams import token_revoked
@@ -63,9 +63,9 @@ async def create_token():
 async def revoke_token(token_id: str):
     token = await tokens.revoke(g.user, parse_id(token_id))
     if token is None:
-        raise Refused(404, "You have no such token.", "Token not found")
+        raise Refused(404, i18n.gettext("You have no such token."), i18n.gettext("Token not found"))
     await token_revoked(current(), token.id)
-    await flash(f"The token “{token.name}” was revoked: it no longer works.")
+    await flash(i18n.gettext("The token “%(name)s” was revoked: it no longer works.", name=token.name))
     return web.see_other("/settings/tokens")
 
 

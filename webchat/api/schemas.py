@@ -154,5 +154,5 @@ def attachment_json(room_id: int, item: dict) -> dict:
 
 def room_json(entry) -> dict:
     room = entry.room
-    return {"id": room.id, "name": entry.title, "kind": room.kind, "topic": room.topic, "unread": entry.unread,
+    return {"id": room.id, "name": str(entry.title), "kind": room.kind, "topic": room.topic, "unread": entry.unread,
             "latest_seq": room.last_seq, "read_seq": entry.read_seq}

@@ -225,7 +225,7 @@ class EventStream:
                 self.cursors[room] = await newest_event(room)
                 entry = await entry_for(self.user.id, room)
                 if entry is not None:
-                    yield event("room_added", {"room": {"id": room, "name": entry.title, "kind": entry.room.kind}},
+                    yield event("room_added", {"room": {"id": room, "name": str(entry.title), "kind": entry.room.kind}},
                                 self.cursors)
             elif kind == "room_removed" and room in self.cursors:
                 del self.cursors[room]

@@ -15,6 +15,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from webchat import i18n
 from webchat.accounts.names import USERNAME, hidden_characters
 from webchat.db import placeholder
 from webchat.models import ApiToken, User
@@ -56,17 +57,18 @@ def check_request(name: str, scopes: list[str], expires_days: str | int | None) 
     problems = {}
     name = (name or "").strip()
     if not name:
-        problems["name"] = "Give the token a name, to tell it apart later."
+        problems["name"] = i18n.gettext("Give the token a name, to tell it apart later.")
     elif len(name) > NAME_MAX or hidden_characters(name):
-        problems["name"] = f"Token names are at most {NAME_MAX} visible characters."
+        problems["name"] = i18n.gettext("Token names are at most %(max)s visible characters.", max=NAME_MAX)
     chosen = [s for s in SCOPES if s in scopes]
     if not chosen or len(set(scopes)) != len(chosen):
-        problems["scope"] = "Choose what the token may do: read, post, or both."
+        problems["scope"] = i18n.gettext("Choose what the token may do: read, post, or both.")
     days = None
     if expires_days not in (None, ""):
         raw = str(expires_days)
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= EXPIRY_DAYS_MAX:
-            problems["expires"] = f"Expiry is a number of days from 1 to {EXPIRY_DAYS_MAX}, or empty for none."
+            problems["expires"] = i18n.gettext("Expiry is a number of days from 1 to %(max)s, or empty for none.",
+                                                  max=EXPIRY_DAYS_MAX)
         else:
             days = int(raw)
     if problems:
@@ -80,7 +82,7 @@ async def create(creator: User, name: str, scopes: list[str], expires_days: int 
     name, scopes, days = check_request(name, scopes, expires_days)
     account = account or creator
     if account.id != creator.id and account.bot_owner_id != creator.id:
-        raise TokenError({"account": "Tokens can be made for your own account and your bots only."})
+        raise TokenError({"account": i18n.gettext("Tokens can be made for your own account and your bots only.")})
     secret = new_secret()
     token = await ApiToken.create(
         user_id=account.id, creator_id=creator.id, name=name, digest=digest(secret), hint=secret[:8],
@@ -94,7 +96,7 @@ async def create_bot(owner: User, username: str, display_name: str = "") -> User
     """A bot account owned by this person; TokenError if the name is not free or not a name."""
     username = username.strip()
     if not USERNAME.fullmatch(username):
-        raise TokenError({"bot": "Bot names are 3 to 32 letters, digits, '.', '_' or '-'."})
+        raise TokenError({"bot": i18n.gettext("Bot names are 3 to 32 letters, digits, '.', '_' or '-'.")})
     display = (display_name or username).strip()[:64]
     try:
         async with in_transaction():
@@ -103,7 +105,7 @@ async def create_bot(owner: User, username: str, display_name: str = "") -> User
                 password_hash=NO_PASSWORD, bot_owner_id=owner.id,
             )
     except IntegrityError:
-        raise TokenError({"bot": f"The name “{username}” is taken."}) from None
+        raise TokenError({"bot": i18n.gettext("The name “%(name)s” is taken.", name=username)}) from None
 
 
 async def bot_named(owner: User, username: str) -> User | None:

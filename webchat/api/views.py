@@ -14,6 +14,7 @@ from functools import wraps
 from quart import Blueprint, Response, g, request
 from quart_schema import validate_request, validate_response
 
+from webchat import i18n
 from webchat.accounts.names import find_user
 from webchat.api import streams as api_streams
 from webchat.api import tokens
@@ -54,7 +55,7 @@ class Invalid(Refused):
     """422 naming the field at fault."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(422, message, "Unprocessable Content")
+        super().__init__(422, message, i18n.gettext("Unprocessable Content"))
         self.field = field
 
 
@@ -65,21 +66,25 @@ async def authenticate() -> None:
     g.token = None
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise Refused(401, "Send the header Authorization: Bearer TOKEN (make a token at /settings/tokens).",
-                      "Unauthorized")
+        raise Refused(401, i18n.gettext("Send the header Authorization: Bearer TOKEN (make a token at "
+                                        "/settings/tokens)."), i18n.gettext("Unauthorized"))
     token = await tokens.authenticate(secret.strip())
     if token is None:
-        raise Refused(401, "This token is not valid: it may have been revoked, or have expired.",
-                      "Unauthorized", {"WWW-Authenticate": BEARER + ', error="invalid_token"'})
+        raise Refused(401, i18n.gettext("This token is not valid: it may have been revoked, or have expired."),
+                      i18n.gettext("Unauthorized"), {"WWW-Authenticate": BEARER + ', error="invalid_token"'})
     g.token, g.user = token, token.user
+    # From here on, the token's account's language (else Accept-Language, as before the token).
+    g.language = i18n.choose(token.user.language, None, [value for value, _q in request.accept_languages])
+    i18n.use(g.language)
     if request.method in WRITES:
         length = request.content_length
         if length is not None and length > MAX_BODY:
-            raise Refused(413, "The body is larger than 256 KiB.", "Content Too Large")
+            raise Refused(413, i18n.gettext("The body is larger than 256 KiB."), i18n.gettext("Content Too Large"))
         has_body = bool(length) or "Transfer-Encoding" in request.headers
         if (has_body or request.mimetype) and request.mimetype != "application/json":
-            raise Refused(415, f"Send JSON (Content-Type: application/json), not “{request.mimetype or 'nothing'}”.",
-                          "Unsupported Media Type")
+            raise Refused(415, i18n.gettext("Send JSON (Content-Type: application/json), not “%(type)s”.",
+                                            type=request.mimetype or i18n.gettext("no content type")),
+                          i18n.gettext("Unsupported Media Type"))
         if has_body or request.mimetype:
             raw = await request.get_data(as_text=False)
             try:
@@ -87,7 +92,8 @@ async def authenticate() -> None:
                 # the parser's recursion, would otherwise escape as errors (a 500).
                 jsonlib.loads(raw.decode("utf-8")) if raw else None
             except (UnicodeDecodeError, ValueError, RecursionError):
-                raise Refused(400, "The body is not valid JSON (UTF-8).", "Bad Request") from None
+                raise Refused(400, i18n.gettext("The body is not valid JSON (UTF-8)."),
+                              i18n.gettext("Bad Request")) from None
 
 
 def needs(scope: str, limit: str | None = None, what: str = "requests"):
@@ -97,7 +103,8 @@ def needs(scope: str, limit: str | None = None, what: str = "requests"):
         @wraps(view)
         async def checked(*args, **kwargs):
             if scope not in g.token.scope_set:
-                raise Refused(403, f"This token lacks the “{scope}” scope.", "Forbidden")
+                raise Refused(403, i18n.gettext("This token lacks the “%(scope)s” scope.", scope=scope),
+                              i18n.gettext("Forbidden"))
             if limit is not None:
                 rt = current()
                 if wait := await rt.limiter.hit(f"{limit}:{g.user.id}", rt.limits[limit]):
@@ -140,7 +147,7 @@ def _number(name: str) -> int | None:
         return None
     value = whole_number(raw)
     if value is None:
-        raise Invalid(name, f"{name} must be a whole number.")
+        raise Invalid(name, i18n.gettext("%(name)s must be a whole number.", name=name))
     return value
 
 
@@ -155,9 +162,9 @@ async def message_list(room_id: str):
     found = await rooms.access(parse_id(room_id), g.user)
     before, after, limit = _number("before"), _number("after"), _number("limit")
     if limit is not None and not 1 <= limit <= LIMIT_MAX:
-        raise Invalid("limit", f"limit is a number from 1 to {LIMIT_MAX}.")
+        raise Invalid("limit", i18n.gettext("limit is a number from 1 to %(max)s.", max=LIMIT_MAX))
     if before is not None and after is not None:
-        raise Invalid("after", "Give before or after, not both.")
+        raise Invalid("after", i18n.gettext("Give before or after, not both."))
     count = limit or messages.PAGE
     if after is not None:
         shown, more = await messages.history_after(found.room, after, count)
@@ -194,7 +201,7 @@ async def _message(room_id: str, message_id: str):
     found = await rooms.access(parse_id(room_id), g.user)
     message = await messages.get_message(found.room, parse_id(message_id))
     if message is None:
-        raise Refused(404, "There is no such message in this room.", "Not Found")
+        raise Refused(404, i18n.gettext("There is no such message in this room."), i18n.gettext("Not Found"))
     return found, message
 
 
@@ -206,9 +213,10 @@ async def edit_message(room_id: str, message_id: str, data: EditMessage):
     """Edit a message (its author only)."""
     found, message = await _message(room_id, message_id)
     if message.author_id != g.user.id:
-        raise Refused(403, "Only the author can edit a message.", "Forbidden")
+        raise Refused(403, i18n.gettext("Only the author can edit a message."), i18n.gettext("Forbidden"))
     if message.deleted:
-        raise Refused(409, "This message was deleted; it can no longer be edited.", "Conflict")
+        raise Refused(409, i18n.gettext("This message was deleted; it can no longer be edited."),
+                      i18n.gettext("Conflict"))
     body = _body(data.body)
     if body != message.body:
         event = await messages.update(message, body)
@@ -223,7 +231,8 @@ async def delete_message(room_id: str, message_id: str):
     """Delete a message (its author, or the room's owner): its text is erased, a tombstone stays."""
     found, message = await _message(room_id, message_id)
     if message.author_id != g.user.id and not found.owner(g.user):
-        raise Refused(403, "Only the author or the room's owner can delete a message.", "Forbidden")
+        raise Refused(403, i18n.gettext("Only the author or the room's owner can delete a message."),
+                      i18n.gettext("Forbidden"))
     if not message.deleted:
         event = await messages.update(message, None)
         await message_broadcasts.message_event(current(), message, event)
@@ -238,7 +247,7 @@ async def read(room_id: str, data: ReadMarker):
     """Move the account's read marker forward to a message (never back)."""
     found = await rooms.access(parse_id(room_id), g.user)
     if not found.member:
-        raise Refused(403, "Only members have read markers.", "Forbidden")
+        raise Refused(403, i18n.gettext("Only members have read markers."), i18n.gettext("Forbidden"))
     if await rooms.mark_read(found.membership, data.message):
         await room_broadcasts.own_read(current(), g.user.id, found.room.id, found.membership.read_seq)
         room_broadcasts.read_markers_soon(current(), found.room.id)
@@ -260,7 +269,7 @@ async def typing(room_id: str):
 async def _direct_room(username: str, field: str):
     other = await find_user(username.removeprefix("@"))
     if other is None:
-        raise Invalid(field, f"There is nobody with the username “{username}”.")
+        raise Invalid(field, i18n.gettext("There is nobody with the username “%(username)s”.", username=username))
     room, joined = await rooms.direct_room(g.user, other)
     for user_id in sorted(joined):
         await room_broadcasts.room_added(current(), user_id, room.id)
@@ -284,7 +293,7 @@ async def direct_message(data: DirectRoom):
 async def notify(data: Notify):
     """Post to a room (`room`), or privately to one person (`user`, through your direct room)."""
     if (data.room is None) == (data.user is None):
-        raise Invalid("room", "Give either room (a room id) or user (a username), not both.")
+        raise Invalid("room", i18n.gettext("Give either room (a room id) or user (a username), not both."))
     body = _body(data.body)
     if data.room is not None:
         room = (await rooms.require_member(data.room, g.user)).room
@@ -307,12 +316,14 @@ async def events():
     try:
         resume = api_streams.resume_from([request.headers.get("Last-Event-ID"), request.args.get("last_event_id")])
     except api_streams.CursorError:
-        raise Invalid("last_event_id", "Last-Event-ID must be an id this stream sent (ROOM:SEQ,…).") from None
+        raise Invalid("last_event_id",
+                      i18n.gettext("Last-Event-ID must be an id this stream sent (ROOM:SEQ,…).")) from None
     if wait := await rt.limiter.hit(f"stream:{g.user.id}", rt.limits["stream"]):
         raise SlowDown(wait, "streams opened")
     stream = api_streams.EventStream(rt, g.token.id, g.user)
     if stream.full():
-        raise Refused(429, "Too many open streams at once.", "Too Many Requests", {"Retry-After": "30"})
+        raise Refused(429, i18n.gettext("Too many open streams at once."), i18n.gettext("Too Many Requests"),
+                      {"Retry-After": "30"})
     response = Response(stream.frames(resume), 200, sse.HEADERS)
     response.timeout = None  # a stream lives as long as its client
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from quart import g, render_template
 
-from webchat import web
+from webchat import i18n, web
 from webchat.accounts.people import blocked_usernames
 from webchat.messages import notices
 from webchat.messages import service as messages
@@ -21,7 +21,9 @@ def reply_state(original) -> dict | None:
     """The composer's "Replying to Ana: …" for an original message (None: not a reply)."""
     if original is None:
         return None
-    return {"id": original.id, "label": f"Replying to {original.author.display_name}: {excerpt(original.body)}"}
+    label = i18n.gettext("Replying to %(name)s: %(excerpt)s", name=original.author.display_name,
+                         excerpt=excerpt(original.body))
+    return {"id": original.id, "label": label}
 
 
 async def reply_composer(found: Access, raw: str | None) -> dict | None:
@@ -32,7 +34,7 @@ async def reply_composer(found: Access, raw: str | None) -> dict | None:
     try:
         original = await messages.reply_target(found.room, raw)
     except messages.ReplyRefused as refusal:
-        raise Refused(422, str(refusal), "Cannot reply") from None
+        raise Refused(422, str(refusal), i18n.gettext("Cannot reply")) from None
     return web.composer(found.room.id, reply=reply_state(original))
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from webchat import i18n
 from webchat.accounts.people import blocked_by_someone_in
 from webchat.messages import notices
 from webchat.models import Ban, Membership, Message, Room, User
@@ -65,7 +66,7 @@ def whole_number(raw: str | None, limit: int = MAX_ID) -> int | None:
 def parse_id(raw: str) -> int:
     value = whole_number(raw)
     if value is None:
-        raise Refused(404, "There is no such room or message: the address has a malformed number.")
+        raise Refused(404, i18n.gettext("There is no such room or message: the address has a malformed number."))
     return value
 
 
@@ -75,11 +76,13 @@ async def access(room_id: int, user: User) -> Access:
     membership = await Membership.get_or_none(room_id=room_id, user_id=user.id).select_related("room")
     room = membership.room if membership is not None else await Room.get_or_none(id=room_id)
     if room is None:
-        raise Refused(404, "There is no such room. It may have been removed.", "Room not found")
+        raise Refused(404, i18n.gettext("There is no such room. It may have been removed."),
+                      i18n.gettext("Room not found"))
     if membership is None and room.kind != "public":
-        raise Refused(403, "This room is private: only its members can see it.", "Private room")
+        raise Refused(403, i18n.gettext("This room is private: only its members can see it."),
+                      i18n.gettext("Private room"))
     if membership is None and await Ban.filter(room_id=room_id, user_id=user.id).exists():
-        raise Refused(403, "You were banned from this room.", "Banned")
+        raise Refused(403, i18n.gettext("You were banned from this room."), i18n.gettext("Banned from this room"))
     return Access(room, membership)
 
 
@@ -91,26 +94,29 @@ async def require_member(room_id: int, user: User) -> Access:
     """A member who may post now: not in an archived room, not muted."""
     found = await access(room_id, user)
     if not found.member:
-        raise Refused(403, "Join the room to post in it.", "Join the room to post")
+        raise Refused(403, i18n.gettext("Join the room to post in it."), i18n.gettext("Join the room to post"))
     if found.room.archived:
-        raise Refused(403, "This room is archived: it can be read, but nobody can post in it.", "Archived room")
+        raise Refused(403, i18n.gettext("This room is archived: it can be read, but nobody can post in it."),
+                      i18n.gettext("Archived room"))
     one_to_one = found.room.kind == "direct" and not (found.room.direct_key or "").startswith("g:")
     if one_to_one and await blocked_by_someone_in(found.room.id, user):
-        raise Refused(403, "You cannot send messages here: someone in this conversation blocked you.", "Blocked")
+        raise Refused(403, i18n.gettext("You cannot send messages here: someone in this conversation blocked you."),
+                      i18n.gettext("Blocked"))
     if (until := found.muted_until) is not None:
-        raise Refused(403, f"You are muted in this room until {until_text(until)}: you can read, but not post.",
-                      "Muted")
+        raise Refused(403, i18n.gettext("You are muted in this room until %(time)s: you can read, but not post.",
+                                        time=until_text(until)), i18n.gettext("Muted"))
     return found
 
 
 def direct_title(others: list[str]) -> str:
-    """A direct room is named by the people in it besides the reader."""
+    """A direct room is named by the people in it besides the reader: in the language it is shown
+    in, so lazily (a room list entry may be rendered for every language, webchat.rooms.broadcasts)."""
     others = sorted(others, key=str.lower)
     if not others:
-        return "Direct: just you"
+        return i18n.lazy_gettext("Direct: just you")
     if len(others) == 1:
-        return f"Direct: {others[0]}"
-    return f"Group: {', '.join(others[:-1])} and {others[-1]}"
+        return i18n.lazy_gettext("Direct: %(name)s", name=others[0])
+    return i18n.lazy_gettext("Group: %(names)s and %(last)s", names=", ".join(others[:-1]), last=others[-1])
 
 
 async def display_name(room: Room, viewer: User) -> str:
@@ -182,9 +188,10 @@ async def create_room(owner: User, name: str, topic: str, visibility: str) -> Ro
 
 async def join(room: Room, user: User) -> bool:
     if room.kind != "public":
-        raise Refused(403, "Only public rooms can be joined. Ask the owner to add you.", "Private room")
+        raise Refused(403, i18n.gettext("Only public rooms can be joined. Ask the owner to add you."),
+                      i18n.gettext("Private room"))
     if await Ban.filter(room_id=room.id, user_id=user.id).exists():
-        raise Refused(403, "You were banned from this room.", "Banned")
+        raise Refused(403, i18n.gettext("You were banned from this room."), i18n.gettext("Banned from this room"))
     try:
         await Membership.create(room_id=room.id, user_id=user.id, read_seq=room.last_seq)
     except IntegrityError:

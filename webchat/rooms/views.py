@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from quart import Blueprint, flash, g, render_template, request
 
-from webchat import web
+from webchat import i18n, web
 from webchat.accounts import people
 from webchat.accounts.names import find_user, hidden_characters, resolve_person
 from webchat.admin import audit
@@ -24,6 +24,12 @@ from webchat.streams import revoking
 SCRIPT_COOKIE = "webchat_js"
 
 bp = Blueprint("rooms", __name__)
+# What the notification form says once saved, by level (webchat.messages.notices.LEVELS).
+NOTIFICATIONS_SET = {
+    "all": i18n.lazy_gettext("Notifications for this room: all messages."),
+    "mentions": i18n.lazy_gettext("Notifications for this room: mentions and replies only."),
+    "none": i18n.lazy_gettext("Notifications for this room: nothing."),
+}
 
 
 async def _room_list(values=None, errors=None, dm_values=None, dm_errors=None, candidates=(), status=200,
@@ -61,16 +67,16 @@ async def create_room():
     }
     errors = web.FormErrors()
     if not values["name"]:
-        errors.add("room-name", "Give the room a name.")
+        errors.add("room-name", i18n.gettext("Give the room a name."))
     elif len(values["name"]) > NAME_MAX:
-        errors.add("room-name", f"Room names can be at most {NAME_MAX} characters.")
+        errors.add("room-name", i18n.gettext("Room names can be at most %(max)s characters.", max=NAME_MAX))
     if len(values["topic"]) > TOPIC_MAX:
-        errors.add("room-topic", f"Topics can be at most {TOPIC_MAX} characters.")
+        errors.add("room-topic", i18n.gettext("Topics can be at most %(max)s characters.", max=TOPIC_MAX))
     if values["visibility"] not in ("public", "private"):
-        errors.add("visibility-public", "Choose whether the room is public or private.")
+        errors.add("visibility-public", i18n.gettext("Choose whether the room is public or private."))
     if hidden_characters(values["name"] + values["topic"]):
-        errors.add("room-name", "Names and topics cannot contain invisible, control or "
-                                "direction-changing characters.")
+        errors.add("room-name", i18n.gettext("Names and topics cannot contain invisible, control or "
+                                             "direction-changing characters."))
     if errors:
         return await _room_list(values, errors, status=422)
     room = await service.create_room(g.user, values["name"], values["topic"], values["visibility"])
@@ -102,11 +108,12 @@ async def join(room_id: str):
 async def leave(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.member:
-        raise Refused(409, "You are not a member of this room.", "Not a member")
+        raise Refused(409, i18n.gettext("You are not a member of this room."), i18n.gettext("Not a member"))
     if found.owner(g.user):
-        raise Refused(409, "The owner cannot leave their own room.", "Owner stays")
+        raise Refused(409, i18n.gettext("The owner cannot leave their own room."), i18n.gettext("Owner stays"))
     # Anyone may read a public room: leaving it ends no stream.
-    await _take_out(found.room, g.user, "You left this room." if found.room.kind != "public" else None)
+    await _take_out(found.room, g.user,
+                    i18n.lazy_gettext("You left this room.") if found.room.kind != "public" else None)
     await broadcasts.room_removed(current(), g.user.id, found.room.id)
     return web.see_other("/rooms")
 
@@ -129,16 +136,17 @@ async def notifications(room_id: str):
     """This member's notification level for the room (see webchat.messages.notices)."""
     found = await service.access(parse_id(room_id), g.user)
     if not found.member:
-        raise Refused(403, "Only members of the room choose how it notifies them.", "Not a member")
+        raise Refused(403, i18n.gettext("Only members of the room choose how it notifies them."),
+                      i18n.gettext("Not a member"))
     level = web.form().get("level", "")
     if level not in notices.LEVELS:
-        raise Refused(422, "Choose all, mentions or none.", "Unknown notification level")
+        raise Refused(422, i18n.gettext("Choose all, mentions or none."), i18n.gettext("Unknown notification level"))
     await notices.set_level(found.membership, level)
     if web.is_htmx():
         return await render_template(
             "rooms/_notifications.html", room=found.room, levels=notices.LEVELS, notify_level=level,
             default_level=notices.default_level(found.room), saved=True)
-    await flash(f"Notifications for this room: {notices.LEVELS[level].lower()}.")
+    await flash(str(NOTIFICATIONS_SET[level]))
     return web.see_other(f"/rooms/{found.room.id}")
 
 
@@ -147,10 +155,10 @@ async def notifications(room_id: str):
 async def add_member(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.owner(g.user):
-        raise Refused(403, "Only the room's owner can add members.", "Owners only")
+        raise Refused(403, i18n.gettext("Only the room's owner can add members."), i18n.gettext("Owners only"))
     typed = web.form().get("username", "").strip()
     if found.room.kind != "private":
-        raise Refused(409, "Members are added to private rooms only; anyone can join a public room.")
+        raise Refused(409, i18n.gettext("Members are added to private rooms only; anyone can join a public room."))
     user, candidates = await resolve_person(typed)
     if user is None:
         errors = web.FormErrors()
@@ -159,21 +167,25 @@ async def add_member(room_id: str):
     if await service.add_member(found.room, user):
         await audit.record(g.user, "room.add", f"@{user.username} to room #{found.room.id} ({found.room.name})")
         await broadcasts.room_added(current(), user.id, found.room.id)
-        await _flash(f"{user.display_name} (@{user.username}) was added to the room.")
+        await _flash(i18n.gettext("%(name)s (@%(username)s) was added to the room.",
+                                  name=user.display_name, username=user.username))
     else:
-        await _flash(f"{user.display_name} (@{user.username}) is already a member.")
+        await _flash(i18n.gettext("%(name)s (@%(username)s) is already a member.",
+                                  name=user.display_name, username=user.username))
     return web.see_other(f"/rooms/{found.room.id}/members")
 
 
 def _not_found(typed: str, candidates) -> str:
     """What the name field says when a typed name does not mean exactly one person."""
     if not typed.strip():
-        return "Enter their name or username."
+        return i18n.gettext("Enter their name or username.")
     if len(typed) > 64:
-        return "Names and usernames are at most 64 characters."
+        return i18n.gettext("Names and usernames are at most 64 characters.")
     if candidates:
-        return f"More than one person matches “{typed}”, or nobody exactly: choose from the list below."
-    return f"There is nobody called “{typed}”. Check the spelling, or look them up under People."
+        return i18n.gettext("More than one person matches “%(typed)s”, or nobody exactly: choose from the list below.",
+                            typed=typed)
+    return i18n.gettext("There is nobody called “%(typed)s”. Check the spelling, or look them up under People.",
+                        typed=typed)
 
 
 @bp.get("/rooms/<room_id>/members")
@@ -200,16 +212,17 @@ async def _member_page(found, username, errors, candidates=()):
 async def remove_member(room_id: str, username: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.owner(g.user):
-        raise Refused(403, "Only the room's owner can remove members.", "Owners only")
+        raise Refused(403, i18n.gettext("Only the room's owner can remove members."), i18n.gettext("Owners only"))
     user = await find_user(username)
     if user is None or not await Membership.filter(room_id=found.room.id, user_id=user.id).exists():
-        raise Refused(404, f"“{username}” is not a member of this room.", "No such member")
+        raise Refused(404, i18n.gettext("“%(username)s” is not a member of this room.", username=username),
+                      i18n.gettext("No such member"))
     if user.id == g.user.id:
-        raise Refused(409, "The owner cannot remove themselves.", "Owner stays")
-    await _take_out(found.room, user, "You were removed from this room.")
+        raise Refused(409, i18n.gettext("The owner cannot remove themselves."), i18n.gettext("Owner stays"))
+    await _take_out(found.room, user, i18n.lazy_gettext("You were removed from this room."))
     await audit.record(g.user, "room.remove", f"@{user.username} from room #{found.room.id} ({found.room.name})")
     await broadcasts.room_removed(current(), user.id, found.room.id)
-    await _flash(f"{user.display_name} was removed from the room.")
+    await _flash(i18n.gettext("%(name)s was removed from the room.", name=user.display_name))
     return web.see_other(f"/rooms/{found.room.id}/members")
 
 
@@ -218,10 +231,11 @@ async def remove_member(room_id: str, username: str):
 async def read(room_id: str):
     found = await service.access(parse_id(room_id), g.user)
     if not found.member:
-        raise Refused(403, "Only members have read markers.", "Not a member")
+        raise Refused(403, i18n.gettext("Only members have read markers."), i18n.gettext("Not a member"))
     message_id = service.whole_number(web.form().get("last_message_id", ""))
     if message_id is None:
-        raise Refused(422, "last_message_id must be a message number.", "Bad message number")
+        raise Refused(422, i18n.gettext("last_message_id must be a message number."),
+                      i18n.gettext("Bad message number"))
     if await service.mark_read(found.membership, message_id):
         await broadcasts.own_read(current(), g.user.id, found.room.id, found.membership.read_seq)
         broadcasts.read_markers_soon(current(), found.room.id)
@@ -253,7 +267,8 @@ async def direct_message():
             dm_values={"username": typed}, dm_errors=errors, candidates=candidates, status=422
         )
     if await people.blocks(other, g.user):
-        raise Refused(403, f"{other.display_name} does not take direct messages from you.", "Blocked")
+        raise Refused(403, i18n.gettext("%(name)s does not take direct messages from you.", name=other.display_name),
+                      i18n.gettext("Blocked"))
     room, joined = await service.direct_room(g.user, other)
     for user_id in sorted(joined):
         await broadcasts.room_added(current(), user_id, room.id)
@@ -274,16 +289,20 @@ async def _group_conversation():
         elif user.id != g.user.id:
             found[user.id] = user
     if missing:
-        errors.add("group-usernames", "There is nobody with the username " + ", ".join(f"“{n[:32]}”" for n in missing[:5])
-                   + ". Check the spelling, or look them up under People.")
+        errors.add("group-usernames", i18n.ngettext(
+            "There is nobody with the username %(names)s. Check the spelling, or look them up under People.",
+            "There is nobody with the usernames %(names)s. Check the spelling, or look them up under People.",
+            len(missing[:5]), names=", ".join(f"“{n[:32]}”" for n in missing[:5])))
     elif not service.GROUP_MIN - 1 <= len(found) <= service.GROUP_MAX - 1:
-        errors.add("group-usernames", f"A group conversation is {service.GROUP_MIN} to {service.GROUP_MAX} people: "
-                                      f"name {service.GROUP_MIN - 1} to {service.GROUP_MAX - 1} others by username.")
+        errors.add("group-usernames", i18n.gettext(
+            "A group conversation is %(min)s to %(max)s people: name %(fewest)s to %(most)s others by username.",
+            min=service.GROUP_MIN, max=service.GROUP_MAX, fewest=service.GROUP_MIN - 1, most=service.GROUP_MAX - 1))
     if errors:
         return await _room_list(group_values={"usernames": typed}, group_errors=errors, status=422)
     for user in found.values():
         if await people.blocks(user, g.user):
-            raise Refused(403, f"{user.display_name} does not take direct messages from you.", "Blocked")
+            raise Refused(403, i18n.gettext("%(name)s does not take direct messages from you.", name=user.display_name),
+                          i18n.gettext("Blocked"))
     room, joined = await service.group_room(g.user, list(found.values()))
     for user_id in sorted(joined):
         await broadcasts.room_added(current(), user_id, room.id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from tortoise import connections
 
+from webchat import i18n
 from webchat.accounts.names import resolve_person
 from webchat.models import Message, Room, User
 from webchat.rooms import service as rooms
@@ -76,31 +77,38 @@ async def prepare(reader: User, q: str, room: str = "", author: str = "", after:
     request = Request(query, filters)
     errors = request.errors
     if not query.terms:
-        errors.append(("search-q", "Enter a word or words to search for."))
+        errors.append(("search-q", i18n.gettext("Enter a word or words to search for.")))
     elif len(q) > QUERY_MAX:
-        errors.append(("search-q", f"Searches can be at most {QUERY_MAX} characters; this one has {len(q)}."))
+        errors.append(("search-q", i18n.gettext("Searches can be at most %(max)s characters; this one has %(count)s.",
+                                                max=QUERY_MAX, count=len(q))))
     elif len(query.terms) > TERMS_MAX:
-        errors.append(("search-q", f"Search for at most {TERMS_MAX} words at a time."))
+        errors.append(("search-q", i18n.gettext("Search for at most %(max)s words at a time.", max=TERMS_MAX)))
     elif max(len(t) for t in query.terms) < TERM_MIN:
-        short = f"Enter at least {TERM_MIN} characters: a single letter is in almost every message."
+        short = i18n.gettext("Enter at least %(min)s characters: a single letter is in almost every message.",
+                             min=TERM_MIN)
         errors.append(("search-q", short))
     if query.room:
         filters.room_id = await _room(reader, query.room, errors)
     if query.author:
         user, _ = await resolve_person(query.author)
         if user is None:
-            errors.append(("search-from", f"There is nobody called “{query.author}”: give a username."))
+            errors.append(("search-from", i18n.gettext("There is nobody called “%(name)s”: give a username.",
+                                                       name=query.author)))
         else:
             filters.author_id = user.id
-    for name, label in (("after", "On or after"), ("before", "Before")):
+    bad_dates = {
+        "after": i18n.lazy_gettext("On or after: give a date as YYYY-MM-DD, such as 2026-11-30."),
+        "before": i18n.lazy_gettext("Before: give a date as YYYY-MM-DD, such as 2026-11-30."),
+    }
+    for name, bad_date in bad_dates.items():
         raw = getattr(query, name)
         if raw:
             day = parse_day(raw)
             if day is None:
-                errors.append((f"search-{name}", f"{label}: give a date as YYYY-MM-DD, such as 2026-11-30."))
+                errors.append((f"search-{name}", str(bad_date)))
             setattr(filters, name, day)
     if filters.after and filters.before and filters.after >= filters.before:
-        errors.append(("search-before", "The “before” date must be later than the “on or after” date."))
+        errors.append(("search-before", i18n.gettext("The “before” date must be later than the “on or after” date.")))
     return request
 
 
@@ -114,7 +122,8 @@ async def _room(reader: User, raw: str, errors: list) -> int | None:
     if not named:
         named = await Room.filter(kind="public", name__iexact=raw[:80]).order_by("id").values_list("id", flat=True)
     if not named:
-        errors.append(("search-room", f"You are in no room called “{raw}”, and no public room has that name."))
+        errors.append(("search-room", i18n.gettext(
+            "You are in no room called “%(name)s”, and no public room has that name.", name=raw)))
         return None
     return named[0]
 
