@@ -54,6 +54,7 @@ NOT_LANGUAGE = [
     re.compile(r"""[\w:-]+=("[^"]*"|'[^']*')"""),  # attributes a block puts into a tag (body_attrs)
     re.compile(r"https?://\S+"),  # URLs
     re.compile(r"(?<![\w.])/[\w./?=&%#:{}-]*"),  # paths such as /settings/tokens
+    re.compile(r"\b0/[\w./?=&%#:{}-]*"),  # a path after an expression: {{ base_url }}/rooms/…
     re.compile(r"@[\w.-]+"),  # @handles
     re.compile(r"#[\w-]+"),  # fragment ids and #room numbers
     re.compile(r"\b[A-Z][A-Z0-9_]*:\w+\b"),  # ROOM:SEQ-style cursor samples
@@ -202,6 +203,8 @@ def python_findings(root: Path = CODE) -> list[str]:
     findings = []
     for path in sorted(root.rglob("*.py")):
         if "migrations" in path.parts:
+            continue
+        if path == root / "__main__.py":  # the command line speaks English, as operators' tools do
             continue
         name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
