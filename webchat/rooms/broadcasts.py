@@ -52,13 +52,14 @@ async def unread_refreshed(rt: Runtime, rooms: set[int]) -> None:
 async def own_read(rt: Runtime, user_id: int, room_id: int, read_seq: int) -> None:
     """The reader's marker moved: their other tabs update their count for this room (and of
     mentions: those read past are seen)."""
-    html = f'<data id="read-{room_id}" value="{read_seq}" hx-swap-oob="true"></data>'
-    html += await _mention_fragments(rt, user_id, [room_id])
-    await rt.broker.publish(Envelope(topics.user(user_id), "unread", sse.frame("unread", html), room=room_id))
-
-
-async def _mention_fragments(rt: Runtime, user_id: int, room_ids: list[int]) -> str:
+    marker = f'<data id="read-{room_id}" value="{read_seq}" hx-swap-oob="true"></data>'
     counts = await notices.unread_counts(user_id)
+    await rt.broker.publish(rt.renderer.in_every_language(lambda: Envelope(
+        topics.user(user_id), "unread", sse.frame("unread", marker + _mention_fragments(rt, counts, [room_id])),
+        room=room_id)))
+
+
+def _mention_fragments(rt: Runtime, counts: dict[int, int], room_ids: list[int]) -> str:
     parts = [rt.renderer.fragment("rooms/_nav_mentions.html", oob=True,
                                   e=SimpleNamespace(room=SimpleNamespace(id=room_id), mentions=counts.get(room_id, 0)))
              for room_id in room_ids]
@@ -69,12 +70,18 @@ async def _mention_fragments(rt: Runtime, user_id: int, room_ids: list[int]) -> 
 async def mention_counts(rt: Runtime, user_id: int, room_ids: list[int], notice: dict | None = None) -> None:
     """This person's unseen mentions changed (a message named them, an edit or deletion took that
     back, they opened /mentions): the counts in their open pages' lists of rooms follow. Rendered
-    for them alone: only the people concerned get one. With `notice` (a message that now names or
-    answers them), what their pages need for a browser notification."""
-    html = await _mention_fragments(rt, user_id, room_ids)
-    if notice is not None:
-        html += rt.renderer.fragment("rooms/_notice.html", **notice)
-    await rt.broker.publish(Envelope(topics.user(user_id), "unread", sse.frame("unread", html)))
+    for them alone: only the people concerned get one, each of their pages in its own language
+    (whoever caused it). With `notice` (a message that now names or answers them), what their
+    pages need for a browser notification."""
+    counts = await notices.unread_counts(user_id)
+
+    def envelope() -> Envelope:
+        html = _mention_fragments(rt, counts, room_ids)
+        if notice is not None:
+            html += rt.renderer.fragment("rooms/_notice.html", **notice)
+        return Envelope(topics.user(user_id), "unread", sse.frame("unread", html))
+
+    await rt.broker.publish(rt.renderer.in_every_language(envelope))
 
 
 async def typing_envelope(rt: Runtime, room_id: int) -> Envelope:
