@@ -163,12 +163,13 @@ async def test_the_page_in_thai(ana, ben, no_limits):
     made = [await _reply(ben, room, original, f"reply {n}") for n in range(51)]
     path = f"/rooms/{room}/messages/{original}/replies"
     html = await thai_page(ben, path)
-    shows(html, ["<h1>การตอบกลับข้อความของ Ana Lima</h1>", ">กลับไปที่ Harbour<", "ข้อความต้นฉบับ", "การตอบกลับ 51 รายการ",
-                 ">แสดงในการสนทนา<", ">ตอบกลับ Ana Lima<", ">แสดงการตอบกลับที่ใหม่กว่า<"],
+    shows(html, ["<h1>การตอบกลับข้อความของ Ana Lima</h1>", ">กลับไปที่ Harbour<", "ข้อความต้นฉบับ",
+                 "การตอบกลับ 51 รายการ", ">แสดงในการสนทนา<", ">ตอบกลับ Ana Lima<", ">แสดงการตอบกลับที่ใหม่กว่า<"],
           ["Replies to", "Back to", "Original message", "51 replies", "Show in conversation", "Reply to Ana Lima",
            "Show later replies"])
     html = await thai_page(ben, f"{path}?after={made[-1]}")
-    shows(html, ["ไม่มีการตอบกลับที่ใหม่กว่านี้", ">แสดงการตอบกลับชุดแรก<"], ["There are no later replies.", "Show the first replies"])
+    shows(html, ["ไม่มีการตอบกลับที่ใหม่กว่านี้", ">แสดงการตอบกลับชุดแรก<"],
+          ["There are no later replies.", "Show the first replies"])
     await ana.say(room, "quiet")
     quiet = (await Message.get(body="quiet")).id
     shows(await thai_page(ben, f"/rooms/{room}/messages/{quiet}/replies"),
