@@ -42,8 +42,8 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
         ("HTMX", "/rooms/{room}/messages/{msg}/delete", None, (401, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 403, 200, 200, 200)),
-        # The author's message has no replies yet: readers learn that, outsiders nothing.
-        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 404, 404, 404)),
+        # The message's replies page (none yet): as its permanent link.
+        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}?reply_to={msg}", None, (303, 403, 200, 200, 200)),
         ("GET", "/rooms/{room}/members/suggest?q=mo", None, (303, 403, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 200, 200)),
@@ -63,7 +63,7 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}/edit", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 403, 200, 200)),
         ("GET", "/rooms/{room}/messages/{msg}/reactions", None, (303, 200, 200, 200, 200)),
-        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 404, 404, 404, 404)),
+        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}?reply_to={msg}", None, (303, 200, 200, 200, 200)),
         ("GET", "/rooms/{room}/members/suggest?q=", None, (303, 200, 200, 200, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 200, 200, 200, 200)),
@@ -77,7 +77,7 @@ READS = {
         ("GET", "/rooms/{room}/messages/{msg}", None, (303, 403, 200, 403, 200)),
         # The member wrote the message there; a direct room has no owner to moderate it.
         ("GET", "/rooms/{room}/messages/{msg}/delete", None, (303, 403, 200, 403, 403)),
-        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 404, 403, 404)),
+        ("GET", "/rooms/{room}/messages/{msg}/replies", None, (303, 403, 200, 403, 200)),
         ("STREAM", "/rooms/{room}/events", None, (401, 403, 200, 403, 200)),
         ("GET", "/rooms/{room}/members/suggest?q=o", None, (303, 403, 200, 403, 200)),
         ("GET", "/search?q=message&room={room}", None, (303, 403, 200, 403, 200)),

@@ -232,9 +232,11 @@ async def test_a_reply_quotes_its_original_which_counts_it(ana, ben):
     assert text.startswith("In reply to Ana Lima: Lunch at the &lt;b&gt;new&lt;/b&gt; place? xxx") and text.endswith("x…")
     assert len(text.removeprefix("In reply to Ana Lima: ").replace("&lt;", "<").replace("&gt;", ">")) == 140
     assert f'<a href="/rooms/{room}/messages/{original.id}/replies">1 reply</a>' in shown[original.id]
-    # "1 reply" leads to the reply in context (its permanent link).
+    # "1 reply" leads to the replies' own page, each reply linked to its place in the conversation
+    # (the page itself: tests/test_replies_page.py).
     first = await ana.get(f"/rooms/{room}/messages/{original.id}/replies")
-    assert first.status == 303 and first.location == f"/rooms/{room}/messages/{reply.id}"
+    assert first.status == 200
+    assert f'<a href="/rooms/{room}/messages/{reply.id}">Show in conversation</a>' in first.text
     await ana.post(f"/rooms/{room}/messages", {"body": "me too", "reply_to": str(original.id)}, htmx=True)
     again = await ana.get(f"/rooms/{room}")
     assert f'<a href="/rooms/{room}/messages/{original.id}/replies">2 replies</a>' in again.text
@@ -270,7 +272,7 @@ async def test_a_reply_must_answer_a_shown_message_of_the_same_room(ana, ben):
     # An empty reply_to is no reply at all.
     assert (await ana.post(f"/rooms/{room}/messages", {"body": "plain", "reply_to": ""})).status == 303
     assert (await Message.get(body="plain")).reply_to_id is None
-    # A message with no replies has no replies to show.
+    # Another room's message has no replies page here.
     assert (await ana.get(f"/rooms/{room}/messages/{elsewhere.id}/replies")).status == 404
 
 

@@ -1,8 +1,8 @@
 """Reactions, replies and permanent links in a real browser, with two people: a reaction by one
 appears live for the other, pressed and named "… and you" for its giver only, and is never
 announced as a new message; a reply appears live with its quote and is announced once, while its
-original's "N replies" changes silently; a permanent link opens with its message focused and
-marked."""
+original's "N replies" changes silently (and leads to the replies' page); a permanent link opens with
+its message focused and marked."""
 
 from __future__ import annotations
 
@@ -69,8 +69,10 @@ async def test_a_reply_appears_live_for_the_other_announced_once_and_counted(ses
     said = await announced(page_ana)
     assert sum("Yes, see you there" in text for text in said) == 1, said
     assert not any("Lunch" in text or "reply" in text for text in said), said
-    # "1 reply" leads to the reply in context: its permanent link, focused.
+    # "1 reply" leads to the replies' page; from there, the reply in context: its permanent link, focused.
     await page_ana.locator(f"#{original_id} .reply-count a").click()
+    await expect(page_ana.get_by_role("heading", level=1)).to_have_text("Replies to Ana Lima")
+    await page_ana.locator("#messages > li").last.get_by_role("link", name="Show in conversation").click()
     await expect(page_ana.locator("#messages > li[aria-current='true']")).to_contain_text("Yes, see you there")
 
 

@@ -317,13 +317,19 @@ async def get_message(room: Room, message_id: int) -> Message | None:
     return await Message.get_or_none(id=message_id, room_id=room.id).select_related(*SHOWN)
 
 
-async def first_reply(message: Message) -> int | None:
-    """The id of the first reply to a message that is still shown (not deleted), else of any."""
-    replies = Message.filter(reply_to_id=message.id, room_id=message.room_id).order_by("id")
-    shown = await replies.filter(deleted=False).limit(1).values_list("id", flat=True)
-    if not shown:
-        shown = await replies.limit(1).values_list("id", flat=True)
-    return shown[0] if shown else None
+async def replies(message: Message, after: int | None = None, count: int = PAGE) -> tuple[list[Message], bool]:
+    """Up to `count` replies to a message (deleted ones too: their tombstones), oldest first, after
+    reply `after` when given, and whether later ones exist."""
+    query = Message.filter(reply_to_id=message.id, room_id=message.room_id)
+    if after is not None:
+        query = query.filter(id__gt=after)
+    rows = await query.order_by("id").limit(count + 1).select_related(*SHOWN)
+    return list(rows[:count]), len(rows) > count
+
+
+async def reply_total(message: Message) -> int:
+    """How many replies a message has, deleted ones too (as its "N replies" counts them)."""
+    return await Message.filter(reply_to_id=message.id, room_id=message.room_id).count()
 
 
 async def history(room: Room, before: int | None = None, count: int = PAGE) -> tuple[list[Message], bool]:

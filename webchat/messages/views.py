@@ -177,13 +177,25 @@ async def show_message(room_id: str, message_id: str):
 
 @bp.get("/rooms/<room_id>/messages/<message_id>/replies")
 async def replies(room_id: str, message_id: str):
-    """A message's "N replies": its first reply, in context (that reply's permanent link, where
-    the later ones follow)."""
+    """A message's "N replies": the message, then its replies oldest first, a page at a time
+    (`after`: the last reply shown), each with a link to it in the conversation. Readable by
+    whoever may read the message's permanent link."""
     found, message = await _own_message(room_id, message_id)
-    first = await service.first_reply(message)
-    if first is None:
-        raise Refused(404, i18n.gettext("This message has no replies."), i18n.gettext("No replies"))
-    return web.see_other(f"/rooms/{found.room.id}/messages/{first}")
+    after = _message_number(request.args, "after")
+    shown, more = await service.replies(message, after)
+    return await render_template(
+        "messages/replies.html",
+        room=found.room,
+        title=await rooms.display_name(found.room, g.user),
+        original=message,
+        replies=shown,
+        more=more,
+        after=after,
+        total=await service.reply_total(message),
+        is_owner=found.owner(g.user),
+        can_moderate=found.moderates(g.user),
+        blocked=await blocked_usernames(g.user),
+    )
 
 
 @bp.get("/rooms/<room_id>/messages/<message_id>/edit")
