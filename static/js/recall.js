@@ -6,6 +6,9 @@
 import { byId, caretToEnd, currentUser } from './dom.js';
 
 let openedFrom = null; // the id of the message opened from the composer ("m-12")
+// Whether its edit form has arrived: until then, other swaps settling (a stream's event, a typing
+// line) say nothing about it, and must not be taken for the edit being over.
+let formShown = false;
 
 function lastOwn() {
   const me = currentUser();
@@ -28,6 +31,7 @@ export function start() {
     if (!edit) return;
     event.preventDefault();
     openedFrom = li.id;
+    formShown = false;
     edit.click();
   });
   document.addEventListener('htmx:afterSettle', () => {
@@ -36,12 +40,14 @@ export function start() {
     if (!li) { openedFrom = null; return; }
     const editing = li.querySelector('#edit-body');
     if (editing) {
+      formShown = true;
       if (document.activeElement !== editing && !li.contains(document.activeElement)) {
         editing.focus();
         caretToEnd(editing);
       }
       return;
     }
+    if (!formShown) return; // the form is still on its way
     if (li.classList.contains('confirming')) return; // asked to delete: still in the message
     // Back to the message (cancelled or saved): back to the composer.
     openedFrom = null;
