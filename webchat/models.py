@@ -128,7 +128,8 @@ class Message(Model):
     class Meta:
         table = "messages"
         unique_together = (("room", "seq"), ("author", "nonce"))
-        indexes = (("room_id", "id"),)
+        # ("reply_to_id", "id"): a message's replies page, in order, without reading the room.
+        indexes = (("room_id", "id"), ("reply_to_id", "id"))
 
 
 class Notice(Model):
