@@ -102,8 +102,11 @@ async def test_api_pages_in_thai(ana):
     page = await ana.get("/api", headers=THAI)
     in_thai(page,
             ["<h1>API สำหรับการเชื่อมต่อ</h1>", "การดำเนินการ", "<code>Authorization: Bearer TOKEN</code>",
-             "<code>application/problem+json</code>", "เอกสาร OpenAPI 3.1", "การตอบกลับ: "],
-            ["Programs read and post", "Operations<", "Answers:", "machine-readable", ">Required<"])
+             "<code>application/problem+json</code>", "เอกสาร OpenAPI 3.1", "การตอบกลับ: ",
+             # The operations' words from the code (their docstrings, their fields' meanings).
+             "โพสต์ข้อความ (เฉพาะสมาชิก)", "เนื้อความ 1 ถึง 4,000 ตัวอักษร", "ห้องของบัญชี พร้อมจำนวนข้อความ"],
+            ["Programs read and post", "Operations<", "Answers:", "machine-readable", ">Required<",
+             "Post a message (members only)", "The text, 1 to", "The account's rooms, with unread counts"])
     # Code stays code: the operations and their paths are listed as they are.
     assert re.search(r"<code>POST /api/v1/rooms/[^<]*/messages</code>", page.text)
 

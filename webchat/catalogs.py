@@ -8,14 +8,37 @@ from __future__ import annotations
 from contextlib import chdir
 from pathlib import Path
 
+from babel.messages.extract import extract_python
 from babel.messages.frontend import CommandLineInterface
 
+from quart import Quart
+
 from webchat import i18n, script_strings
+from webchat.api.hooks import bp as hooks_bp
+from webchat.api.reference import document, init_openapi, reference_texts
+from webchat.api.views import bp as api_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = i18n.CATALOGS / f"{i18n.DOMAIN}.pot"
 # The code's and templates' gettext functions, and the scripts' (static/js/i18n.js: t, nt).
 KEYWORDS = ["_", "gettext", "ngettext:1,2", "pgettext:1c,2", "lazy_gettext", *script_strings.BABEL_KEYWORDS]
+
+
+def standalone_document() -> dict:
+    """The API's OpenAPI document from an app of the API's routes alone (no settings, no database)."""
+    app = Quart(__name__)
+    init_openapi(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(hooks_bp)
+    return document(app)
+
+
+def extract_api_reference(fileobj, keywords, comment_tags, options):
+    """A Babel extraction method for webchat/api/reference.py: its own marked strings, and the
+    readable reference's words that come from the code, read from the OpenAPI document."""
+    yield from extract_python(fileobj, keywords, comment_tags, options)
+    for text in reference_texts(standalone_document()):
+        yield 1, "gettext", text, ["The API reference page (/api), from the OpenAPI document"]
 
 
 def _babel(*arguments: str) -> None:

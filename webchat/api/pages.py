@@ -7,7 +7,7 @@ from quart import Blueprint, current_app, flash, g, render_template
 
 from webchat import i18n, web
 from webchat.api import tokens
-from webchat.api.reference import OPENAPI_PATH, document
+from webchat.api.reference import OPENAPI_PATH, document, operations
 from webchat.api.streams import token_revoked
 from webchat.refusals import Refused
 from webchat.rooms.service import parse_id
@@ -69,30 +69,18 @@ async def revoke_token(token_id: str):
     return web.see_other("/settings/tokens")
 
 
-METHODS = ("get", "post", "patch", "delete")
-
 
 @bp.get("/api")
 async def reference():
-    """The readable reference of the API, made from its OpenAPI document (public, like the document)."""
-    spec = document(current_app)
-    schemas = spec.get("components", {}).get("schemas", {})
-    operations = []
-    for path, item in spec["paths"].items():
-        for method in METHODS:
-            if method not in item:
-                continue
-            operation = item[method]
-            body = None
-            content = operation.get("requestBody", {}).get("content", {})
-            if "application/json" in content:
-                body = content["application/json"]["schema"]
-                if "$ref" in body:
-                    body = schemas.get(body["$ref"].rsplit("/", 1)[-1])
-            operations.append({
-                "method": method.upper(), "path": path, "summary": operation.get("summary", ""),
-                "description": operation.get("description", ""), "body": body,
-                "responses": sorted(operation.get("responses", {})),
-                "anchor": "op-" + "-".join(part.strip("{}") for part in [method, *path.split("/")] if part),
-            })
-    return await render_template("api/reference.html", operations=operations, openapi_path=OPENAPI_PATH)
+    """The readable reference of the API, made from its OpenAPI document (public, like the
+    document), its words from the code in the page's language (the document stays English)."""
+
+    def words(text: str) -> str:
+        return i18n.gettext(text) if text else ""
+
+    listed = []
+    for operation in operations(document(current_app)):
+        listed.append({**operation, "summary": words(operation["summary"]),
+                       "description": words(operation["description"]),
+                       "fields": {name: words(meaning) for name, meaning in operation["fields"].items()}})
+    return await render_template("api/reference.html", operations=listed, openapi_path=OPENAPI_PATH)

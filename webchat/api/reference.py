@@ -40,3 +40,41 @@ def init_openapi(app: Quart) -> QuartSchema:
 
 def document(app: Quart) -> dict:
     return app.extensions["webchat.openapi"].openapi_provider.schema()
+
+
+METHODS = ("get", "post", "patch", "delete")
+
+
+def operations(spec: dict) -> list[dict]:
+    """The document's operations as the readable reference lists them, their words as the code
+    has them (each summary and description from its docstring, each body field's meaning)."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    listed = []
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            if method not in item:
+                continue
+            operation = item[method]
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if body and "$ref" in body:
+                body = schemas.get(body["$ref"].rsplit("/", 1)[-1])
+            listed.append({
+                "method": method.upper(), "path": path,
+                "summary": operation.get("summary", "").strip(),
+                "description": operation.get("description", "").strip(),
+                "fields": {name: field.get("description", "").strip()
+                           for name, field in (body or {}).get("properties", {}).items()},
+                "required": (body or {}).get("required") or [],
+                "responses": sorted(operation.get("responses", {})),
+                "anchor": "op-" + "-".join(part.strip("{}") for part in [method, *path.split("/")] if part),
+            })
+    return listed
+
+
+def reference_texts(spec: dict) -> list[str]:
+    """The readable reference's words that come from the code: the page shows them translated,
+    and the catalogs hold them like any marked string (webchat.catalogs)."""
+    texts = set()
+    for operation in operations(spec):
+        texts |= {operation["summary"], operation["description"], *operation["fields"].values()}
+    return sorted(text for text in texts if text)
