@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     @app.before_serving
     async def startup() -> None:
+        script_strings.prepare()
         runtime.storage = files_storage.open_storage(settings.storage_url)
         files_storage.use(runtime.storage)
         await db.open_database(settings.database_url)
