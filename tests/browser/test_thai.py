@@ -196,6 +196,20 @@ async def test_long_thai_lines_break_between_words(session: Session):
     assert len(lines["starts"]) >= 4, f"a long Thai message at 320 px should wrap onto several lines: {lines}"
     assert not lines["inside"], f"Thai lines broken inside a word: {lines['inside']}"
 
+    # A room's name in the list of rooms, beside its (long, in Thai) count of mentions: the count
+    # goes under the name rather than squeezing it to a letter a line.
+    other = await w["ben"].create_room("ห้องประชุมทีมออกแบบ", "public")
+    await w["ana"].post(f"/rooms/{other}/join")
+    for _ in range(2):
+        await w["ben"].say(other, f"@{w['ana'].username} ช่วยดูหน่อย")
+    wide = await session.page(w["ana"], viewport=WIDE, **THAI)
+    await wide.goto(f"/rooms/{w['room']}")
+    name = wide.locator(f'nav.room-nav a[href="/rooms/{other}"] .room-name')
+    await expect(wide.locator(f"#mentions-{other}")).not_to_be_empty()
+    lines = await name.evaluate(LINE_BREAKS_JS)
+    assert not lines["inside"], f"a room's name broken inside a word in the list of rooms: {lines['inside']}"
+    assert len(lines["starts"]) <= 2, f"the room's name squeezed into many lines: {lines}"
+
 
 async def test_form_errors_and_a_new_message_are_in_thai(session: Session):
     # A sign-in that fails: the summary and the field's message, in Thai, focus on the summary.
