@@ -179,6 +179,10 @@ class Renderer:
         # Each message as last rendered, by everything that shows in it: the publish renders it
         # once, and pages and history pages take it from here (least recently used go first).
         self._messages: OrderedDict[tuple, Markup] = OrderedDict()
+        # False while an event is rendered in the languages other than the default: those
+        # renders go into the event, not the cache, which keeps what pages and the default
+        # language ask for (a Thai page renders and keeps its own when one is asked for).
+        self._keep = True
         app_env.globals["message_html"] = self._page_message
 
     @pass_context
@@ -214,9 +218,10 @@ class Renderer:
         html = Markup(self.fragment(
             "messages/_message.html", m=message, oob=oob, replayed=replayed, day_heading=day_heading,
             new_divider=new_divider, current=current, clock=clock, folded=folded))
-        self._messages[(i18n.current() if i18n.lookups != before else None, *shape)] = html
-        if len(self._messages) > self.CACHED_MESSAGES:
-            self._messages.popitem(last=False)
+        if self._keep or i18n.lookups == before:
+            self._messages[(i18n.current() if i18n.lookups != before else None, *shape)] = html
+            if len(self._messages) > self.CACHED_MESSAGES:
+                self._messages.popitem(last=False)
         return html
 
     def in_every_language(self, make: Callable[[], Envelope]) -> Envelope:
@@ -226,11 +231,15 @@ class Renderer:
         with i18n.speaking(i18n.DEFAULT):
             envelope = make()
         others = {}
-        for language in i18n.OTHERS:
-            with i18n.speaking(language):
-                other = make()
-            if other.frame != envelope.frame or other.variants != envelope.variants:
-                others[language] = other
+        self._keep = False
+        try:
+            for language in i18n.OTHERS:
+                with i18n.speaking(language):
+                    other = make()
+                if other.frame != envelope.frame or other.variants != envelope.variants:
+                    others[language] = other
+        finally:
+            self._keep = True
         envelope.languages = others or None
         return envelope
 
