@@ -21,8 +21,9 @@ def reply_state(original) -> dict | None:
     """The composer's "Replying to Ana: …" for an original message (None: not a reply)."""
     if original is None:
         return None
-    label = i18n.gettext("Replying to %(name)s: %(excerpt)s", name=original.author.display_name,
-                         excerpt=excerpt(original.body))
+    # The same sentence as each message's Reply action (data-reply-label), one catalog entry.
+    label = i18n.gettext("Replying to %(name)s: %(text)s", name=original.author.display_name,
+                         text=excerpt(original.body))
     return {"id": original.id, "label": label}
 
 
