@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.browser.support import Session
+from tests.browser.support import SCREENSHOTS, Session
 from tests.helpers.live import LiveServer
 from tests.helpers.net import free_port
 
@@ -157,3 +157,9 @@ async def session(chromium, live):
     finally:
         await made.close()
 
+
+@pytest.fixture
+def screenshot_folder(tmp_path) -> Path:
+    """docs/screenshots/ when asked for (WEBCHAT_SCREENSHOTS=1), else a temporary folder: a test
+    run leaves the working tree as it was."""
+    return SCREENSHOTS if os.environ.get("WEBCHAT_SCREENSHOTS") == "1" else tmp_path / "screenshots"

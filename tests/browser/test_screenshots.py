@@ -10,11 +10,9 @@ own, so the names in the pictures are plain ("Ana Lima").
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
-import pytest
 
 from playwright.async_api import Page, expect
 
@@ -48,12 +46,6 @@ async def to_bottom(page: Page) -> None:
       log.scrollTop = log.scrollHeight;
       document.getElementById('composer').scrollIntoView({block: 'end'});
     }""")
-
-
-@pytest.fixture
-def screenshot_folder(tmp_path) -> Path:
-    """docs/screenshots/ when asked for (WEBCHAT_SCREENSHOTS=1), else a temporary folder."""
-    return SCREENSHOTS if os.environ.get("WEBCHAT_SCREENSHOTS") == "1" else tmp_path / "screenshots"
 
 
 async def test_screenshots(session: Session, fresh_server, screenshot_folder: Path):

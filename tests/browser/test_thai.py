@@ -12,11 +12,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import unique
@@ -38,14 +36,6 @@ LONG_THAI = (
 def th(message: str, **variables) -> str:
     with i18n.speaking("th"):
         return i18n.gettext(message, **variables)
-
-
-@pytest.fixture
-def screenshot_folder(tmp_path) -> Path:
-    """docs/screenshots/ when asked for (WEBCHAT_SCREENSHOTS=1), else a temporary folder."""
-    if os.environ.get("WEBCHAT_SCREENSHOTS") == "1":
-        return Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-    return tmp_path / "screenshots"
 
 
 async def thai_world(session: Session) -> dict:
