@@ -91,12 +91,21 @@ def choose(account_setting: str | None, cookie: str | None, accept_language: lis
 
 
 @cache
-def translations(language: str) -> _gettext.NullTranslations:
+def po_catalog(language: str):
+    """The language's .po as Babel reads it (None for English, or a language with no catalog):
+    read once, for the translations below and the scripts' strings (webchat.script_strings)."""
     path = CATALOGS / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if language == DEFAULT or not path.exists():
-        return _gettext.NullTranslations()
+        return None
     with path.open("rb") as po:
-        catalog = read_po(po, locale=language, domain=DOMAIN)
+        return read_po(po, locale=language, domain=DOMAIN)
+
+
+@cache
+def translations(language: str) -> _gettext.NullTranslations:
+    catalog = po_catalog(language)
+    if catalog is None:
+        return _gettext.NullTranslations()
     compiled = BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from babel import Locale
 from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
 from markupsafe import Markup
 
 from webchat import i18n
@@ -53,15 +52,6 @@ def msgids() -> tuple[str | tuple[str, str], ...]:
     return tuple(found)
 
 
-@cache
-def _catalog(language: str):
-    path = i18n.CATALOGS / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
-    if language == i18n.DEFAULT or not path.exists():
-        return None
-    with path.open("rb") as po:
-        return read_po(po, locale=language, domain=i18n.DOMAIN)
-
-
 def plural_categories(language: str) -> list[str]:
     """The CLDR plural categories of the language's gettext forms, in order (English: one,
     other; Thai: other): the script picks a form with Intl.PluralRules."""
@@ -73,7 +63,7 @@ def plural_categories(language: str) -> list[str]:
 def strings(language: str) -> dict:
     """{"messages": {key(msgid): text, key(singular): [forms…]}, "plural": [categories]} for
     the language: only the scripts' strings that have a translation (the rest fall back)."""
-    catalog = _catalog(language)
+    catalog = i18n.po_catalog(language)
     messages: dict[str, str | list[str]] = {}
     if catalog is not None:
         for msgid in msgids():
