@@ -174,3 +174,32 @@ async def test_the_page_in_thai(ana, ben, no_limits):
     quiet = (await Message.get(body="quiet")).id
     shows(await thai_page(ben, f"/rooms/{room}/messages/{quiet}/replies"),
           ["ยังไม่มีผู้ใดตอบกลับข้อความนี้", "การตอบกลับ 0 รายการ"], ["No one has replied to this message yet."])
+
+
+async def test_a_reply_edited_in_place_keeps_its_link_to_the_conversation(ana, ben):
+    """htmx swaps the edited (or cancelled, or deleted) reply back into its item: on the replies
+    page the item keeps "Show in conversation"; in the room, a reply has no such link."""
+    room = await ana.create_room("General")
+    await ben.post(f"/rooms/{room}/join")
+    await ana.say(room, "Lunch at noon?")
+    original = (await Message.get(body="Lunch at noon?")).id
+    reply = await _reply(ben, room, original, "yes please")
+    link = (f'<p class="in-conversation"><a href="/rooms/{room}/messages/{reply}">'
+            "Show in conversation</a></p>\n</li>")
+    on_page = {"HX-Current-URL": f"http://localhost/rooms/{room}/messages/{original}/replies?after=1"}
+    in_room = {"HX-Current-URL": f"http://localhost/rooms/{room}"}
+
+    edited = await ben.post(f"/rooms/{room}/messages/{reply}/edit", {"body": "yes, please"}, htmx=True,
+                            headers=on_page)
+    assert edited.status == 200 and "yes, please" in edited.text
+    assert edited.text.rstrip().endswith(link) and edited.text.count("Show in conversation") == 1
+    cancelled = await ben.get(f"/rooms/{room}/messages/{reply}", htmx=True, headers=on_page)
+    assert cancelled.text.rstrip().endswith(link)
+    # The same reply swapped back in the room, and the original on its own replies page: no link.
+    assert "Show in conversation" not in (await ben.post(
+        f"/rooms/{room}/messages/{reply}/edit", {"body": "yes!"}, htmx=True, headers=in_room)).text
+    assert "Show in conversation" not in (await ana.get(
+        f"/rooms/{room}/messages/{original}", htmx=True, headers=on_page)).text
+    # The page itself shows the edited reply with its link once.
+    page = (await ben.get(f"/rooms/{room}/messages/{original}/replies")).text
+    assert page.count("Show in conversation") == 1 and "yes!" in page

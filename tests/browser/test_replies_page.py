@@ -1,5 +1,6 @@
 """A message's replies page in a real browser: reached from the message's "N replies", one heading,
-the original then its replies, each reply's "Show in conversation" opening the room around it, and
+the original then its replies, each reply's "Show in conversation" opening the room around it (and
+kept when the reply is edited in place), and
 the page passing axe-core (WCAG 2.2 AA) in both colour schemes, with a message's actions open."""
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ async def test_the_replies_page_reads_well_and_passes_axe(session: Session):
     await open_actions(page.locator(f"#m-{original}"))
     await audit.check(page, "replies page, the original's actions open", schemes=("light",))
     audit.verify()
+
+    # Editing a reply in place keeps its link to the conversation.
+    await open_actions(listed.nth(1))
+    await listed.nth(1).get_by_role("link", name="Edit or delete").click()
+    await page.locator("#edit-body").fill("Great, **one o'clock** it is")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(listed.nth(1)).to_contain_text("Great, one o'clock it is")
+    await expect(listed.nth(1).get_by_role("link", name="Show in conversation")).to_have_count(1)
 
     # "Show in conversation" opens the room around that reply, focused.
     await listed.nth(1).get_by_role("link", name="Show in conversation").click()

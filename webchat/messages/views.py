@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from quart import Blueprint, g, render_template, request
 
@@ -172,7 +173,7 @@ async def show_message(room_id: str, message_id: str):
     found, message = await _own_message(room_id, message_id)
     if not web.is_htmx():
         return await room_page(found, around=message.id)
-    return current().renderer.message(message)
+    return await _in_place(message)
 
 
 @bp.get("/rooms/<room_id>/messages/<message_id>/replies")
@@ -262,7 +263,7 @@ async def edit(room_id: str, message_id: str):
     if body != message.body or described:
         event = await service.update(message, body)
         await broadcasts.message_event(current(), message, event)
-    return _after_change(found.room, message)
+    return await _after_change(found.room, message)
 
 
 def _descriptions(message, form) -> tuple[dict[int, tuple[str, bool]], tuple[str, str] | None]:
@@ -299,13 +300,26 @@ async def delete(room_id: str, message_id: str):
     elif not message.deleted:
         event = await service.update(message, None)
         await broadcasts.message_event(current(), message, event)
-    return _after_change(found.room, message)
+    return await _after_change(found.room, message)
 
 
-def _after_change(room, message):
+async def _after_change(room, message):
     if web.is_htmx():
-        return current().renderer.message(message), 200
+        return await _in_place(message), 200
     return web.see_other(f"/rooms/{room.id}#m-{message.id}")
+
+
+async def _in_place(message) -> str:
+    """The message as htmx puts it back into its item after an edit, a deletion or a cancel. On the
+    replies page it came from (htmx names the page in HX-Current-URL), a reply keeps that page's
+    link to it in the conversation."""
+    html = str(current().renderer.message(message))  # Markup would escape the link added to it
+    page = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    if message.reply_to_id is None or page != f"/rooms/{message.room_id}/messages/{message.reply_to_id}/replies":
+        return html
+    end = html.rindex("</li>")
+    link = await render_template("messages/_in_conversation.html", room_id=message.room_id, message_id=message.id)
+    return html[:end] + link + "\n" + html[end:]  # Jinja drops a template's last newline
 
 
 @bp.get("/rooms/<room_id>/messages/<message_id>/reactions")
