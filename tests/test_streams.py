@@ -14,6 +14,7 @@ from webchat.live.feed import Subscriber
 from webchat.live import sse
 from tests.helpers.tab import Tab
 from webchat.live.hub import Envelope, Hub
+from webchat.models import Message
 
 
 def runtime(app):
@@ -227,3 +228,29 @@ def test_repeated_request_headers_are_joined_as_http_says():
     headers = header_map([(b"Cookie", b"a=1"), (b"cookie", b"webchat_session=x"), (b"accept-language", b"th"),
                           (b"Accept-Language", b"en;q=0.5")])
     assert headers == {b"cookie": b"a=1; webchat_session=x", b"accept-language": b"th, en;q=0.5"}
+
+
+async def test_the_message_cache_keeps_to_its_budget_in_bytes(app, browser_factory, monkeypatch):
+    """Renders are kept (as UTF-8) while they fit the budget, the least recently used going first,
+    so a page of Thai renders (twice the bytes of English ones) cannot take more than the budget."""
+    ana = browser_factory()
+    await ana.register("ana")
+    room = await ana.create_room("General")
+    for n in range(12):
+        assert (await ana.say(room, f"message number {n} " + "word " * 40)).status == 303
+    renderer = runtime(app).renderer
+    renderer.forget_messages()
+    page = await ana.get(f"/rooms/{room}")
+    assert page.status == 200 and renderer.cached_bytes > 0
+    whole = renderer.cached_bytes
+    assert whole == sum(map(len, renderer._messages.values()))
+    monkeypatch.setattr(renderer, "CACHE_BYTES", whole // 3)
+    renderer.forget_messages()
+    await ana.get(f"/rooms/{room}")
+    assert 0 < renderer.cached_bytes <= whole // 3
+    assert renderer.cached_bytes == sum(map(len, renderer._messages.values()))
+    # The newest (the last rendered) are kept; the page still shows every message.
+    kept = {key[1] for key in renderer._messages}
+    newest = max(message.id for message in await Message.filter(room_id=room))
+    assert newest in kept and len(kept) < 12
+    assert (await ana.get(f"/rooms/{room}")).text.count('class="message') >= 12

@@ -112,7 +112,7 @@ async def test_the_stream_fragment_stays_utc(no_limits, app, ana):
     mid = await _said_at(ana, room, "hello", datetime(2026, 3, 1, 18, 0, tzinfo=UTC))
     await ana.post("/settings", {"time_zone": "Asia/Bangkok"})
     renderer = app.extensions["webchat"].renderer
-    renderer._messages.clear()  # the post rendered it with the time it really had
+    renderer.forget_messages()  # the post rendered it with the time it really had
     assert "Mar 2, 1:00 AM" in (await ana.get(f"/rooms/{room}")).text  # renders (and caches) the reader's version
     message = await Message.get(id=mid).select_related("author")
     html = renderer.message_frame("message", message, 1).decode()

@@ -167,7 +167,9 @@ class Renderer:
     Counts its renders, so tests can prove that one event means one render.
     """
 
-    CACHED_MESSAGES = 20_000
+    # What the kept renders may take: a Thai render is twice the bytes of an English one, so a
+    # count of renders would not bound the memory.
+    CACHE_BYTES = 48 * 1024 * 1024
 
     def __init__(self, app_env: Environment) -> None:
         self.env = Environment(
@@ -178,7 +180,10 @@ class Renderer:
         self.renders = 0
         # Each message as last rendered, by everything that shows in it: the publish renders it
         # once, and pages and history pages take it from here (least recently used go first).
-        self._messages: OrderedDict[tuple, Markup] = OrderedDict()
+        # Kept as UTF-8: a str holding one emoji (the quick reactions) stores every character in
+        # four bytes, so a fragment takes about four times its UTF-8 size as a str.
+        self._messages: OrderedDict[tuple, bytes] = OrderedDict()
+        self.cached_bytes = 0
         # False while an event is rendered in the languages other than the default: those
         # renders go into the event, not the cache, which keeps what pages and the default
         # language ask for (a Thai page renders and keeps its own when one is asked for).
@@ -210,19 +215,30 @@ class Renderer:
         # A render that looked up no translated string is the same in every language: kept once,
         # under no language (and the other languages' publish finds it rendered already).
         for key in ((None, *shape), (i18n.current(), *shape)):
-            html = self._messages.get(key)
-            if html is not None:
+            kept = self._messages.get(key)
+            if kept is not None:
                 self._messages.move_to_end(key)
-                return html
+                return Markup(kept.decode())
         before = i18n.lookups
         html = Markup(self.fragment(
             "messages/_message.html", m=message, oob=oob, replayed=replayed, day_heading=day_heading,
             new_divider=new_divider, current=current, clock=clock, folded=folded))
         if self._keep or i18n.lookups == before:
-            self._messages[(i18n.current() if i18n.lookups != before else None, *shape)] = html
-            if len(self._messages) > self.CACHED_MESSAGES:
-                self._messages.popitem(last=False)
+            self._remember((i18n.current() if i18n.lookups != before else None, *shape), html)
         return html
+
+    def forget_messages(self) -> None:
+        self._messages.clear()
+        self.cached_bytes = 0
+
+    def _remember(self, key: tuple, html: Markup) -> None:
+        replaced = self._messages.pop(key, None)
+        if replaced is not None:
+            self.cached_bytes -= len(replaced)
+        kept = self._messages[key] = html.encode()
+        self.cached_bytes += len(kept)
+        while self.cached_bytes > self.CACHE_BYTES and len(self._messages) > 1:
+            self.cached_bytes -= len(self._messages.popitem(last=False)[1])
 
     def in_every_language(self, make: Callable[[], Envelope]) -> Envelope:
         """The envelope `make` builds, in the default language, carrying its versions in the other
