@@ -374,3 +374,23 @@ async def test_two_server_processes_send_each_email_once(empty_postgres, inbox, 
     finally:
         for server in servers:
             server.stop()
+
+
+async def test_a_direct_message_that_mentions_or_answers_is_one_item_of_the_digest(away, mail_app, inbox):
+    """In a direct room a message can be a mention or a reply as well as a direct message: it is
+    one item of the digest, and the digest goes out."""
+    ana, ben, _ = away
+    dm = int((await ben.post("/dm", {"username": "ana"})).location.rsplit("/", 1)[1])
+    await ana.say(dm, "a question between us")
+    question = await Message.get(body="a question between us")
+    await ben.say(dm, "@ana named in our room")
+    await ben.post(f"/rooms/{dm}/messages", {"body": "an answer between us", "reply_to": str(question.id)})
+    assert await a_round(mail_app) == 1
+    [message] = await inbox.wait_for(1)
+    text, html = parts(message)
+    assert "2 messages" in message["Subject"], text
+    for body in ("@ana named in our room", "an answer between us"):
+        mid = (await Message.get(body=body)).id
+        assert text.count(f"/rooms/{dm}/messages/{mid}") == 1
+        assert html.count(f'href="{PUBLIC}/rooms/{dm}/messages/{mid}"') == 1
+    assert await a_round(mail_app) == 0

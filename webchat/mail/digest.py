@@ -57,6 +57,7 @@ async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[
         if wanted(notice.message, notice.kind):
             notice.message.room = notice.room
             items.append(Item(notice.message, notice.kind))
+    taken = {item.message.id for item in items}
     for membership in memberships.values():
         if membership.room.kind != "direct":
             continue
@@ -64,7 +65,9 @@ async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[
                                          created_at__lte=cutoff, created_at__gte=since)
                           .exclude(author_id=user_id).order_by("id").limit(MAX_ITEMS).select_related("author"))
         for message in messages:
-            if wanted(message, "direct"):
+            # A direct message that mentions or answers them is already an item, once: the
+            # record of what went out holds each message once per person.
+            if message.id not in taken and wanted(message, "direct"):
                 message.room = membership.room
                 items.append(Item(message, "direct"))
     items.sort(key=lambda item: item.message.id)
