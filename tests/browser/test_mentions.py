@@ -20,10 +20,13 @@ SHOTS = Path("/tmp/webchat-mentions-shots")
 CAPTURE = """
 (() => {
   window.__notes = [];
+  window.__shown = [];
+  window.focus = () => sessionStorage.setItem('focused', 'yes');  // kept across the tab's navigation
   const Real = window.Notification;
   function Recorded(title, options) {
     window.__notes.push({ title, body: (options || {}).body || '', tag: (options || {}).tag || '' });
     this.close = () => {};
+    window.__shown.push(this);
   }
   Object.defineProperty(Recorded, 'permission', { get: () => Real ? Real.permission : 'granted' });
   Recorded.requestPermission = () => Real ? Real.requestPermission() : Promise.resolve('granted');
@@ -167,6 +170,14 @@ async def test_a_notification_fires_only_while_hidden_and_once_across_two_tabs(s
     await ana.say(room, f"@{ben.username} once more")
     await tabs[0].wait_for_timeout(800)
     assert len(await notes(*tabs)) == 1
+    # Clicking the notification focuses its tab and opens the room at that message.
+    [showing] = [tab for tab in tabs if await tab.evaluate("window.__shown.length")]
+    async with showing.expect_navigation(url=re.compile(rf"/rooms/{room}/messages/\d+$")):
+        await showing.evaluate("sessionStorage.removeItem('focused'); window.__shown[0].onclick()")
+    assert await showing.evaluate("sessionStorage.getItem('focused')") == "yes"
+    current = showing.locator("#messages > li[aria-current='true']")
+    await expect(current).to_contain_text("now?")
+    assert await current.get_attribute("id") == "m-" + showing.url.rsplit("/", 1)[1]
 
 
 async def test_keyboard_journey_over_levels_notifications_and_mentions(session: Session):
