@@ -393,4 +393,6 @@ async def test_a_direct_message_that_mentions_or_answers_is_one_item_of_the_dige
         mid = (await Message.get(body=body)).id
         assert text.count(f"/rooms/{dm}/messages/{mid}") == 1
         assert html.count(f'href="{PUBLIC}/rooms/{dm}/messages/{mid}"') == 1
+    # Both written to her, as a direct room's messages are (it has no name to be "in").
+    assert text.count("wrote to you") == 2 and "in Direct" not in text and "in Direct" not in html
     assert await a_round(mail_app) == 0

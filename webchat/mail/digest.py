@@ -56,7 +56,9 @@ async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[
     for notice in unseen:
         if wanted(notice.message, notice.kind):
             notice.message.room = notice.room
-            items.append(Item(notice.message, notice.kind))
+            # In a direct room it is written to them whatever else it is (the room has no name
+            # to say "in" of).
+            items.append(Item(notice.message, "direct" if notice.room.kind == "direct" else notice.kind))
     taken = {item.message.id for item in items}
     for membership in memberships.values():
         if membership.room.kind != "direct":
