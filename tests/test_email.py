@@ -9,11 +9,12 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
+import aiosmtplib
 import pytest
 
 from tests.conftest import make_settings
 from tests.helpers import Browser
-from tests.helpers.mail import Inbox, parts
+from tests.helpers.mail import Inbox, parts, test_authority
 from webchat.app import create_app
 from webchat.config import ConfigError
 from webchat.mail import digest, links, outbox, smtp
@@ -81,6 +82,31 @@ def test_email_settings_are_read_from_the_url(tmp_path):
     plain = smtp.Server.from_url("smtp://mail.example.org")
     assert (plain.port, plain.implicit_tls, plain.username) == (587, False, None)
     assert not make_settings("sqlite://x", tmp_path).email
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # aiosmtpd, of TLS from the start
+async def test_smtp_url_speaks_tls_checks_the_certificate_and_signs_in(tls, tmp_path, monkeypatch):
+    """`smtp://` upgrades with STARTTLS (this server refuses mail until it does), `smtps://` is TLS
+    from the first byte; the server's certificate is checked; the URL's user name and password
+    sign in."""
+    authority, certificate, key = test_authority(tmp_path)
+    inbox = Inbox(tls=tls, certificate=(certificate, key), login=("me@example.org", "p/w:secret"))
+    inbox.start()
+    try:
+        server = smtp.Server.from_url(inbox.url)
+        assert server.implicit_tls is (tls == "implicit") and server.password == "p/w:secret"
+        row = OutgoingEmail(id=1, recipient="ana@example.org", subject="Over TLS", text="hello", html="")
+        # A certificate nobody vouches for is refused: nothing is sent in the clear instead.
+        with pytest.raises((aiosmtplib.SMTPException, OSError)):
+            await smtp.send(server, outbox.build(row, "webchat@chat.example.org"))
+        assert inbox.messages == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(authority))  # the default trust store: our authority
+        await smtp.send(server, outbox.build(row, "webchat@chat.example.org"))
+        [message] = await inbox.wait_for(1)
+        assert message["Subject"] == "Over TLS" and inbox.signed_in == ["me@example.org"]
+    finally:
+        inbox.stop()
 
 
 async def test_no_email_at_all_without_smtp_url(app):
