@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.helpers import Browser
-from tests.helpers.mail import Inbox, parts, test_authority
+from tests.helpers.mail import Inbox, certificate_authority, parts
 from webchat.app import create_app
 from webchat.config import ConfigError
 from webchat.mail import digest, links, outbox, smtp
@@ -90,7 +90,7 @@ async def test_smtp_url_speaks_tls_checks_the_certificate_and_signs_in(tls, tmp_
     """`smtp://` upgrades with STARTTLS (this server refuses mail until it does), `smtps://` is TLS
     from the first byte; the server's certificate is checked; the URL's user name and password
     sign in."""
-    authority, certificate, key = test_authority(tmp_path)
+    authority, certificate, key = certificate_authority(tmp_path)
     inbox = Inbox(tls=tls, certificate=(certificate, key), login=("me@example.org", "p/w:secret"))
     inbox.start()
     try:

@@ -1,6 +1,6 @@
 """A real SMTP server for the tests (aiosmtpd, in its own thread) that keeps what it receives;
 optionally over TLS (STARTTLS required, or TLS from the first byte) with a certificate of a test
-authority (`test_authority`), and signing in with a user name and password."""
+authority (`certificate_authority`), and signing in with a user name and password."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     return (text.get_content() if text else "", html.get_content() if html else "")
 
 
-def test_authority(folder: Path) -> tuple[Path, Path, Path]:
+def certificate_authority(folder: Path) -> tuple[Path, Path, Path]:
     """A certificate authority of the test's own and a server certificate it signed for
     127.0.0.1: (authority's certificate, server certificate, server key), as PEM files."""
     now = datetime.now(UTC)
