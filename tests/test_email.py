@@ -236,6 +236,28 @@ async def test_digest_waits_for_the_delay_skips_what_was_seen_and_never_repeats(
     assert "@ana first" in parts(messages[0])[0]
 
 
+async def test_what_came_while_the_first_waited_goes_in_the_same_digest(away, mail_app, inbox):
+    """Someone is due a digest once the oldest thing unseen has waited the delay; the digest then
+    carries everything unseen so far, so a conversation arrives as one email, not one per round."""
+    ana, ben, room = away
+    await ben.say(room, "@ana the start of it")
+    await Message.filter(body="@ana the start of it").update(created_at=datetime.now(UTC) - timedelta(seconds=120))
+    dm = int((await ben.post("/dm", {"username": "ana"})).location.rsplit("/", 1)[1])
+    await ben.say(dm, "and more, a moment ago")
+    await ben.say(room, "@ana and the end of it")
+    assert await a_round(mail_app, delay=60) == 1
+    [message] = await inbox.wait_for(1)
+    assert "3 messages" in message["Subject"]
+    for body in ("the start of it", "and more, a moment ago", "and the end of it"):
+        assert body in parts(message)[0]
+    assert await a_round(mail_app, delay=60) == 0
+    # The next one waits its own delay.
+    await ben.say(room, "@ana after the digest")
+    assert await a_round(mail_app, delay=60) == 0
+    await Message.filter(body="@ana after the digest").update(created_at=datetime.now(UTC) - timedelta(seconds=120))
+    assert await a_round(mail_app, delay=60) == 1
+
+
 async def test_digests_follow_notification_levels_and_do_not_disturb(away, mail_app, inbox):
     ana, ben, room = away
     await ben.say(room, "@ana while the room is silenced")
