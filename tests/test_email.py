@@ -320,6 +320,34 @@ async def test_outbox_retries_while_the_server_is_away_and_delivers_once(mail_ap
     assert len(inbox.messages) == 1
 
 
+async def test_an_email_queued_before_a_restart_is_sent_after_it_once(database_url, tmp_path, inbox):
+    """The server stops while the SMTP server is away; the process that starts next sends what
+    was queued, once."""
+    inbox.stop()
+    settings = make_settings(database_url, tmp_path, SMTP_URL=inbox.url, WEBCHAT_PUBLIC_URL=PUBLIC,
+                             WEBCHAT_DIGEST_DELAY="86400")
+    first = create_app(settings)
+    async with first.test_app():
+        assert await outbox.enqueue("ana@example.org", "verify", "Across a restart", "text", dedupe_key="restart")
+        for _ in range(1500):  # its worker tries, and fails
+            if (await OutgoingEmail.get(dedupe_key="restart")).attempts >= 1:
+                break
+            await asyncio.sleep(0.02)
+    inbox.start()
+    second = create_app(settings)
+    async with second.test_app():
+        [message] = await inbox.wait_for(1, timeout=30)
+        assert message["Subject"] == "Across a restart"
+        for _ in range(500):
+            row = await OutgoingEmail.get(dedupe_key="restart")
+            if row.state != "pending":
+                break
+            await asyncio.sleep(0.02)
+        assert row.state == "sent" and row.attempts >= 2
+        await asyncio.sleep(1.5)  # further turns of the worker send nothing more
+        assert len(inbox.messages) == 1
+
+
 async def test_several_workers_at_once_send_each_email_once(mail_app, inbox):
     for number in range(30):
         await outbox.enqueue(f"p{number}@example.org", "digest", f"Email {number}", "text", dedupe_key=f"k{number}")
