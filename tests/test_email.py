@@ -19,7 +19,16 @@ from webchat.app import create_app
 from webchat.config import ConfigError
 from webchat.mail import digest, links, outbox, smtp
 from webchat.messages import notices
-from webchat.models import DigestedMessage, EmailAddress, Message, Notice, OutgoingEmail, PasswordReset, User
+from webchat.models import (
+    DigestedMessage,
+    EmailAddress,
+    Membership,
+    Message,
+    Notice,
+    OutgoingEmail,
+    PasswordReset,
+    User,
+)
 from webchat.ratelimit import Limit, LocalRateLimiter
 
 PUBLIC = "https://chat.example.org"
@@ -270,6 +279,39 @@ async def test_digests_follow_notification_levels_and_do_not_disturb(away, mail_
     assert await a_round(mail_app) == 1
     [message] = await inbox.wait_for(1)
     assert "while the room is silenced" in parts(message)[0]
+
+
+def emailed(room: str, level: str | None, kind: str) -> bool:
+    """Whether what Ben writes (`kind`) in a room (`room`: its kind) reaches Ana's digest at her
+    level there (None: the room's default). A public room's other messages never do, whatever
+    the level: digests are for what is addressed to you."""
+    if level == "none":
+        return False
+    return kind in ("mention", "reply") or room == "direct" and level in (None, "all")
+
+
+DIGEST_CASES = [(room, level, kind, emailed(room, level, kind)) for room in ("public", "direct")
+                for level in (None, "all", "mentions", "none") for kind in ("message", "mention", "reply")]
+
+
+async def test_digests_follow_the_levels_for_mentions_replies_and_direct_messages(away, mail_app, inbox):
+    ana, ben, public = away
+    direct = int((await ben.post("/dm", {"username": "ana"})).location.rsplit("/", 1)[1])
+    await ana.say(direct, "my question here")
+    rooms = {"public": public, "direct": direct}
+    questions = {"public": await Message.get(body="my question"), "direct": await Message.get(body="my question here")}
+    for number, (room_kind, level, kind, expected) in enumerate(DIGEST_CASES):
+        room = rooms[room_kind]
+        await Membership.filter(room_id=room, user__username_key="ana").update(notify=level)
+        body = f"case {number}" + (" @ana" if kind == "mention" else "")
+        form = {"body": body, **({"reply_to": str(questions[room_kind].id)} if kind == "reply" else {})}
+        assert (await ben.post(f"/rooms/{room}/messages", form)).status == 303
+        assert await a_round(mail_app) == int(expected), (room_kind, level, kind)
+        # Read, so that the next case starts with nothing unseen.
+        said = await Message.get(body=body)
+        assert (await ana.post(f"/rooms/{room}/read", {"last_message_id": str(said.id)})).status == 303
+    sent = await inbox.wait_for(sum(expected for *_, expected in DIGEST_CASES))
+    assert len(sent) == 14
 
 
 async def test_one_click_unsubscribe_needs_no_sign_in_and_a_good_signature(away, mail_app, inbox):
