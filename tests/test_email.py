@@ -9,16 +9,26 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
+import aiosmtplib
 import pytest
 
 from tests.conftest import make_settings
 from tests.helpers import Browser
-from tests.helpers.mail import Inbox, parts
+from tests.helpers.mail import Inbox, certificate_authority, parts
 from webchat.app import create_app
 from webchat.config import ConfigError
 from webchat.mail import digest, links, outbox, smtp
 from webchat.messages import notices
-from webchat.models import DigestedMessage, EmailAddress, Message, Notice, OutgoingEmail, PasswordReset, User
+from webchat.models import (
+    DigestedMessage,
+    EmailAddress,
+    Membership,
+    Message,
+    Notice,
+    OutgoingEmail,
+    PasswordReset,
+    User,
+)
 from webchat.ratelimit import Limit, LocalRateLimiter
 
 PUBLIC = "https://chat.example.org"
@@ -81,6 +91,31 @@ def test_email_settings_are_read_from_the_url(tmp_path):
     plain = smtp.Server.from_url("smtp://mail.example.org")
     assert (plain.port, plain.implicit_tls, plain.username) == (587, False, None)
     assert not make_settings("sqlite://x", tmp_path).email
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # aiosmtpd, of TLS from the start
+async def test_smtp_url_speaks_tls_checks_the_certificate_and_signs_in(tls, tmp_path, monkeypatch):
+    """`smtp://` upgrades with STARTTLS (this server refuses mail until it does), `smtps://` is TLS
+    from the first byte; the server's certificate is checked; the URL's user name and password
+    sign in."""
+    authority, certificate, key = certificate_authority(tmp_path)
+    inbox = Inbox(tls=tls, certificate=(certificate, key), login=("me@example.org", "p/w:secret"))
+    inbox.start()
+    try:
+        server = smtp.Server.from_url(inbox.url)
+        assert server.implicit_tls is (tls == "implicit") and server.password == "p/w:secret"
+        row = OutgoingEmail(id=1, recipient="ana@example.org", subject="Over TLS", text="hello", html="")
+        # A certificate nobody vouches for is refused: nothing is sent in the clear instead.
+        with pytest.raises((aiosmtplib.SMTPException, OSError)):
+            await smtp.send(server, outbox.build(row, "webchat@chat.example.org"))
+        assert inbox.messages == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(authority))  # the default trust store: our authority
+        await smtp.send(server, outbox.build(row, "webchat@chat.example.org"))
+        [message] = await inbox.wait_for(1)
+        assert message["Subject"] == "Over TLS" and inbox.signed_in == ["me@example.org"]
+    finally:
+        inbox.stop()
 
 
 async def test_no_email_at_all_without_smtp_url(app):
@@ -210,6 +245,28 @@ async def test_digest_waits_for_the_delay_skips_what_was_seen_and_never_repeats(
     assert "@ana first" in parts(messages[0])[0]
 
 
+async def test_what_came_while_the_first_waited_goes_in_the_same_digest(away, mail_app, inbox):
+    """Someone is due a digest once the oldest thing unseen has waited the delay; the digest then
+    carries everything unseen so far, so a conversation arrives as one email, not one per round."""
+    ana, ben, room = away
+    await ben.say(room, "@ana the start of it")
+    await Message.filter(body="@ana the start of it").update(created_at=datetime.now(UTC) - timedelta(seconds=120))
+    dm = int((await ben.post("/dm", {"username": "ana"})).location.rsplit("/", 1)[1])
+    await ben.say(dm, "and more, a moment ago")
+    await ben.say(room, "@ana and the end of it")
+    assert await a_round(mail_app, delay=60) == 1
+    [message] = await inbox.wait_for(1)
+    assert "3 messages" in message["Subject"]
+    for body in ("the start of it", "and more, a moment ago", "and the end of it"):
+        assert body in parts(message)[0]
+    assert await a_round(mail_app, delay=60) == 0
+    # The next one waits its own delay.
+    await ben.say(room, "@ana after the digest")
+    assert await a_round(mail_app, delay=60) == 0
+    await Message.filter(body="@ana after the digest").update(created_at=datetime.now(UTC) - timedelta(seconds=120))
+    assert await a_round(mail_app, delay=60) == 1
+
+
 async def test_digests_follow_notification_levels_and_do_not_disturb(away, mail_app, inbox):
     ana, ben, room = away
     await ben.say(room, "@ana while the room is silenced")
@@ -222,6 +279,39 @@ async def test_digests_follow_notification_levels_and_do_not_disturb(away, mail_
     assert await a_round(mail_app) == 1
     [message] = await inbox.wait_for(1)
     assert "while the room is silenced" in parts(message)[0]
+
+
+def emailed(room: str, level: str | None, kind: str) -> bool:
+    """Whether what Ben writes (`kind`) in a room (`room`: its kind) reaches Ana's digest at her
+    level there (None: the room's default). A public room's other messages never do, whatever
+    the level: digests are for what is addressed to you."""
+    if level == "none":
+        return False
+    return kind in ("mention", "reply") or room == "direct" and level in (None, "all")
+
+
+DIGEST_CASES = [(room, level, kind, emailed(room, level, kind)) for room in ("public", "direct")
+                for level in (None, "all", "mentions", "none") for kind in ("message", "mention", "reply")]
+
+
+async def test_digests_follow_the_levels_for_mentions_replies_and_direct_messages(away, mail_app, inbox):
+    ana, ben, public = away
+    direct = int((await ben.post("/dm", {"username": "ana"})).location.rsplit("/", 1)[1])
+    await ana.say(direct, "my question here")
+    rooms = {"public": public, "direct": direct}
+    questions = {"public": await Message.get(body="my question"), "direct": await Message.get(body="my question here")}
+    for number, (room_kind, level, kind, expected) in enumerate(DIGEST_CASES):
+        room = rooms[room_kind]
+        await Membership.filter(room_id=room, user__username_key="ana").update(notify=level)
+        body = f"case {number}" + (" @ana" if kind == "mention" else "")
+        form = {"body": body, **({"reply_to": str(questions[room_kind].id)} if kind == "reply" else {})}
+        assert (await ben.post(f"/rooms/{room}/messages", form)).status == 303
+        assert await a_round(mail_app) == int(expected), (room_kind, level, kind)
+        # Read, so that the next case starts with nothing unseen.
+        said = await Message.get(body=body)
+        assert (await ana.post(f"/rooms/{room}/read", {"last_message_id": str(said.id)})).status == 303
+    sent = await inbox.wait_for(sum(expected for *_, expected in DIGEST_CASES))
+    assert len(sent) == 14
 
 
 async def test_one_click_unsubscribe_needs_no_sign_in_and_a_good_signature(away, mail_app, inbox):
@@ -270,6 +360,34 @@ async def test_outbox_retries_while_the_server_is_away_and_delivers_once(mail_ap
     assert row.state == "sent" and row.sent_at is not None
     await asyncio.sleep(1.5)  # a second worker turn sends nothing more
     assert len(inbox.messages) == 1
+
+
+async def test_an_email_queued_before_a_restart_is_sent_after_it_once(database_url, tmp_path, inbox):
+    """The server stops while the SMTP server is away; the process that starts next sends what
+    was queued, once."""
+    inbox.stop()
+    settings = make_settings(database_url, tmp_path, SMTP_URL=inbox.url, WEBCHAT_PUBLIC_URL=PUBLIC,
+                             WEBCHAT_DIGEST_DELAY="86400")
+    first = create_app(settings)
+    async with first.test_app():
+        assert await outbox.enqueue("ana@example.org", "verify", "Across a restart", "text", dedupe_key="restart")
+        for _ in range(1500):  # its worker tries, and fails
+            if (await OutgoingEmail.get(dedupe_key="restart")).attempts >= 1:
+                break
+            await asyncio.sleep(0.02)
+    inbox.start()
+    second = create_app(settings)
+    async with second.test_app():
+        [message] = await inbox.wait_for(1, timeout=30)
+        assert message["Subject"] == "Across a restart"
+        for _ in range(500):
+            row = await OutgoingEmail.get(dedupe_key="restart")
+            if row.state != "pending":
+                break
+            await asyncio.sleep(0.02)
+        assert row.state == "sent" and row.attempts >= 2
+        await asyncio.sleep(1.5)  # further turns of the worker send nothing more
+        assert len(inbox.messages) == 1
 
 
 async def test_several_workers_at_once_send_each_email_once(mail_app, inbox):
@@ -374,3 +492,25 @@ async def test_two_server_processes_send_each_email_once(empty_postgres, inbox, 
     finally:
         for server in servers:
             server.stop()
+
+
+async def test_a_direct_message_that_mentions_or_answers_is_one_item_of_the_digest(away, mail_app, inbox):
+    """In a direct room a message can be a mention or a reply as well as a direct message: it is
+    one item of the digest, and the digest goes out."""
+    ana, ben, _ = away
+    dm = int((await ben.post("/dm", {"username": "ana"})).location.rsplit("/", 1)[1])
+    await ana.say(dm, "a question between us")
+    question = await Message.get(body="a question between us")
+    await ben.say(dm, "@ana named in our room")
+    await ben.post(f"/rooms/{dm}/messages", {"body": "an answer between us", "reply_to": str(question.id)})
+    assert await a_round(mail_app) == 1
+    [message] = await inbox.wait_for(1)
+    text, html = parts(message)
+    assert "2 messages" in message["Subject"], text
+    for body in ("@ana named in our room", "an answer between us"):
+        mid = (await Message.get(body=body)).id
+        assert text.count(f"/rooms/{dm}/messages/{mid}") == 1
+        assert html.count(f'href="{PUBLIC}/rooms/{dm}/messages/{mid}"') == 1
+    # Both written to her, as a direct room's messages are (it has no name to be "in").
+    assert text.count("wrote to you") == 2 and "in Direct" not in text and "in Direct" not in html
+    assert await a_round(mail_app) == 0

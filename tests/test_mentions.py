@@ -60,8 +60,14 @@ async def test_a_room_no_longer_readable_leaves_the_mentions_page(ana, ben):
     await ana.post(f"/rooms/{room}/members", {"username": "ben"})
     await ana.say(room, "@ben secret plans")
     assert "secret plans" in (await ben.get("/mentions")).text
+    await ana.say(room, "@ben more plans")
     await ana.post(f"/rooms/{room}/members/ben/remove")
-    assert "secret plans" not in (await ben.get("/mentions")).text
+    page = await ben.get("/mentions")
+    assert "secret plans" not in page.text and "more plans" not in page.text
+    # Nor is it counted: not on /mentions, not in the navigation, not in a live count.
+    assert "unread on older pages" not in page.text
+    assert await notices.unread_counts(await User.get(username="ben")) == {}
+    assert await notices.unread_total(await User.get(username="ben")) == 0
 
 
 async def test_reading_the_room_marks_its_mentions_seen_and_the_navigation_counts_them(ana, ben, no_limits):

@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.async_api import expect
 
 from tests.browser.conftest import unique
-from tests.browser.support import Session, axe, screenshot, wait_until
+from tests.browser.support import Session, axe, focused, press, screenshot, tab_to, wait_until
 from tests.browser.test_live_announcements import open_room
 
 SHOTS = Path("/tmp/webchat-mentions-shots")
@@ -20,10 +20,13 @@ SHOTS = Path("/tmp/webchat-mentions-shots")
 CAPTURE = """
 (() => {
   window.__notes = [];
+  window.__shown = [];
+  window.focus = () => sessionStorage.setItem('focused', 'yes');  // kept across the tab's navigation
   const Real = window.Notification;
   function Recorded(title, options) {
     window.__notes.push({ title, body: (options || {}).body || '', tag: (options || {}).tag || '' });
     this.close = () => {};
+    window.__shown.push(this);
   }
   Object.defineProperty(Recorded, 'permission', { get: () => Real ? Real.permission : 'granted' });
   Recorded.requestPermission = () => Real ? Real.requestPermission() : Promise.resolve('granted');
@@ -31,6 +34,20 @@ CAPTURE = """
   window.__hidden = false;
   Object.defineProperty(document, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
   Object.defineProperty(document, 'hidden', { get: () => window.__hidden });
+})();
+"""
+
+
+# A browser that has not been asked yet: the permission is "default" until the page asks, and
+# asking (counted in window.__asked) grants it.
+NOT_ASKED_YET = """
+(() => {
+  window.__asked = 0;
+  let permission = 'default';
+  function Recorded() { this.close = () => {}; }
+  Object.defineProperty(Recorded, 'permission', { get: () => permission });
+  Recorded.requestPermission = () => { window.__asked += 1; permission = 'granted'; return Promise.resolve('granted'); };
+  window.Notification = Recorded;
 })();
 """
 
@@ -153,3 +170,59 @@ async def test_a_notification_fires_only_while_hidden_and_once_across_two_tabs(s
     await ana.say(room, f"@{ben.username} once more")
     await tabs[0].wait_for_timeout(800)
     assert len(await notes(*tabs)) == 1
+    # Clicking the notification focuses its tab and opens the room at that message.
+    [showing] = [tab for tab in tabs if await tab.evaluate("window.__shown.length")]
+    async with showing.expect_navigation(url=re.compile(rf"/rooms/{room}/messages/\d+$")):
+        await showing.evaluate("sessionStorage.removeItem('focused'); window.__shown[0].onclick()")
+    assert await showing.evaluate("sessionStorage.getItem('focused')") == "yes"
+    current = showing.locator("#messages > li[aria-current='true']")
+    await expect(current).to_contain_text("now?")
+    assert await current.get_attribute("id") == "m-" + showing.url.rsplit("/", 1)[1]
+
+
+async def test_keyboard_journey_over_levels_notifications_and_mentions(session: Session):
+    """By keys alone: the room's notification level, the opt-in button (the browser is asked only
+    then, never on opening the page), and the mentions link to /mentions and on to the message."""
+    ana = await session.user(unique("ana"), "Ana Lima")
+    ben = await session.user(unique("ben"), "Ben Okafor")
+    room = await ana.create_room("Keyed levels", "public")
+    await ben.join(room)
+    other = await ana.create_room("Keyed elsewhere", "public")
+    await ben.join(other)
+    page = await session.page(ben)
+    await page.context.add_init_script(NOT_ASKED_YET)
+    await page.goto(f"/rooms/{room}")
+    await expect(page.locator("html.stream-open")).to_have_count(1)
+    await expect(page.locator("#composer-body")).to_be_focused()
+    optin = page.locator("#notify-optin button")
+    await expect(optin).to_have_text("Turn on browser notifications")
+    assert await page.evaluate("window.__asked") == 0, "asked for notifications on opening the page"
+    # The level: Tab reaches the checked choice (the default here), an arrow key picks another,
+    # Tab on to Save, Enter saves; focus stays on Save, not at the top of the page.
+    await tab_to(page, f"#notify-{room}-mentions", where="the room's notification level")
+    await press(page, "ArrowUp", "level: all messages")
+    await expect(page.locator(f"#notify-{room}-all")).to_be_checked()
+    await tab_to(page, "#notify-form button[type=submit]", limit=3, where="Save notifications")
+    await press(page, "Enter", "save the level")
+    await expect(page.locator("#notify-form .notify-saved")).to_have_text("Saved: all messages.")
+    await expect(page.locator("#notify-form button[type=submit]"), "focus stays on Save").to_be_focused()
+    # On from Save to the opt-in button; Enter asks the browser, once.
+    await tab_to(page, "#notify-optin button", limit=3, where="Turn on browser notifications")
+    await press(page, "Enter", "turn notifications on")
+    await expect(page.locator("#notify-optin")).to_contain_text("Browser notifications are on")
+    assert await page.evaluate("window.__asked") == 1
+    info = await focused(page)
+    assert info is not None and info["tag"] != "body", "focus fell to the top of the page"
+    # A mention elsewhere: the mentions link counts it; Enter opens /mentions, then the message.
+    await ana.say(other, f"@{ben.username} over here, by keys")
+    await expect(page.locator("#mentions-link")).to_contain_text("1 unread")
+    await tab_to(page, "#mentions-link a", backwards=True, limit=200, where="Mentions and replies")
+    async with page.expect_navigation(url="**/mentions"):
+        await page.keyboard.press("Enter")
+    await expect(page.locator(".mention-item.unseen")).to_have_count(1)
+    await tab_to(page, ".mention-item a[href*='/messages/']", where="the mention's link")
+    async with page.expect_navigation(url=f"**/rooms/{other}/messages/*"):
+        await page.keyboard.press("Enter")
+    current = page.locator("#messages > li[aria-current='true']")
+    await expect(current).to_contain_text("over here, by keys")
+    await expect(current).to_be_focused()

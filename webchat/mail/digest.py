@@ -1,6 +1,8 @@
 """Away digests: the mentions, replies and direct messages someone has not seen within the delay
-(WEBCHAT_DIGEST_DELAY, 15 minutes by default) go to their verified address as one email per
-person per round, each item linked to its message; what went out is recorded
+(WEBCHAT_DIGEST_DELAY, 15 minutes by default) go to their verified address as one email, each
+item linked to its message. A person is due once the oldest thing they have not seen has waited
+the delay; their digest then carries everything unseen so far, so that a conversation arrives as
+one email rather than a slice of it every round. What went out is recorded
 (webchat.models.DigestedMessage), so nothing is emailed twice, whichever process makes the round."""
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ class Item:
     why: str  # "mention" | "reply" | "direct"
 
 
-async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[Item]:
+async def unseen_items(user_id: int, until: datetime, since: datetime) -> list[Item]:
     """What a digest carries: the person's unseen notices (mentions and replies,
     webchat.messages.notices) and the direct messages to them, written between `since` and
-    `cutoff`, still after their read marker, never emailed before, and wanted by the room's
+    `until`, still after their read marker, never emailed before, and wanted by the room's
     notification level ("do not disturb" is checked by the round, before this)."""
     emailed = set(await DigestedMessage.filter(user_id=user_id, created_at__gte=since - LOOK_BACK)
                   .values_list("message_id", flat=True))
@@ -50,21 +52,26 @@ async def unseen_items(user_id: int, cutoff: datetime, since: datetime) -> list[
                                      "message" if kind == "direct" else kind))
 
     items: list[Item] = []
-    unseen = await (Notice.filter(user_id=user_id, seen_at=None, message__created_at__lte=cutoff,
+    unseen = await (Notice.filter(user_id=user_id, seen_at=None, message__created_at__lte=until,
                                    message__created_at__gte=since)
                      .order_by("id").limit(MAX_ITEMS).select_related("message", "message__author", "room"))
     for notice in unseen:
         if wanted(notice.message, notice.kind):
             notice.message.room = notice.room
-            items.append(Item(notice.message, notice.kind))
+            # In a direct room it is written to them whatever else it is (the room has no name
+            # to say "in" of).
+            items.append(Item(notice.message, "direct" if notice.room.kind == "direct" else notice.kind))
+    taken = {item.message.id for item in items}
     for membership in memberships.values():
         if membership.room.kind != "direct":
             continue
         messages = await (Message.filter(room_id=membership.room_id, seq__gt=membership.read_seq, deleted=False,
-                                         created_at__lte=cutoff, created_at__gte=since)
+                                         created_at__lte=until, created_at__gte=since)
                           .exclude(author_id=user_id).order_by("id").limit(MAX_ITEMS).select_related("author"))
         for message in messages:
-            if wanted(message, "direct"):
+            # A direct message that mentions or answers them is already an item, once: the
+            # record of what went out holds each message once per person.
+            if message.id not in taken and wanted(message, "direct"):
                 message.room = membership.room
                 items.append(Item(message, "direct"))
     items.sort(key=lambda item: item.message.id)
@@ -97,8 +104,8 @@ async def run_round(env: Environment, *, secret: str, base_url: str, delay: floa
         person = address.user
         if person.do_not_disturb:
             continue
-        items = await unseen_items(person.id, cutoff, since)
-        if not items:
+        items = await unseen_items(person.id, now, since)
+        if not items or min(item.message.created_at for item in items) > cutoff:  # none has waited enough
             continue
         token = links.unsubscribe_token(secret, person.id, address.address)
         unsubscribe = f"{base_url}/unsubscribe/{token}"

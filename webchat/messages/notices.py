@@ -118,10 +118,17 @@ async def for_user(user: User, before: int | None = None, count: int = PAGE) -> 
     return list(rows[:count]), len(rows) > count
 
 
+def _unseen_in_my_rooms(user_id: int):
+    """Unseen notices in the rooms the person is in: those the navigation counts. A notice of a
+    room they left or were removed from counts no more (a private room's is never shown again,
+    so it would never be seen)."""
+    return Notice.filter(user_id=user_id, seen_at=None, room__memberships__user_id=user_id)
+
+
 async def unread_counts(user: User | int) -> dict[int, int]:
-    """Unseen notices by room id (rooms with none are left out)."""
+    """Unseen notices by room id, in the person's rooms (rooms with none are left out)."""
     user_id = user if isinstance(user, int) else user.id
-    rows = await Notice.filter(user_id=user_id, seen_at=None).values_list("room_id", flat=True)
+    rows = await _unseen_in_my_rooms(user_id).values_list("room_id", flat=True)
     counts: dict[int, int] = {}
     for room_id in rows:
         counts[room_id] = counts.get(room_id, 0) + 1
@@ -130,7 +137,7 @@ async def unread_counts(user: User | int) -> dict[int, int]:
 
 async def unread_total(user: User | int) -> int:
     user_id = user if isinstance(user, int) else user.id
-    return await Notice.filter(user_id=user_id, seen_at=None).count()
+    return await _unseen_in_my_rooms(user_id).count()
 
 
 async def mark_seen(user: User | int, *, room_id: int | None = None, up_to: int | None = None,
