@@ -103,6 +103,34 @@ async def test_an_image_without_a_description_is_refused_and_the_text_kept(files
     assert await stored_keys(files_app) == set()
 
 
+async def test_without_script_every_image_a_message_may_carry_has_a_description_field(files_app, people):
+    """The plain form takes as many files as a message may carry: each of them may be an image,
+    so there is a numbered description field for each, and a refusal's link finds its field."""
+    ana, ben, room = people
+    page = (await ana.get(f"/rooms/{room}")).text
+    for n in range(1, files.MAX_FILES + 1):
+        assert f'id="composer-alt-{n}"' in page and f'name="decorative-{n}"' in page
+    four = [(f"{n}.png", uploads.png()) for n in range(1, 5)]
+    page = await uploads.send(ana, room, "four", four, [("alt", "one"), ("alt", "two"), ("alt", "three")])
+    assert page.status == 422 and 'href="#composer-alt-4"' in page.text
+    assert 'id="composer-alt-4"' in page.text
+    sent = [("alt", "one"), ("alt", "two"), ("alt", "three"), ("alt", "four")]
+    assert (await uploads.send(ana, room, "four", four, sent)).status == 303
+
+
+async def test_a_refusal_keeps_the_descriptions_already_given(files_app, people):
+    """Without script the files must be chosen again after a refusal, but what was written about
+    them is kept, in the same numbered fields, and so are the "decorative" boxes."""
+    ana, ben, room = people
+    three = [("cat.png", uploads.png()), ("line.png", uploads.png()), ("dog.png", uploads.png())]
+    page = await uploads.send(ana, room, "pets", three,
+                              [("alt", "a cat & a <sofa>"), ("alt", ""), ("alt", ""), ("decorative-2", "1")])
+    assert page.status == 422 and 'href="#composer-alt-3"' in page.text
+    assert 'id="composer-alt-1" name="alt" maxlength="1000" value="a cat &amp; a &lt;sofa&gt;"' in page.text
+    assert 'id="composer-alt-2-decorative" name="decorative-2" value="1" checked>' in page.text
+    assert 'id="composer-alt-3-decorative" name="decorative-3" value="1">' in page.text
+
+
 async def test_an_image_with_a_description_shows_with_it_and_its_size(files_app, people):
     ana, ben, room = people
     page = await uploads.send(ana, room, "", [("cat.png", uploads.png(640, 480))], [("alt", "a cat on a sofa")])
