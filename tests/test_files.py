@@ -260,6 +260,20 @@ async def test_deleting_a_message_deletes_its_files(files_app, people):
         assert (await ana.client.get(f"/rooms/{room}/files/{attachment_id}")).status_code == 404
 
 
+async def test_deleting_a_room_deletes_its_files(files_app, people):
+    """A deleted room takes its messages with it, and their files leave storage at once (not an
+    hour later, as orphans of the sweep)."""
+    ana, ben, room = people
+    await uploads.send(ana, room, "", [("a.png", uploads.png()), ("b.txt", b"notes")], [("alt", "red")])
+    await uploads.send(ben, room, "mine", [("c.txt", b"more")])
+    other = await ana.create_room("Elsewhere", "private")
+    await uploads.send(ana, other, "stays", [("d.txt", b"kept")])
+    assert len(await stored_keys(files_app)) == 5
+    assert (await ana.post(f"/rooms/{room}/delete", {"confirm": "Photos"})).status == 303
+    assert await stored_keys(files_app) == {(await Attachment.get()).key}
+    assert (await Attachment.get()).name == "d.txt"
+
+
 async def test_the_description_is_edited_with_the_message(files_app, people):
     ana, ben, room = people
     await uploads.send(ana, room, "look", [("a.png", uploads.png())], [("alt", "a red squre")])
