@@ -51,7 +51,8 @@ async def test_an_image_with_its_description_without_javascript(session: Session
     shown = page.locator("#messages .attachment.image img")
     await expect(shown).to_have_attribute("alt", "An orange wall with a window")
     await expect(shown).to_have_attribute("width", "320")
-    assert await shown.evaluate("img => img.complete && img.naturalWidth") == 320  # served to the reader
+    # Served to the reader (waited for: the thumbnail loads lazily, after the page is shown).
+    await expect(shown).to_have_js_property("naturalWidth", 320)
     card = page.locator("#messages .file-card")
     await expect(card).to_contain_text("minutes.txt")
     await expect(card).to_contain_text("Text file")
