@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests.conftest import make_settings
 from tests.helpers import net, uploads
+from tests.helpers.http1 import HTTPConnection
 from tests.helpers.live import LiveServer, LiveUser
 from webchat.app import create_app
 from webchat.files import service as files
@@ -363,24 +364,36 @@ def test_an_upload_cut_off_halfway_leaves_no_file_and_no_row(sqlite_url, workdir
                 sock.sendall(head + body[: len(body) // 2])
                 await asyncio.sleep(0.3)
                 net.hard_close(sock)
-            # The server is still well, and a whole post afterwards works.
+            # The server is still well, and a whole post afterwards works, its file kept in the
+            # default folder (so the folder looked at below is the one the server writes to).
             await ana.say(room, "after")
+            body, content_type = uploads.multipart(
+                [("csrf_token", ana.token), ("body", "whole")], [("whole.bin", b"w" * 800_000)])
+            connection = HTTPConnection("127.0.0.1", port)
+            try:
+                answer = await connection.request("POST", f"/rooms/{room}/messages", {
+                    "Content-Type": content_type, "Cookie": ana.cookie_header()}, body)
+            finally:
+                await connection.aclose()
+            assert answer.status_code == 303, answer.content[:300]
             await ana.aclose()
 
         asyncio.run(scenario())
         uploads_dir = workdir / "instance" / "uploads"
-        assert not uploads_dir.exists() or not any(p.is_file() for p in uploads_dir.rglob("*"))
+        kept = [p for p in uploads_dir.rglob("*") if p.is_file()]
+        assert [p.read_bytes() for p in kept] == [b"w" * 800_000]  # the whole post's, nothing of the cut one
 
         async def count():
             from webchat import db
 
             await db.open_database(sqlite_url)
             try:
-                return await Attachment.all().count(), await Message.filter(body="never").count()
+                return (await Attachment.all().values_list("name", flat=True),
+                        await Message.filter(body="never").count())
             finally:
                 await db.close_database()
 
-        assert asyncio.run(count()) == (0, 0)
+        assert asyncio.run(count()) == (["whole.bin"], 0)
         assert "Traceback" not in server.log() or "ClientDisconnected" in server.log()
 
 
@@ -435,3 +448,19 @@ def test_the_cleanup_command(sqlite_url, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "1 abandoned upload deleted" in done.stdout
     assert not old.exists()
+
+
+def test_uploads_default_to_10_mb_a_file_kept_in_the_instance_folder(tmp_path):
+    from webchat.config import ConfigError, load_settings
+
+    settings = load_settings({"WEBCHAT_INSTANCE": str(tmp_path)})
+    assert settings.max_upload == 10 * 1024 * 1024
+    assert settings.storage_url == str(tmp_path / "uploads")
+    assert LocalStorage(settings.storage_url).path("f/abc") == tmp_path / "uploads" / "f" / "abc"
+    chosen = load_settings({"WEBCHAT_INSTANCE": str(tmp_path), "WEBCHAT_MAX_UPLOAD": "2MB",
+                            "WEBCHAT_STORAGE_URL": "s3://my-bucket"})
+    assert (chosen.max_upload, chosen.storage_url) == (2 * 1024 * 1024, "s3://my-bucket")
+    for name, value in (("WEBCHAT_MAX_UPLOAD", "lots"), ("WEBCHAT_STORAGE_URL", "ftp://host/x"),
+                        ("WEBCHAT_STORAGE_URL", "s3://")):
+        with pytest.raises(ConfigError, match=name):
+            load_settings({"WEBCHAT_INSTANCE": str(tmp_path), name: value})
