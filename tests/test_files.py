@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests.conftest import make_settings
 from tests.helpers import net, uploads
+from tests.helpers.http1 import HTTPConnection
 from tests.helpers.live import LiveServer, LiveUser
 from webchat.app import create_app
 from webchat.files import service as files
@@ -103,6 +104,34 @@ async def test_an_image_without_a_description_is_refused_and_the_text_kept(files
     assert await stored_keys(files_app) == set()
 
 
+async def test_without_script_every_image_a_message_may_carry_has_a_description_field(files_app, people):
+    """The plain form takes as many files as a message may carry: each of them may be an image,
+    so there is a numbered description field for each, and a refusal's link finds its field."""
+    ana, ben, room = people
+    page = (await ana.get(f"/rooms/{room}")).text
+    for n in range(1, files.MAX_FILES + 1):
+        assert f'id="composer-alt-{n}"' in page and f'name="decorative-{n}"' in page
+    four = [(f"{n}.png", uploads.png()) for n in range(1, 5)]
+    page = await uploads.send(ana, room, "four", four, [("alt", "one"), ("alt", "two"), ("alt", "three")])
+    assert page.status == 422 and 'href="#composer-alt-4"' in page.text
+    assert 'id="composer-alt-4"' in page.text
+    sent = [("alt", "one"), ("alt", "two"), ("alt", "three"), ("alt", "four")]
+    assert (await uploads.send(ana, room, "four", four, sent)).status == 303
+
+
+async def test_a_refusal_keeps_the_descriptions_already_given(files_app, people):
+    """Without script the files must be chosen again after a refusal, but what was written about
+    them is kept, in the same numbered fields, and so are the "decorative" boxes."""
+    ana, ben, room = people
+    three = [("cat.png", uploads.png()), ("line.png", uploads.png()), ("dog.png", uploads.png())]
+    page = await uploads.send(ana, room, "pets", three,
+                              [("alt", "a cat & a <sofa>"), ("alt", ""), ("alt", ""), ("decorative-2", "1")])
+    assert page.status == 422 and 'href="#composer-alt-3"' in page.text
+    assert 'id="composer-alt-1" name="alt" maxlength="1000" value="a cat &amp; a &lt;sofa&gt;"' in page.text
+    assert 'id="composer-alt-2-decorative" name="decorative-2" value="1" checked>' in page.text
+    assert 'id="composer-alt-3-decorative" name="decorative-3" value="1">' in page.text
+
+
 async def test_an_image_with_a_description_shows_with_it_and_its_size(files_app, people):
     ana, ben, room = people
     page = await uploads.send(ana, room, "", [("cat.png", uploads.png(640, 480))], [("alt", "a cat on a sofa")])
@@ -120,6 +149,10 @@ async def test_an_image_with_a_description_shows_with_it_and_its_size(files_app,
     assert headers["Content-Type"] == "image/png"
     assert headers["Content-Disposition"].startswith("inline;")
     assert first.headers["X-Content-Type-Options"] == "nosniff"
+    if files_app.extensions["webchat"].storage.kind == "s3":  # from S3: a short-lived signed redirect
+        assert first.status_code == 302 and "X-Amz-Expires=60&" in first.headers["Location"]
+    else:
+        assert first.status_code == 200
     status, _, data, _ = await fetch(ben, f"/rooms/{room}/files/{attachment.id}/thumbnail")
     assert status == 200 and Image.open(io.BytesIO(data)).size == (480, 360)
 
@@ -232,6 +265,20 @@ async def test_deleting_a_message_deletes_its_files(files_app, people):
         assert (await ana.client.get(f"/rooms/{room}/files/{attachment_id}")).status_code == 404
 
 
+async def test_deleting_a_room_deletes_its_files(files_app, people):
+    """A deleted room takes its messages with it, and their files leave storage at once (not an
+    hour later, as orphans of the sweep)."""
+    ana, ben, room = people
+    await uploads.send(ana, room, "", [("a.png", uploads.png()), ("b.txt", b"notes")], [("alt", "red")])
+    await uploads.send(ben, room, "mine", [("c.txt", b"more")])
+    other = await ana.create_room("Elsewhere", "private")
+    await uploads.send(ana, other, "stays", [("d.txt", b"kept")])
+    assert len(await stored_keys(files_app)) == 5
+    assert (await ana.post(f"/rooms/{room}/delete", {"confirm": "Photos"})).status == 303
+    assert await stored_keys(files_app) == {(await Attachment.get()).key}
+    assert (await Attachment.get()).name == "d.txt"
+
+
 async def test_the_description_is_edited_with_the_message(files_app, people):
     ana, ben, room = people
     await uploads.send(ana, room, "look", [("a.png", uploads.png())], [("alt", "a red squre")])
@@ -321,24 +368,36 @@ def test_an_upload_cut_off_halfway_leaves_no_file_and_no_row(sqlite_url, workdir
                 sock.sendall(head + body[: len(body) // 2])
                 await asyncio.sleep(0.3)
                 net.hard_close(sock)
-            # The server is still well, and a whole post afterwards works.
+            # The server is still well, and a whole post afterwards works, its file kept in the
+            # default folder (so the folder looked at below is the one the server writes to).
             await ana.say(room, "after")
+            body, content_type = uploads.multipart(
+                [("csrf_token", ana.token), ("body", "whole")], [("whole.bin", b"w" * 800_000)])
+            connection = HTTPConnection("127.0.0.1", port)
+            try:
+                answer = await connection.request("POST", f"/rooms/{room}/messages", {
+                    "Content-Type": content_type, "Cookie": ana.cookie_header()}, body)
+            finally:
+                await connection.aclose()
+            assert answer.status_code == 303, answer.content[:300]
             await ana.aclose()
 
         asyncio.run(scenario())
         uploads_dir = workdir / "instance" / "uploads"
-        assert not uploads_dir.exists() or not any(p.is_file() for p in uploads_dir.rglob("*"))
+        kept = [p for p in uploads_dir.rglob("*") if p.is_file()]
+        assert [p.read_bytes() for p in kept] == [b"w" * 800_000]  # the whole post's, nothing of the cut one
 
         async def count():
             from webchat import db
 
             await db.open_database(sqlite_url)
             try:
-                return await Attachment.all().count(), await Message.filter(body="never").count()
+                return (await Attachment.all().values_list("name", flat=True),
+                        await Message.filter(body="never").count())
             finally:
                 await db.close_database()
 
-        assert asyncio.run(count()) == (0, 0)
+        assert asyncio.run(count()) == (["whole.bin"], 0)
         assert "Traceback" not in server.log() or "ClientDisconnected" in server.log()
 
 
@@ -393,3 +452,19 @@ def test_the_cleanup_command(sqlite_url, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "1 abandoned upload deleted" in done.stdout
     assert not old.exists()
+
+
+def test_uploads_default_to_10_mb_a_file_kept_in_the_instance_folder(tmp_path):
+    from webchat.config import ConfigError, load_settings
+
+    settings = load_settings({"WEBCHAT_INSTANCE": str(tmp_path)})
+    assert settings.max_upload == 10 * 1024 * 1024
+    assert settings.storage_url == str(tmp_path / "uploads")
+    assert LocalStorage(settings.storage_url).path("f/abc") == tmp_path / "uploads" / "f" / "abc"
+    chosen = load_settings({"WEBCHAT_INSTANCE": str(tmp_path), "WEBCHAT_MAX_UPLOAD": "2MB",
+                            "WEBCHAT_STORAGE_URL": "s3://my-bucket"})
+    assert (chosen.max_upload, chosen.storage_url) == (2 * 1024 * 1024, "s3://my-bucket")
+    for name, value in (("WEBCHAT_MAX_UPLOAD", "lots"), ("WEBCHAT_STORAGE_URL", "ftp://host/x"),
+                        ("WEBCHAT_STORAGE_URL", "s3://")):
+        with pytest.raises(ConfigError, match=name):
+            load_settings({"WEBCHAT_INSTANCE": str(tmp_path), name: value})

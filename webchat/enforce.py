@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from webchat.admin import audit
 from webchat.admin import service as admin
+from webchat.files import service as files
+from webchat.files import storage
 from webchat.i18n import lazy_gettext
 from webchat.live import topics
 from webchat.messages import broadcasts as message_broadcasts
@@ -81,8 +83,11 @@ async def delete_room(rt: Runtime, actor: User, room: Room) -> None:
     envelope = broadcasts.close_envelope(rt, topics.room(room.id), room.id, lazy_gettext("This room was deleted."))
     async with revoking() as conn:
         await audit.record(actor, "room.delete", f"room #{room.id} ({room.name})", using_db=conn)
+        erased = await files.keys_of_room(room.id, conn)
         await Room.filter(id=room.id).using_db(conn).delete()
         await rt.broker.publish(envelope)
+    if erased:  # its files leave storage once the rows naming them are gone (as for a message)
+        await files.delete_objects(storage.active(), erased)
     await broadcasts.room_deleted(rt, room.id)
 
 

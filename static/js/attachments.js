@@ -2,7 +2,9 @@
  * description fields (templates/messages/_attach.html). With it: one description field per chosen
  * image, beside a preview of that image ("Description of image 1, cat.png"); files dropped on the
  * composer or pasted into the message box join the chosen ones; a sent message clears them. The
- * server still decides what is an image (by content) and refuses an image with no description.
+ * server decides what is an image by its first bytes and matches the descriptions to the images in
+ * order, so the fields are decided the same way (the browser's word, file.type, goes by the name),
+ * and the server still refuses an image with no description.
  */
 import { announcer } from './announcer.js';
 import { byId, requestElement, withoutErrorWord } from './dom.js';
@@ -11,9 +13,32 @@ import { nt, t } from './i18n.js';
 const previews = [];
 // A refused post's files and descriptions, put back into the composer that replaces it.
 let stash = null;
+// Each renderFields call reads files first; only the newest call's fields are shown.
+let rendering = 0;
 
-function isImage(file) {
-  return /^image\/(png|jpeg|gif|webp|bmp)$/.test(file.type);
+function startsWith(bytes, signature, at = 0) {
+  return signature.every((byte, index) => bytes[at + index] === byte);
+}
+
+const ascii = (text) => [...text].map((c) => c.charCodeAt(0));
+
+/** Whether the server will take the file as an image: JPEG, PNG, GIF, WebP or BMP by its first
+ * bytes, as webchat/files/content.py decides (whatever the file's name or type says). */
+async function isImage(file) {
+  let bytes;
+  try {
+    bytes = new Uint8Array(await file.slice(0, 12).arrayBuffer());
+  } catch {
+    return /^image\/(png|jpeg|gif|webp|bmp)$/.test(file.type);  // unreadable here: the browser's word
+  }
+  return startsWith(bytes, [0xff, 0xd8, 0xff]) || startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+    || startsWith(bytes, ascii('GIF8')) || (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8))
+    || startsWith(bytes, ascii('BM'));
+}
+
+async function imagesOf(files) {
+  const flags = await Promise.all([...files].map(isImage));
+  return [...files].filter((file, index) => flags[index]);
 }
 
 function releasePreviews() {
@@ -21,16 +46,21 @@ function releasePreviews() {
 }
 
 /** One labelled description field (and "decorative" box) per chosen image, in order. */
-function renderFields() {
+async function renderFields() {
   const input = byId('composer-files');
   const box = byId('composer-alts');
   if (!input || !box) return;
-  releasePreviews();
+  const turn = ++rendering;
   const kept = new Map([...box.querySelectorAll('.alt-field')].map((field) => [
-    field.getAttribute('data-file') || '', field.querySelector('input[name="alt"]')?.value || '']));
-  const given = stash ? stash.alts : null;
+    field.getAttribute('data-file') || '', {
+      alt: field.querySelector('input[name="alt"]')?.value || '',
+      decorative: Boolean(field.querySelector('input[type="checkbox"]')?.checked),
+    }]));
+  const given = stash;
   stash = null;
-  const images = [...input.files].filter(isImage);
+  const images = await imagesOf(input.files);
+  if (turn !== rendering) return;
+  releasePreviews();
   const fields = images.map((file, index) => {
     const n = index + 1;
     const field = document.createElement('div');
@@ -50,13 +80,15 @@ function renderFields() {
     text.id = 'composer-alt-' + n;
     text.name = 'alt';
     text.maxLength = 1000;
-    text.value = (given ? given[index] : kept.get(file.name + ':' + file.size)) || '';
+    const before = given ? given.fields[index] : kept.get(file.name + ':' + file.size);
+    text.value = (before && before.alt) || '';
     const check = document.createElement('label');
     check.className = 'checkbox';
     const box2 = document.createElement('input');
     box2.type = 'checkbox';
     box2.name = 'decorative-' + n;
     box2.value = '1';
+    box2.checked = Boolean(before && before.decorative);
     check.append(box2, ' ' + t('Image %(number)s is decorative (nothing to describe)', { number: n }));
     field.append(preview, label, text, check);
     return field;
@@ -65,7 +97,8 @@ function renderFields() {
   box.hidden = fields.length === 0;
 }
 
-/** Add files (dropped or pasted) to those already chosen. */
+/** Add files (dropped or pasted) to those already chosen; whether they were (said at once, so
+ * that the drop or paste event can be stopped). */
 function addFiles(files) {
   const input = byId('composer-files');
   if (!input || !files.length || typeof DataTransfer === 'undefined') return false;
@@ -74,8 +107,14 @@ function addFiles(files) {
   input.files = all.files;
   const details = byId('composer-attach');
   if (details) details.open = true;
-  renderFields();
-  const images = [...files].filter(isImage).length;
+  announceAdded(files);
+  return true;
+}
+
+/** The fields for the files just added, then how many were added and whether to describe them. */
+async function announceAdded(files) {
+  await renderFields();
+  const images = (await imagesOf(files)).length;
   const n = files.length;
   let said;
   if (images > 1) said = t('%(num)s files added; describe each image below the files.', { num: n });
@@ -84,7 +123,6 @@ function addFiles(files) {
       '%(num)s files added; describe the image below the files.', n);
   } else said = nt('%(num)s file added.', '%(num)s files added.', n);
   announcer.notice(said, 'composer');
-  return true;
 }
 
 function clearFiles() {
@@ -138,12 +176,18 @@ export function start() {
     const elt = requestElement(detail);
     const input = byId('composer-files');
     if (!elt || elt.id !== 'composer' || !input || !detail.xhr || detail.xhr.status !== 422) return;
-    stash = { files: input.files, alts: [...document.querySelectorAll('#composer-alts input[name="alt"]')].map((i) => i.value) };
+    stash = {
+      files: input.files,
+      fields: [...document.querySelectorAll('#composer-alts .alt-field')].map((field) => ({
+        alt: field.querySelector('input[name="alt"]')?.value || '',
+        decorative: Boolean(field.querySelector('input[type="checkbox"]')?.checked),
+      })),
+    };
   });
 
   // Refused: the files chosen are put back (a page without script must ask for them again), the
   // field at fault gets focus, and its error is its description.
-  main.addEventListener('htmx:afterSwap', (event) => {
+  main.addEventListener('htmx:afterSwap', async (event) => {
     if (!event.target || event.target.id !== 'composer') return;
     const input = byId('composer-files');
     if (stash && input && stash.files.length) {
@@ -157,8 +201,14 @@ export function start() {
     }
     const error = byId('composer-files-error');
     if (!error) { renderFields(); return; }
-    renderFields();
-    const field = event.target.querySelector('[aria-invalid="true"]') || byId('composer-files');
+    // The field at fault may be one of the numbered ones that renderFields replaces: found again by id.
+    const fault = event.target.querySelector('[aria-invalid="true"]');
+    await renderFields();
+    const field = (fault && byId(fault.id)) || byId('composer-files');
+    if (field && field !== fault) {
+      field.setAttribute('aria-invalid', 'true');
+      field.setAttribute('aria-describedby', 'composer-files-error');
+    }
     if (field) field.focus();
     announcer.notice(t('Your message was not sent. %(reason)s', { reason: withoutErrorWord(error.textContent) }), 'composer');
   });

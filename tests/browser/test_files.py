@@ -51,7 +51,8 @@ async def test_an_image_with_its_description_without_javascript(session: Session
     shown = page.locator("#messages .attachment.image img")
     await expect(shown).to_have_attribute("alt", "An orange wall with a window")
     await expect(shown).to_have_attribute("width", "320")
-    assert await shown.evaluate("img => img.complete && img.naturalWidth") == 320  # served to the reader
+    # Served to the reader (waited for: the thumbnail loads lazily, after the page is shown).
+    await expect(shown).to_have_js_property("naturalWidth", 320)
     card = page.locator("#messages .file-card")
     await expect(card).to_contain_text("minutes.txt")
     await expect(card).to_contain_text("Text file")
@@ -124,3 +125,34 @@ async def test_dropped_and_pasted_files_join_the_chosen_ones(session: Session):
     await expect(page.locator("#composer-alts input[name=alt]")).to_have_count(3)
     await expect(page.get_by_label("Description of image 3, three.png")).to_be_visible()
     assert await page.locator("#composer-attach").evaluate("details => details.open")
+
+
+async def test_the_fields_follow_the_files_contents_and_survive_a_refusal(session: Session):
+    """Which chosen files get a description field is decided by their bytes, as the server
+    decides (a PNG with no extension is an image; text named .png is not), so the descriptions
+    match the server's images in order; a refused post keeps every field's text and box."""
+    ana = await session.user(unique("ana"), "Ana Lima")
+    room = await ana.create_room(unique("Bytes"))
+    page = await session.page(ana)
+    await page.goto(f"/rooms/{room}")
+    await expect(page.locator("html.stream-open")).to_have_count(1)
+    await page.get_by_text("Attach files or images").click()
+    unnamed = {"name": "screenshot", "mimeType": "application/octet-stream", "buffer": uploads.png(50, 40)}
+    liar = {"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image at all\n"}
+    await page.get_by_label("Files", exact=True).set_input_files([liar, unnamed, image("dog.png")])
+    await expect(page.locator("#composer-alts input[name=alt]")).to_have_count(2)
+    await expect(page.get_by_label("Description of image 1, screenshot")).to_be_visible()
+    await page.get_by_role("checkbox", name="Image 2 is decorative (nothing to describe)").check()
+    await page.get_by_role("button", name="Send").click()
+
+    # Refused (the screenshot has no description): the files, the box and the focus are where they were.
+    await expect(page.locator("#composer-files-error")).to_contain_text("Describe the image")
+    await expect(page.get_by_label("Description of image 1, screenshot")).to_be_focused()
+    await expect(page.get_by_role("checkbox", name="Image 2 is decorative (nothing to describe)")).to_be_checked()
+    await page.get_by_label("Description of image 1, screenshot").fill("The settings page")
+    await page.get_by_role("button", name="Send").click()
+    images = page.locator("#messages .attachment.image img")
+    await expect(images).to_have_count(2)
+    await expect(images.first).to_have_attribute("alt", "The settings page")
+    await expect(images.nth(1)).to_have_attribute("alt", "")
+    await expect(page.locator("#messages .file-card")).to_contain_text("notes.png")

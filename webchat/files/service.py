@@ -219,6 +219,12 @@ async def keys_of(message_id: int, conn=None) -> list[str]:
     return [key for pair in rows for key in pair if key]
 
 
+async def keys_of_room(room_id: int, conn=None) -> list[str]:
+    """Every stored object of a room's files (their rows go with the room, by cascade)."""
+    rows = await Attachment.filter(room_id=room_id).using_db(conn).values_list("key", "thumb_key")
+    return [key for pair in rows for key in pair if key]
+
+
 async def forget(conn, message_id: int) -> list[str]:
     """In a deleting transaction: remove the message's rows; the keys to delete after commit."""
     keys = await keys_of(message_id, conn)

@@ -98,6 +98,8 @@ async def _composer_error(room, body: str, problem: str, status: int = 422, fiel
     if field != "composer-body":
         # A problem with the files: the attachment fields show it (the files must be chosen again).
         composer.update(files_error=problem, files_field=field)
+    # The descriptions already written are kept in their numbered fields (the files cannot be).
+    composer.update(alts=files.descriptions(web.form(), files.MAX_FILES))
     if web.is_htmx():
         # A fresh composer to swap in (htmx puts other errors beside the composer instead).
         return await render_template("messages/_composer.html", room=room, composer=composer), 422
