@@ -32,6 +32,9 @@ export function start() {
     event.preventDefault();
     openedFrom = li.id;
     formShown = false;
+    // A message that has only just arrived may not have been processed by htmx yet: its Edit
+    // would then be followed as a plain link, leaving the room for the edit page.
+    if (window.htmx) window.htmx.process(li);
     edit.click();
   });
   document.addEventListener('htmx:afterSettle', () => {
