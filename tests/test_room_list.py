@@ -101,3 +101,47 @@ async def test_renamed_and_deleted_rooms_reach_every_member(app, ana, ben, cleo)
         # The streams no longer follow its count.
         await broadcasts.unread_latest(rt, room, 99)
         assert await no_more(bens, b'value="99"')
+
+
+def room_nav(html: str) -> str | None:
+    found = re.search(r'<nav id="room-nav".*?</nav>', html, re.S)
+    return found.group(0) if found else None
+
+
+async def test_every_signed_in_page_lists_the_readers_rooms_with_their_counts(ana, ben):
+    """Not only the room list and the rooms: settings, mentions, search, people, profiles, a room's
+    members and a message's replies, administration, the API's pages. Each lists the reader's rooms
+    (with unread and mention counts) after its main content and keeps them live through the reader's
+    stream; the page's own room is not marked as the current page. Error pages and signed-out pages
+    do not."""
+    room = await ana.create_room("General")
+    await ben.post(f"/rooms/{room}/join")
+    await ben.say(room, "hello @ana")
+    mid = int(re.findall(r'<li id="m-(\d+)"', (await ben.get(f"/rooms/{room}")).text)[-1])
+    pages = ["/settings", "/mentions", "/search?q=hello", "/people", "/users/ben", "/settings/tokens",
+             f"/rooms/{room}/members", f"/rooms/{room}/messages/{mid}/replies", "/admin", "/api",
+             f"/rooms/{room}/messages/{mid}/reactions"]
+    for path in pages:
+        page = await ana.get(path)
+        assert page.status == 200, (path, page.status)
+        nav = room_nav(page.text)
+        assert nav is not None, path
+        assert page.text.count('<nav id="room-nav"') == 1, path
+        assert f'<a href="/rooms/{room}"><span class="room-name">General' in nav, path
+        assert f'<span id="unread-{room}" class="unread" data-room="{room}">1 unread</span>' in nav, path
+        assert "Mentions and replies" in nav and "1 unread" in nav, path
+        assert 'aria-current="page"' not in nav and "fold" not in nav.split(">", 1)[0], path
+        assert page.text.index("</main>") < page.text.index('<nav id="room-nav"'), path
+        assert '<body class="with-rooms"' in page.text and 'sse-connect="/events"' in page.text, path
+    # The room list and the room keep their own list, first, once; the room's own entry is current.
+    for path in ("/rooms", f"/rooms/{room}"):
+        html = (await ana.get(path)).text
+        assert html.count('<nav id="room-nav"') == 1 and html.index('<nav id="room-nav"') < html.index("<main")
+    assert f'<li id="nav-room-{room}" data-sort="0general" data-notify="mentions" class="current">' in (
+        await ana.get(f"/rooms/{room}")).text
+    # An error page, and a page for someone signed out: no list of rooms, no stream.
+    missing = await ana.get("/rooms/999999")
+    assert missing.status == 404 and room_nav(missing.text) is None and "sse-connect" not in missing.text
+    await ben.post("/logout")
+    signed_out = await ben.get("/login")
+    assert room_nav(signed_out.text) is None and "sse-connect" not in signed_out.text

@@ -36,6 +36,7 @@ from webchat.proxy import OneTrustedHop
 from webchat.ratelimit import DEFAULT_LIMITS, Limit
 from webchat.render import Renderer, init_jinja
 from webchat.rooms import broadcasts
+from webchat.rooms.page import your_rooms
 from webchat.rooms.moderation import bp as moderation_bp
 from webchat.rooms.views import bp as rooms_bp
 from webchat.search.views import bp as search_bp
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Quart:
                                  max_files=files_service.MAX_FILES, max_upload=settings.max_upload,
                                  email_configured=settings.email)
     app.jinja_env.globals["script_strings"] = script_strings.for_page  # static/js's words in the page's language
+    app.jinja_env.globals["your_rooms"] = your_rooms
 
     runtime = Runtime(settings, Renderer(app.jinja_env), app.config["RATE_LIMITS"])
     runtime.hooks = Hooks(

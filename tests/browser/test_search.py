@@ -28,7 +28,7 @@ async def test_search_page_passes_axe_in_every_state(session: Session):
     await page.goto("/search")
     await audit.check(page, "search, empty")
     await page.goto(f"/search?q={word}")
-    await expect(page.get_by_role("heading", level=2)).to_have_text(f"25 results for “{word}”")
+    await expect(page.locator("main").get_by_role("heading", level=2)).to_have_text(f"25 results for “{word}”")
     await audit.check(page, "search, results with pages")
     await page.goto("/search?q=ประชุม&sort=best")
     await audit.check(page, "search, Thai, best first")
@@ -51,7 +51,7 @@ async def test_keyboard_path_to_search_and_to_a_result(session: Session):
     await page.keyboard.type(word)
     async with page.expect_navigation(url=re.compile(r"/search\?q=")):
         await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", level=2)).to_have_text(f"25 results for “{word}”")
+    await expect(page.locator("main").get_by_role("heading", level=2)).to_have_text(f"25 results for “{word}”")
     await expect(page.locator(".result")).to_have_count(20)
     await expect(page.locator("mark").first).to_have_text(word)
     # Tab on to the first result: Enter opens the message's own address.
@@ -73,7 +73,7 @@ async def test_htmx_search_updates_results_and_says_the_count_once(session: Sess
     await page.get_by_label("Words to find").fill(f"{word} harvest")
     await page.locator("form.search-form button[type=submit]").click()
     await expect(status).to_have_text(f"25 results for “{word} harvest”")
-    await expect(page.get_by_role("heading", level=2)).to_have_text(f"25 results for “{word} harvest”")
+    await expect(page.locator("main").get_by_role("heading", level=2)).to_have_text(f"25 results for “{word} harvest”")
     assert "/search?q=" in page.url  # the address follows, so reload and back work
     # The status is one region that stays: the page has exactly one.
     await expect(page.locator("[role=status]#search-status")).to_have_count(1)

@@ -17,6 +17,12 @@ from webchat.rooms.service import Access
 from webchat.runtime import current
 
 
+async def your_rooms() -> list:
+    """The reader's rooms for the navigation every signed-in page shows (a Jinja global: only a
+    whole page asks, never a fragment)."""
+    return await service.rooms_of(g.user) if g.get("user") else []
+
+
 def reply_state(original) -> dict | None:
     """The composer's "Replying to Ana: …" for an original message (None: not a reply)."""
     if original is None:
