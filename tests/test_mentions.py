@@ -9,6 +9,7 @@ import re
 import pytest
 from tortoise.transactions import in_transaction
 
+from tests.helpers.tab import Tab
 from webchat.messages import notices
 from webchat.models import Membership, Message, Notice, Room, User
 
@@ -119,6 +120,23 @@ async def test_do_not_disturb_is_a_setting(ben):
     assert 'name="do_not_disturb" value="1" aria-describedby="do-not-disturb-hint" checked' in (await ben.get("/settings")).text
     assert (await ben.post("/settings", {"announce": "all"})).status == 303
     assert not (await User.get(username="ben")).do_not_disturb
+
+
+async def test_do_not_disturb_reaches_the_open_pages_at_once(ana):
+    """Each open page (the room list's stream and a room's) learns of the change, so none of them
+    notifies meanwhile; saving other settings sends nothing."""
+    room = await ana.create_room("General")
+    assert '<data id="do-not-disturb-state" value="off"></data>' in (await ana.get(f"/rooms/{room}")).text
+    async with Tab(ana, "/events") as rooms_page, Tab(ana, f"/rooms/{room}/events") as room_page:
+        assert (await ana.post("/settings", {"announce": "all", "do_not_disturb": "1"})).status == 303
+        for tab in (rooms_page, room_page):
+            await tab.read_until(b'<data id="do-not-disturb-state" value="on" hx-swap-oob="true"></data>')
+        assert (await ana.post("/settings", {"announce": "all", "do_not_disturb": "1", "clock": "24"})).status == 303
+        assert (await ana.post("/settings", {"announce": "all"})).status == 303
+        for tab in (rooms_page, room_page):
+            await tab.read_until(b'<data id="do-not-disturb-state" value="off"')
+            assert tab.data.count(b"do-not-disturb-state") == 2  # nothing for the save that kept it on
+    assert '<data id="do-not-disturb-state" value="off"></data>' in (await ana.get("/settings")).text
 
 
 LEVEL_CASES = [

@@ -29,9 +29,10 @@ function roomTitle(room) {
   return name && name.firstChild ? name.firstChild.textContent.trim() : 'webchat';
 }
 
+// Do not disturb, as the page was given it and as the reader's stream says it changed since.
 function doNotDisturb() {
-  const nav = byId('room-nav');
-  return !!nav && nav.getAttribute('data-do-not-disturb') === 'on';
+  const setting = byId('do-not-disturb-state');
+  return !!setting && setting.getAttribute('value') === 'on';
 }
 
 function note(id, from, visible) {

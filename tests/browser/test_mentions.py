@@ -165,6 +165,16 @@ async def test_a_notification_fires_only_while_hidden_and_once_across_two_tabs(s
     await ana.say(room, "just chatting")
     await tabs[0].wait_for_timeout(800)
     assert len(await notes(*tabs)) == 1
+    # Do not disturb, turned on elsewhere (another device), reaches the open tabs at once.
+    assert (await ben.post("/settings", {"announce": "all", "do_not_disturb": "1"})).status_code == 303
+    for tab in tabs:
+        await expect(tab.locator("#do-not-disturb-state")).to_have_attribute("value", "on")
+    await ana.say(room, f"@{ben.username} quiet please")
+    await tabs[0].wait_for_timeout(800)
+    assert len(await notes(*tabs)) == 1
+    assert (await ben.post("/settings", {"announce": "all"})).status_code == 303
+    for tab in tabs:
+        await expect(tab.locator("#do-not-disturb-state")).to_have_attribute("value", "off")
     # One tab visible again: nothing, though the other is hidden.
     await tabs[1].evaluate("window.__hidden = false")
     await ana.say(room, f"@{ben.username} once more")

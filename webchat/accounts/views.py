@@ -282,6 +282,8 @@ async def settings():
             return await render_template("accounts/settings.html", errors=errors, values=form,
                                          zones=time_zones()), 422
         await User.filter(id=g.user.id).update(**changes)
+        if "do_not_disturb" in changes and changes["do_not_disturb"] != g.user.do_not_disturb:
+            await broadcasts.do_not_disturb(current(), g.user.id, changes["do_not_disturb"])
         # A changed language speaks from this answer on: the notice is in the language just chosen.
         with i18n.speaking(changes.get("language") or i18n.current()):
             await flash(i18n.gettext("Settings saved.") if "time_zone" not in changes or "announce" in changes

@@ -59,6 +59,14 @@ async def own_read(rt: Runtime, user_id: int, room_id: int, read_seq: int) -> No
         room=room_id)))
 
 
+async def do_not_disturb(rt: Runtime, user_id: int, on: bool) -> None:
+    """Do not disturb turned on or off: every open page of the person's knows at once, so none of
+    them notifies in the meantime (static/js/notifications.js reads it)."""
+    value = "on" if on else "off"
+    await rt.broker.publish(Envelope(topics.user(user_id), "unread", sse.frame(
+        "unread", f'<data id="do-not-disturb-state" value="{value}" hx-swap-oob="true"></data>')))
+
+
 def _mention_fragments(rt: Runtime, counts: dict[int, int], room_ids: list[int]) -> str:
     parts = [rt.renderer.fragment("rooms/_nav_mentions.html", oob=True,
                                   e=SimpleNamespace(room=SimpleNamespace(id=room_id), mentions=counts.get(room_id, 0)))
