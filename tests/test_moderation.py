@@ -135,6 +135,9 @@ async def test_owner_archives_and_deletes_by_typing_the_name(ana, ben, cleo):
     assert (await Message.get(id=before)).body == "before"
     page = await ben.get(f"/rooms/{room}")
     assert "This room is archived" in page.text and 'id="composer-body"' not in page.text and "before" in page.text
+    # Still searchable: the archive is read-only, not hidden.
+    found = await ben.get(f"/search?q=before&room={room}")
+    assert found.status == 200 and f"/rooms/{room}/messages/{before}" in found.text
     assert (await ana.post(f"/rooms/{room}/unarchive")).status == 303
     assert (await ben.get(f"/rooms/{room}/delete")).status == 403
     assert (await ana.get(f"/rooms/{room}/delete")).status == 200
