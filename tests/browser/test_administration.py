@@ -165,3 +165,45 @@ async def test_the_administrator_and_a_moderator_work_by_keyboard(session: Sessi
         assert refused.status_code == 403 and "muted" in refused.text
     finally:
         await own.close()
+
+
+async def test_a_member_reports_blocks_and_opens_a_group_by_keyboard(session: Session, fresh_server):
+    server = fresh_server()
+    own = Session(session.browser, server.url)
+    try:
+        admin, ben, cleo, room = await _world(own)
+        page = await own.page(ben)
+        # Report Cleo's message: from the composer back into the log, its actions menu, Report.
+        await page.goto(f"/rooms/{room}")
+        await expect(page.locator("#composer-body")).to_be_focused()
+        await tab_to(page, "#messages > li", backwards=True, limit=4, where="room: the log")
+        await press(page, "End", "the newest message")
+        await tab_to(page, "#messages > li:last-child details.msg-actions > summary", limit=1,
+                     where="the message's actions")
+        await press(page, "Enter", "its actions menu")
+        await press(page, "End", "its last action: Report")
+        await expect(page.locator("#messages > li:last-child a.act-report")).to_be_focused()
+        await page.keyboard.press("Enter")  # follows the link: the page navigates
+        await expect(page).to_have_url(re.compile(r"/report$"))
+        await tab_to(page, "#report-reason", where="report: the reason")
+        await page.keyboard.type("unkind")
+        await tab_to(page, "main button[type=submit]", where="report: send")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#flash")).to_contain_text("the message was reported")
+
+        # Block Cleo on her profile.
+        await page.goto(f"/users/{cleo.username}")
+        await tab_to(page, 'form[action$="/block"] button', where="profile: block")
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("button", name="Unblock Cleo Moreau")).to_be_visible()
+
+        # A group conversation from the list of rooms, by usernames.
+        await page.goto("/rooms")
+        await tab_to(page, "#group-usernames", where="rooms: the group's usernames")
+        await page.keyboard.type(f"{admin.username}, {cleo.username}")
+        await page.keyboard.press("Enter")
+        await expect(page).to_have_url(re.compile(r"/rooms/\d+$"))
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Group:")
+        await expect(page.locator("#composer-body")).to_be_focused()
+    finally:
+        await own.close()
