@@ -13,6 +13,7 @@ import * as resume from './resume.js';
 import * as times from './times.js';
 import * as days from './days.js';
 import * as roving from './roving.js';
+import * as roomnav from './roomnav.js';
 import * as actions from './actions.js';
 import * as position from './position.js';
 import * as arrivals from './arrivals.js';
@@ -36,7 +37,7 @@ import * as blocked from './blocked.js';
 import * as zone from './zone.js';
 import * as attachments from './attachments.js';
 
-for (const feature of [resume, times, days, roving, actions, position, arrivals, typing, unread, read,
+for (const feature of [resume, times, days, roving, roomnav, actions, position, arrivals, typing, unread, read,
   connection, composer, drafts, editing, replying, recall, folds, combobox, mentions, notifications, links,
   reactions, focus, blocked, zone, attachments]) {
   try {

@@ -158,8 +158,11 @@ async def test_a_short_screen_is_one_page_again(session: Session):
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1280x800", "320x640"])
 async def test_the_composer_is_a_few_tab_presses_from_the_top_with_200_messages(session: Session, viewport):
     ana, ben, room = await room_with_history(session, 200)
+    for n in range(6):  # a reader in several rooms: the list of them is still one stop
+        await ana.create_room(f"Another room {n}", "public")
     page = await opened(session, ana, room, viewport=viewport)
     await expect(page.locator("#messages > li")).to_have_count(50)
+    await expect(page.locator("#room-list > li")).to_have_count(7)
     stops = []
     await from_page_top(page)
     for _ in range(30):
@@ -170,11 +173,13 @@ async def test_the_composer_is_a_few_tab_presses_from_the_top_with_200_messages(
     names = [f"{s['tag']}#{s['id']} {s['text'][:30]}" if s else None for s in stops]
     assert stops[-1] and stops[-1]["id"] == "composer-body", names
     # Skip link, the search box and its button, Rooms, People, Settings, Admin (the first account
-    # administers the site), Sign out, [Mentions and replies and the room's link | the two panel
-    # links], the log (one stop, "Show older messages" included) and its message's one actions
-    # button: at most 13, however many messages. From the main content (the skip link's target)
-    # the composer is 2 stops on.
+    # administers the site), Sign out, [the list of rooms (one stop, however many rooms; the
+    # arrow keys move in it) | the two panel links], the log (one stop, "Show older messages"
+    # included) and its message's one actions button: at most 13, however many messages and
+    # rooms. From the main content (the skip link's target) the composer is 2 stops on.
     assert len(stops) <= 13, f"{len(stops)} presses of Tab to the composer: {names}"
+    in_list = [s for s in stops if s and (s["href"] or "").startswith(("/rooms/", "/mentions"))]
+    assert len(in_list) <= 1, names
     assert sum(1 for s in stops if s and s["tag"] == "summary") == 1, names
     assert sum(1 for s in stops if s and s["tag"] == "li") == 1, names  # the log is one stop
     assert not any(s and s["text"] == "Show older messages" for s in stops), names
@@ -200,9 +205,11 @@ async def test_narrow_panels_fold_behind_controls(session: Session):
     await expect(nav).to_be_visible()
     await expect(rooms).to_have_attribute("aria-expanded", "true")
     await expect(page.locator("#your-rooms-title")).to_be_focused()
-    info = await press(page, "Tab", "into the rooms")  # the mentions first, then the rooms
+    info = await press(page, "Tab", "into the rooms")  # one stop: the room this page is
+    assert info and info["href"] == f"/rooms/{room}", info
+    info = await press(page, "ArrowUp", "up the list: the mentions first")
     assert info and info["href"] == "/mentions", info
-    info = await press(page, "Tab", "to the room")
+    info = await press(page, "ArrowDown", "back to the room")
     assert info and info["href"] == f"/rooms/{room}", info
     await page.keyboard.press("Escape")
     await expect(nav).to_be_hidden()
