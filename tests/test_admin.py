@@ -95,6 +95,9 @@ async def test_deactivation_ends_sessions_keeps_messages_and_hides_the_person(an
     await ben.say(room, "ben was here")
     other_browser = browser_factory()
     assert (await other_browser.login("ben")).status == 303
+    assert (await cleo.post(f"/rooms/{room}/join")).status == 303
+    mention = f"/rooms/{room}/members/suggest?q=be"
+    assert "@ben" in (await cleo.get(mention, htmx=True)).text
 
     page = await ana.post("/admin/users/ben/deactivate")
     assert page.status == 303
@@ -108,6 +111,7 @@ async def test_deactivation_ends_sessions_keeps_messages_and_hides_the_person(an
     assert "ben was here" in (await cleo.get(f"/rooms/{room}")).text
     # Nobody finds them to message or add.
     assert "@ben" not in (await cleo.get("/people/suggest?q=be", htmx=True)).text
+    assert "@ben" not in (await cleo.get(mention, htmx=True)).text  # nor to mention in a room
     assert (await cleo.post("/dm", {"username": "ben"})).status == 422
     assert ("user.deactivate", "@ben") in await actions()
     listed = await ana.get("/admin/users?state=deactivated")

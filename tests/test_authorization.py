@@ -10,12 +10,15 @@ world; each kind of write gets a fresh world per role, and a refused write must 
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
 from tests.helpers import uploads
+from tests.helpers.browser import PASSWORD
 from tests.helpers.dbstate import snapshot
-from webchat.models import Attachment, Message
+from webchat.admin import service as admin
+from webchat.models import Attachment, Invite, Message, User
 
 ROLES = ("anonymous", "outsider", "member", "author", "owner")
 PERSON = {"owner": "olga", "member": "mona", "author": "arlo", "outsider": "otto"}
@@ -325,6 +328,10 @@ COMMUNITY_READS = [
     ("GET", "/admin/audit", ADMIN_ONLY),
     ("HTMX", "/admin", (401, 403, 403, 403, 403, 403, 403, 200)),
     ("GET", "/invites", ADMIN_ONLY),  # members make invitations only when the administrators allow it
+    # An invitation link is for new people; the signed-in are sent on to their rooms.
+    ("GET", "/join/{invite}", (200, 303, 303, 303, 303, 303, 303, 303)),
+    # A reset link is its own authority: whoever holds it may choose Mona's new password.
+    ("GET", "/reset/{reset}", (200, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/rooms/{room}", (303, 200, 403, 200, 200, 200, 200, 200)),
     ("STREAM", "/rooms/{room}/events", (401, 200, 403, 200, 200, 200, 200, 200)),
     ("STREAM", "/rooms/{private}/events", (401, 403, 403, 200, 200, 200, 200, 403)),
@@ -363,6 +370,7 @@ COMMUNITY_WRITES = [
     ("POST", "/rooms/{room}/moderators", {"username": "mona"}, (303, 403, 403, 403, 403, 403, 303, 403)),
     ("POST", "/rooms/{room}/moderators/moss/remove", None, (303, 403, 403, 403, 403, 403, 303, 403)),
     ("POST", "/rooms/{room}/archive", None, (303, 403, 403, 403, 403, 403, 303, 403)),
+    ("POST", "/rooms/{room}/unarchive", None, (303, 403, 403, 403, 403, 403, 303, 403)),
     ("POST", "/rooms/{room}/delete", {"confirm": "Agora"}, (303, 403, 403, 403, 403, 403, 303, 403)),
     ("POST", "/admin/users/mona/deactivate", None, ADMIN_ONLY[:7] + (303,)),
     ("POST", "/admin/users/mona/reactivate", None, ADMIN_ONLY[:7] + (303,)),
@@ -371,11 +379,23 @@ COMMUNITY_WRITES = [
     ("POST", "/admin/site", {"name": "Club", "registration": "invite"}, ADMIN_ONLY[:7] + (303,)),
     ("POST", "/admin/invites", {"days": "1", "uses": "1"}, ADMIN_ONLY[:7] + (303,)),
     ("POST", "/admin/rooms/{room}/archive", None, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/rooms/{room}/unarchive", None, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/admin/invites/{invite_id}/revoke", None, ADMIN_ONLY[:7] + (303,)),
     ("POST", "/admin/rooms/{room}/delete", {"confirm": "Agora"}, ADMIN_ONLY[:7] + (303,)),
     ("POST", "/admin/reports/{report}/dismiss", None, ADMIN_ONLY[:7] + (303,)),
     ("POST", "/admin/reports/{report}/resolve", None, ADMIN_ONLY[:7] + (303,)),
     ("POST", "/invites", {"days": "1", "uses": "1"}, ADMIN_ONLY[:7] + (303,)),
+    ("POST", "/invites/{invite_id}/revoke", None, ADMIN_ONLY[:7] + (303,)),
+    # A form without a password: the visitor sees the form again; the signed-in are sent on.
+    ("POST", "/join/{invite}", {"username": "newcomer"}, (422, 303, 303, 303, 303, 303, 303, 303)),
+    ("POST", "/reset/{reset}", {"password": "short"}, (422, 422, 422, 422, 422, 422, 422, 422)),
     ("POST", "/users/mona/block", None, (303, 303, 303, 409, 303, 303, 303, 303)),
+    ("POST", "/users/mona/unblock", None, (303, 303, 303, 409, 303, 303, 303, 303)),
+    ("POST", "/settings/password", {"current_password": PASSWORD, "new_password": "a new long password"},
+     (303, 303, 303, 303, 303, 303, 303, 303)),
+    # The site's last administrator stays.
+    ("POST", "/settings/delete", {"messages": "keep", "password": PASSWORD},
+     (303, 303, 303, 303, 303, 303, 303, 422)),
     ("POST", "/settings/profile", {"display_name": "New name", "time_zone": "UTC"},
      (303, 303, 303, 303, 303, 303, 303, 303)),
 ]
@@ -405,7 +425,34 @@ async def make_community(browser_factory) -> tuple[dict, dict]:
     assert (await people["member"].post(f"/rooms/{room}/messages/{msg}/report", {"reason": "rude"})).status == 303
     direct = int((await people["member"].post("/dm", {"username": "moss"})).location.rsplit("/", 1)[1])
     report = (await Report.get(message_id=msg)).id
-    return people, {"room": room, "private": private, "direct": direct, "msg": msg, "report": report}
+    ada, mona = await User.get(username="ada"), await User.get(username="mona")
+    invite = await admin.create_invite(ada, 7, 5)
+    invite_id = (await Invite.get(token_hash=admin.token_hash(invite))).id
+    reset = await admin.create_reset(ada, mona)
+    return people, {"room": room, "private": private, "direct": direct, "msg": msg, "report": report,
+                    "invite": invite, "invite_id": invite_id, "reset": reset}
+
+
+# The areas of running a community: every route in them is in the matrix above.
+COMMUNITY_BLUEPRINTS = ("admin", "invites", "moderation", "profile")
+COMMUNITY_ELSEWHERE = {"/join/<token>", "/reset/<token>"}
+
+
+def test_the_community_matrix_holds_every_route_of_running_a_community(app):
+    """A route added to administration, invitations, moderation or people's own pages fails here
+    until the matrix says who may use it."""
+    rows = [(method, path) for method, path, _ in COMMUNITY_READS]
+    rows += [(method, path) for method, path, _, _ in COMMUNITY_WRITES]
+    rows = [("POST" if method == "POST" else "GET", path.split("?")[0]) for method, path in rows]
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] not in COMMUNITY_BLUEPRINTS and rule.rule not in COMMUNITY_ELSEWHERE:
+            continue
+        pattern = re.compile(re.sub(r"<[^>]+>", r"[^/]+", rule.rule))
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            if not any(m == method and pattern.fullmatch(re.sub(r"\{\w+\}", "1", p)) for m, p in rows):
+                missing.append(f"{method} {rule.rule}")
+    assert missing == []
 
 
 async def test_community_reading_against_every_role(no_limits, browser_factory):

@@ -135,6 +135,9 @@ async def test_owner_archives_and_deletes_by_typing_the_name(ana, ben, cleo):
     assert (await Message.get(id=before)).body == "before"
     page = await ben.get(f"/rooms/{room}")
     assert "This room is archived" in page.text and 'id="composer-body"' not in page.text and "before" in page.text
+    # Still searchable: the archive is read-only, not hidden.
+    found = await ben.get(f"/search?q=before&room={room}")
+    assert found.status == 200 and f"/rooms/{room}/messages/{before}" in found.text
     assert (await ana.post(f"/rooms/{room}/unarchive")).status == 303
     assert (await ben.get(f"/rooms/{room}/delete")).status == 403
     assert (await ana.get(f"/rooms/{room}/delete")).status == 200
@@ -178,3 +181,25 @@ async def test_moderation_forms_need_csrf(ana, ben, cleo):
     room = await setup_room(ana, ben, cleo)
     assert (await ana.post(f"/rooms/{room}/moderation/cleo/ban", csrf=False)).status == 403
     assert not await Ban.exists(room_id=room)
+
+
+async def test_until_when_is_said_in_each_persons_time_zone(ana, ben, cleo):
+    """The muted member's refusal and the moderator's notice give the time as each of them reads
+    times (their zone and clock); the audit log keeps UTC, for readers anywhere."""
+    from webchat.clock import clock_for
+
+    room = await setup_room(ana, ben, cleo)
+    assert (await cleo.post("/settings", {"time_zone": "Asia/Bangkok", "clock": "24"})).status == 303
+    assert (await ana.post("/settings", {"time_zone": "America/New_York", "clock": "12"})).status == 303
+    assert (await ana.post(f"/rooms/{room}/moderation/cleo/mute", {"minutes": "60"})).status == 303
+    until = (await Membership.get(room_id=room, user__username="cleo")).muted_until
+    in_bangkok = clock_for("Asia/Bangkok", "24").time(until)
+    in_new_york = clock_for("America/New_York", "12").time(until)
+    assert in_bangkok != in_new_york and "UTC" not in in_bangkok + in_new_york
+    notice = (await ana.get(f"/rooms/{room}/settings")).text
+    assert f"Cleo is muted until {in_new_york}." in notice
+    refused = await cleo.say(room, "may I?")
+    assert refused.status == 403
+    assert f"muted in this room until {in_bangkok}:" in refused.text
+    entry = await AuditEntry.get(action="room.mute")
+    assert re.fullmatch(r"until \d{4}-\d\d-\d\d \d\d:\d\d UTC", entry.detail)

@@ -65,7 +65,7 @@ async def test_profile_page_and_editing_it(ana, ben):
     assert "Asia/Bangkok" in shown and "Sailor.\nBaker." in shown and "Ana L." in shown
 
 
-async def test_blocking_stops_direct_messages_and_folds_messages(ana, ben):
+async def test_blocking_stops_direct_messages_and_folds_messages(ana, ben, cleo):
     direct = int((await ben.post("/dm", {"username": "ana"})).location.rsplit("/", 1)[1])
     room = await ana.create_room("Square")
     await ben.post(f"/rooms/{room}/join")
@@ -73,6 +73,9 @@ async def test_blocking_stops_direct_messages_and_folds_messages(ana, ben):
     assert (await ana.post("/users/ana/block")).status == 409
     refused = await ben.post("/dm", {"username": "ana"})
     assert refused.status == 403 and "does not take direct messages from you" in refused.text
+    # Nor a group conversation that has her in it.
+    grouped = await ben.post("/dm", {"usernames": "ana cleo"})
+    assert grouped.status == 403 and "does not take direct messages from you" in grouped.text
     assert (await ben.say(direct, "hello?")).status == 403
     assert (await ana.say(direct, "I can still write")).status == 303  # blocking is one way
     mid = int((await ben.say(room, "from Ben")).location.rsplit("-", 1)[1])

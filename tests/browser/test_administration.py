@@ -41,6 +41,7 @@ async def test_every_new_page_passes_axe(session: Session, fresh_server):
                             ("/admin/rooms", "admin rooms"), ("/admin/invites", "admin invitations"),
                             ("/admin/reports", "admin reports"), ("/admin/audit", "admin audit log"),
                             (f"/admin/rooms/{room}/delete", "admin delete room"),
+                            (f"/rooms/{room}/delete", "delete room (owner)"),
                             (f"/rooms/{room}/settings", "room settings (owner)"),
                             (f"/users/{ben.username}", "profile of someone else"),
                             (f"/users/{admin.username}", "own profile"), ("/settings", "settings"),
@@ -93,6 +94,38 @@ async def test_every_new_page_passes_axe(session: Session, fresh_server):
         await audit.check(member, "room with a message from a blocked user, folded")
         await fold.click()
         await expect(member.get_by_text("a message worth reporting").first).to_be_visible()
+
+        # A group conversation, opened from /dm by several usernames.
+        opened = await ben.post("/dm", {"usernames": f"{admin.username} {cleo.username}"})
+        assert opened.status_code == 303, opened.text
+        await member.goto(opened.headers["location"])
+        await expect(member.locator("#room-title")).to_contain_text("Group:")
+        await audit.check(member, "group conversation")
+
+        # Invitations made by members; registration by invitation only; the links as the
+        # people they are sent to see them (signed out).
+        saved = await admin.post("/admin/site", {"name": "webchat", "welcome": "Welcome aboard.",
+                                                 "registration": "invite", "member_invites": "1"})
+        assert saved.status_code == 303, saved.text
+        await member.goto("/invites")
+        await member.get_by_role("button", name="Make link").click()
+        invitation = member.get_by_label("Invitation link", exact=True)
+        await expect(invitation).to_have_value(re.compile(r"/join/"))
+        await audit.check(member, "a member's invitations, a new link shown once")
+        join = (await invitation.input_value()).split("/join/", 1)[1]
+        assert (await admin.post(f"/admin/users/{cleo.username}/reset")).status_code == 303
+        shown = await admin.page(f"/admin/users?q={cleo.username}")
+        reset = re.search(r"/reset/([A-Za-z0-9_-]+)", shown.text).group(1)
+        visitor = await own.page()
+        await visitor.goto("/register")
+        await audit.check(visitor, "registration by invitation only")
+        await visitor.goto(f"/join/{join}")
+        await audit.check(visitor, "an invitation link")
+        await visitor.get_by_role("button", name="Create account").click()
+        await expect(visitor.locator("#error-summary")).to_be_visible()
+        await audit.check(visitor, "an invitation link, with errors")
+        await visitor.goto(f"/reset/{reset}")
+        await audit.check(visitor, "a password-reset link")
         audit.verify()
     finally:
         await own.close()
@@ -130,5 +163,47 @@ async def test_the_administrator_and_a_moderator_work_by_keyboard(session: Sessi
         await expect(moderator.locator(f"#member-{dora.username}")).to_contain_text("muted until")
         refused = await dora.say(room, "may I?", check=False)
         assert refused.status_code == 403 and "muted" in refused.text
+    finally:
+        await own.close()
+
+
+async def test_a_member_reports_blocks_and_opens_a_group_by_keyboard(session: Session, fresh_server):
+    server = fresh_server()
+    own = Session(session.browser, server.url)
+    try:
+        admin, ben, cleo, room = await _world(own)
+        page = await own.page(ben)
+        # Report Cleo's message: from the composer back into the log, its actions menu, Report.
+        await page.goto(f"/rooms/{room}")
+        await expect(page.locator("#composer-body")).to_be_focused()
+        await tab_to(page, "#messages > li", backwards=True, limit=4, where="room: the log")
+        await press(page, "End", "the newest message")
+        await tab_to(page, "#messages > li:last-child details.msg-actions > summary", limit=1,
+                     where="the message's actions")
+        await press(page, "Enter", "its actions menu")
+        await press(page, "End", "its last action: Report")
+        await expect(page.locator("#messages > li:last-child a.act-report")).to_be_focused()
+        await page.keyboard.press("Enter")  # follows the link: the page navigates
+        await expect(page).to_have_url(re.compile(r"/report$"))
+        await tab_to(page, "#report-reason", where="report: the reason")
+        await page.keyboard.type("unkind")
+        await tab_to(page, "main button[type=submit]", where="report: send")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#flash")).to_contain_text("the message was reported")
+
+        # Block Cleo on her profile.
+        await page.goto(f"/users/{cleo.username}")
+        await tab_to(page, 'form[action$="/block"] button', where="profile: block")
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("button", name="Unblock Cleo Moreau")).to_be_visible()
+
+        # A group conversation from the list of rooms, by usernames.
+        await page.goto("/rooms")
+        await tab_to(page, "#group-usernames", where="rooms: the group's usernames")
+        await page.keyboard.type(f"{admin.username}, {cleo.username}")
+        await page.keyboard.press("Enter")
+        await expect(page).to_have_url(re.compile(r"/rooms/\d+$"))
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Group:")
+        await expect(page.locator("#composer-body")).to_be_focused()
     finally:
         await own.close()

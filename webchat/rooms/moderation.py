@@ -18,7 +18,7 @@ from webchat.live import topics
 from webchat.models import Ban, Membership, Message, Room, User
 from webchat.refusals import Refused
 from webchat.rooms import broadcasts, service
-from webchat.rooms.service import NAME_MAX, TOPIC_MAX, Access, parse_id, until_text
+from webchat.rooms.service import NAME_MAX, TOPIC_MAX, Access, parse_id, until_for, until_text
 from webchat.runtime import current
 from webchat.streams import revoking
 
@@ -208,7 +208,8 @@ async def moderate(room_id: str, username: str, action: str):
                               i18n.gettext("No such member"))
             await audit.record(g.user, "room.mute", f"@{user.username} in {_target(room)}",
                                f"until {until_text(until)}", using_db=conn)
-        await flash(i18n.gettext("%(name)s is muted until %(time)s.", name=user.display_name, time=until_text(until)))
+        await flash(i18n.gettext("%(name)s is muted until %(time)s.", name=user.display_name,
+                                 time=until_for(g.user, until)))
     elif action == "unmute":
         async with in_transaction() as conn:
             if await Membership.filter(room_id=room.id, user_id=user.id, muted_until__isnull=False).using_db(

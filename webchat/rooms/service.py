@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from webchat import i18n
 from webchat.accounts.people import blocked_by_someone_in
+from webchat.clock import clock_for
 from webchat.messages import notices
 from webchat.models import Ban, Membership, Message, Room, User
 from webchat.refusals import Refused
@@ -87,7 +88,14 @@ async def access(room_id: int, user: User) -> Access:
 
 
 def until_text(when: datetime) -> str:
+    """For the audit log, which is read by people in every zone: UTC, always."""
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def until_for(user: User, when: datetime) -> str:
+    """"Until when", said to one person: in their time zone and clock (UTC, labelled, if they
+    chose none), as the pages they read show times."""
+    return clock_for(user.time_zone if user.time_zone_set else None, user.clock, i18n.current()).time(when)
 
 
 async def require_member(room_id: int, user: User) -> Access:
@@ -104,7 +112,7 @@ async def require_member(room_id: int, user: User) -> Access:
                       i18n.gettext("Blocked"))
     if (until := found.muted_until) is not None:
         raise Refused(403, i18n.gettext("You are muted in this room until %(time)s: you can read, but not post.",
-                                        time=until_text(until)), i18n.gettext("Muted"))
+                                        time=until_for(user, until)), i18n.gettext("Muted"))
     return found
 
 
