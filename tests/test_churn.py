@@ -174,10 +174,13 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(free_port, w
         # The per-user cap still has every slot: no subscription is counted for anybody.
         for user in churners:
             cookie = user.cookie_header()
-            opened = [await open_stream(free_port, "/events", cookie) for _ in range(streams.STREAMS_PER_USER)]
+            paths = ["/events"] * streams.ROOMLESS_STREAMS_PER_USER + [f"/rooms/{rooms[0]}/events"] * (
+                streams.STREAMS_PER_USER - streams.ROOMLESS_STREAMS_PER_USER)
+            opened = [await open_stream(free_port, path, cookie) for path in paths]
             assert [s.status for s in opened] == [200] * streams.STREAMS_PER_USER
-            over = await open_stream(free_port, "/events", cookie)
-            assert over.status == 429
+            for path in ("/events", f"/rooms/{rooms[0]}/events"):
+                over = await open_stream(free_port, path, cookie)
+                assert over.status == 429
             for stream in opened:
                 stream.close(abrupt=True)
         log = server.log()
@@ -193,6 +196,7 @@ async def test_churn_in_process_leaves_no_task_subscriber_or_presence(sqlite_app
     bytes and while messages arrive: afterwards the same asyncio tasks as before, an empty hub,
     no presence, and no Subscriber object alive anywhere."""
     monkeypatch.setattr(streams, "STREAMS_PER_USER", 10_000)
+    monkeypatch.setattr(streams, "ROOMLESS_STREAMS_PER_USER", 10_000)
     from webchat.ratelimit import Limit
 
     sqlite_app.config["RATE_LIMITS"]["post"] = Limit(10**6, 1)

@@ -54,6 +54,7 @@ async def test_two_hundred_streams_opened_and_dropped_release_everything(
     app, browser_factory, monkeypatch
 ):
     monkeypatch.setattr(streams, "STREAMS_PER_USER", 1000)
+    monkeypatch.setattr(streams, "ROOMLESS_STREAMS_PER_USER", 1000)
     ana = browser_factory()
     await ana.register("ana")
     room = await ana.create_room("General")
@@ -70,6 +71,7 @@ async def test_two_hundred_streams_opened_and_dropped_release_everything(
 
 async def test_per_user_stream_cap_answers_429(app, browser_factory, monkeypatch):
     monkeypatch.setattr(streams, "STREAMS_PER_USER", 3)
+    monkeypatch.setattr(streams, "ROOMLESS_STREAMS_PER_USER", 3)
     ana = browser_factory()
     await ana.register("ana")
     tabs = [Tab(ana, "/events") for _ in range(3)]
@@ -77,6 +79,29 @@ async def test_per_user_stream_cap_answers_429(app, browser_factory, monkeypatch
         await tab.__aenter__()
     try:
         assert await ana.stream_status("/events") == 429
+    finally:
+        for tab in tabs:
+            await tab.__aexit__()
+
+
+async def test_pages_without_a_room_leave_the_last_places_to_rooms(app, browser_factory, monkeypatch):
+    """Tabs of pages that list the rooms (settings, profiles, the room list…) hold `/events`; past
+    ROOMLESS_STREAMS_PER_USER those are refused, and a room still opens, up to the whole cap."""
+    monkeypatch.setattr(streams, "STREAMS_PER_USER", 5)
+    monkeypatch.setattr(streams, "ROOMLESS_STREAMS_PER_USER", 3)
+    ana = browser_factory()
+    await ana.register("ana")
+    room = await ana.create_room("General")
+    tabs = [Tab(ana, "/events") for _ in range(3)]
+    for tab in tabs:
+        await tab.__aenter__()
+    try:
+        assert await ana.stream_status("/events") == 429
+        rooms = [Tab(ana, f"/rooms/{room}/events") for _ in range(2)]
+        for tab in rooms:
+            await tab.__aenter__()
+        tabs += rooms
+        assert await ana.stream_status(f"/rooms/{room}/events") == 429
     finally:
         for tab in tabs:
             await tab.__aexit__()

@@ -37,6 +37,9 @@ from webchat.runtime import Runtime
 log = logging.getLogger("webchat.streams")
 
 STREAMS_PER_USER = 24
+# Every signed-in page holds a stream for its list of rooms (`/events`): those stop short of the
+# cap, so that tabs of other pages can never take the last places from a room's own stream.
+ROOMLESS_STREAMS_PER_USER = 16
 REPLAY_LIMIT = 1000
 # A replay or gap fill reads and renders this many events at a time, letting everyone else run
 # between batches, so that a long catch-up never holds the event loop or the database for long.
@@ -109,7 +112,8 @@ async def subscribe(rt: Runtime, plan: Plan, sink: Sink) -> Subscriber | Refusal
     """Subscribe, then confirm (see the module's docstring); the subscriber, or a refusal."""
     # The cap is checked with no await between it and hub.add(): streams opened at the same
     # moment cannot all pass the check before any of them is counted.
-    if rt.settings.rate_limits and rt.hub.count_for(plan.user_id) >= STREAMS_PER_USER:
+    cap = STREAMS_PER_USER if plan.room_id else ROOMLESS_STREAMS_PER_USER
+    if rt.settings.rate_limits and rt.hub.count_for(plan.user_id) >= cap:
         return Refusal(429, "Too many open rooms at once (close some tabs).", retry_after=30)
     mine = topics.user(plan.user_id)
     sub = Subscriber(plan.user_id, plan.room_id, (topics.room(plan.room_id), mine) if plan.room_id else (mine,),
