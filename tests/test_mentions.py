@@ -122,6 +122,20 @@ async def test_do_not_disturb_is_a_setting(ben):
     assert not (await User.get(username="ben")).do_not_disturb
 
 
+async def test_a_rooms_level_reaches_the_open_pages_at_once(ana, ben):
+    """The room's entry in each open page's list of rooms carries the level the page's script
+    notifies by: set in one tab (or on another device), every page has it at once."""
+    room = await ana.create_room("General")
+    await ben.post(f"/rooms/{room}/join")
+    async with Tab(ben, "/events") as rooms_page, Tab(ben, f"/rooms/{room}/events") as room_page:
+        assert (await ben.post(f"/rooms/{room}/notifications", {"level": "none"}, htmx=True)).status == 200
+        for tab in (rooms_page, room_page):
+            await tab.read_until(f'<li id="nav-room-{room}" data-sort="0general" data-notify="none">'.encode())
+        assert (await ben.post(f"/rooms/{room}/notifications", {"level": "all"})).status == 303
+        for tab in (rooms_page, room_page):
+            await tab.read_until(f'<li id="nav-room-{room}" data-sort="0general" data-notify="all">'.encode())
+
+
 async def test_do_not_disturb_reaches_the_open_pages_at_once(ana):
     """Each open page (the room list's stream and a room's) learns of the change, so none of them
     notifies meanwhile; saving other settings sends nothing."""

@@ -92,6 +92,8 @@ function applyRooms(html) {
       // Known already (another tab joined it, say): keep the element (and any focus in it).
       existing.hidden = false;
       existing.setAttribute('data-sort', incoming.getAttribute('data-sort') || '');
+      // Its notification level too (set in this tab or another; see notifications.js).
+      existing.setAttribute('data-notify', incoming.getAttribute('data-notify') || 'all');
       existing.replaceChildren(...incoming.childNodes);
       markCurrent(existing);
       place(list, existing);

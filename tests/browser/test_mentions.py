@@ -131,6 +131,10 @@ async def test_the_composer_suggests_people_by_keyboard(session: Session):
     await expect(mention).to_have_attribute("href", f"/users/{ben.username}")
 
 
+async def _count_is(tabs, n: int) -> bool:
+    return len(await notes(*tabs)) == n
+
+
 async def test_a_notification_fires_only_while_hidden_and_once_across_two_tabs(session: Session):
     ana = await session.user(unique("ana"), "Ana Lima")
     ben = await session.user(unique("ben"), "Ben Okafor")
@@ -175,11 +179,21 @@ async def test_a_notification_fires_only_while_hidden_and_once_across_two_tabs(s
     assert (await ben.post("/settings", {"announce": "all"})).status_code == 303
     for tab in tabs:
         await expect(tab.locator("#do-not-disturb-state")).to_have_attribute("value", "off")
+    # The room set to every message on another device: these tabs notify of one at once.
+    assert (await ben.post(f"/rooms/{room}/notifications", {"level": "all"})).status_code == 303
+    for tab in tabs:
+        await expect(tab.locator(f"#nav-room-{room}")).to_have_attribute("data-notify", "all")
+    await ana.say(room, "lunch is ready")
+    await wait_until(lambda: _count_is(tabs, 2), what="a notification of a plain message")
+    assert (await notes(*tabs))[-1]["title"] == "New message in Notifying"
+    assert (await ben.post(f"/rooms/{room}/notifications", {"level": "mentions"})).status_code == 303
+    for tab in tabs:
+        await expect(tab.locator(f"#nav-room-{room}")).to_have_attribute("data-notify", "mentions")
     # One tab visible again: nothing, though the other is hidden.
     await tabs[1].evaluate("window.__hidden = false")
     await ana.say(room, f"@{ben.username} once more")
     await tabs[0].wait_for_timeout(800)
-    assert len(await notes(*tabs)) == 1
+    assert len(await notes(*tabs)) == 2
     # Clicking the notification focuses its tab and opens the room at that message.
     [showing] = [tab for tab in tabs if await tab.evaluate("window.__shown.length")]
     async with showing.expect_navigation(url=re.compile(rf"/rooms/{room}/messages/\d+$")):

@@ -142,6 +142,8 @@ async def notifications(room_id: str):
     if level not in notices.LEVELS:
         raise Refused(422, i18n.gettext("Choose all, mentions or none."), i18n.gettext("Unknown notification level"))
     await notices.set_level(found.membership, level)
+    # Every open page of theirs decides its browser notifications by the room's entry in the list.
+    await broadcasts.room_added(current(), g.user.id, found.room.id)
     if web.is_htmx():
         return await render_template(
             "rooms/_notifications.html", room=found.room, levels=notices.LEVELS, notify_level=level,
