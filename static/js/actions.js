@@ -38,7 +38,11 @@ export function start() {
     const details = target.closest(MENU);
     if (!details || event.altKey || event.ctrlKey || event.metaKey) return;
     if (target.matches('summary')) {
-      if (event.key === 'Enter' || event.key === ' ') keyOpened = !details.open;
+      // Enter opens it here and now, focus in the menu: left to the browser, the menu opens by
+      // a click and its focus waits for the `toggle` event, which a key typed at once (End, an
+      // arrow) can overtake. Space opens on key up, by the browser.
+      if (event.key === 'Enter' && !details.open) { event.preventDefault(); openMenu(details); return; }
+      if (event.key === ' ') keyOpened = !details.open;
       if (event.key === 'ArrowDown' && details.open) { event.preventDefault(); openMenu(details); }
       if (event.key === 'Escape' && details.open) { event.preventDefault(); closeMenu(details, true); }
       return;
